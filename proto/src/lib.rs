@@ -1,0 +1,1 @@
+//! Quorum protobuf types.
