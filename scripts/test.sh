@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The project's test command: formatting, lints and every test, against real SQLite and a
+# real PostgreSQL server that this script installs (Debian's packages) and starts.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+pg_dir=$(mktemp -d /tmp/quorum-pg.XXXXXX)
+cleanup() { scripts/pg-stop.sh "$pg_dir" >/dev/null 2>&1 || true; }
+trap cleanup EXIT
+QUORUM_TEST_DATABASE_URL=$(PG_TMP="$pg_dir" PG_PORT="${PG_PORT:-55439}" scripts/pg-start.sh)
+export QUORUM_TEST_DATABASE_URL
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== cargo test"
+cargo test --workspace --locked
