@@ -16,4 +16,5 @@ pub mod predicates;
 pub mod statement;
 pub mod tiles;
 pub mod tlog_proof;
+pub mod trust;
 pub mod witness_policy;
