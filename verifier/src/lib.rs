@@ -8,10 +8,12 @@
 
 pub mod checkpoint;
 pub mod cosignature;
+pub mod decision;
 pub mod dsse;
 pub mod log_entry;
 pub mod merkle;
 pub mod note;
+pub mod policy;
 pub mod predicates;
 pub mod statement;
 pub mod tiles;
