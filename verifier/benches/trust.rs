@@ -40,7 +40,10 @@ fn bench_trust(c: &mut Criterion) {
     let mut group = c.benchmark_group("trust_1M_principals_10M_edges");
     group.sample_size(10);
     for (name, mode) in [
-        ("personalized_pagerank_depth6", TrustMode::PersonalizedPageRank),
+        (
+            "personalized_pagerank_depth6",
+            TrustMode::PersonalizedPageRank,
+        ),
         ("best_path_depth6", TrustMode::BestPath),
     ] {
         let params = TrustParams {

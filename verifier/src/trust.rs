@@ -322,10 +322,7 @@ impl TrustGraph {
         let n = self.principal_count();
         for &root in roots {
             if root as usize >= n {
-                return Err(TrustError::UnknownPrincipal {
-                    id: root,
-                    count: n,
-                });
+                return Err(TrustError::UnknownPrincipal { id: root, count: n });
             }
         }
         if !(0.0..1.0).contains(&params.damping) || params.damping.is_nan() {
@@ -614,7 +611,11 @@ mod tests {
         };
         let scores = graph.compute(&[0], &p).unwrap();
         let expected = (TrustLevel::Medium.weight() * 0.5).min(TrustLevel::Medium.weight()) * 0.5;
-        assert!((scores.weight(3) - expected).abs() < 1e-12, "{}", scores.weight(3));
+        assert!(
+            (scores.weight(3) - expected).abs() < 1e-12,
+            "{}",
+            scores.weight(3)
+        );
     }
 
     #[test]
