@@ -14,9 +14,12 @@ use serde::Serialize;
 use thiserror::Error;
 
 use crate::policy::{OwnershipChangeRule, Policy, PolicyError, RankingMode, Rule};
+use crate::predicates::{
+    self, AdoptionStatus, AdvisoryKind, Predicate, ValidatedStatement, VexStatus,
+};
 use crate::trust::{
     PrincipalId, PrincipalIndex, TrustError, TrustGraphBuilder, TrustLevel, TrustParams,
-    TrustScores,
+    TrustScores, TrustStance,
 };
 
 /// What a statement claims, reduced to what decisions need.
@@ -62,18 +65,91 @@ pub enum Claim {
         /// The first version published by the new owner, if known.
         first_version: Option<String>,
     },
-    /// The signer vouches for (`Some(level)`) or distrusts (`None`) another key.
+    /// The signer vouches for, withdraws trust in, or distrusts another key.
     Trust {
         /// The other principal's Ed25519 public key.
         subject: [u8; 32],
-        /// The level, or `None` for distrust.
-        level: Option<TrustLevel>,
+        /// What the signer now thinks of it.
+        level: TrustStance,
     },
     /// The signer retracts an earlier statement of its own.
     Revocation {
         /// Envelope digest of the retracted statement.
         revoked: [u8; 32],
     },
+}
+
+/// Reduces a validated statement to the claims decisions count, one per package subject (or
+/// one for a trust or revocation statement).
+///
+/// Trust statements scoped to one package are not edges of the global trust graph: they are
+/// left out here, so a scoped vouch never widens trust beyond what its author meant.
+pub fn claims_from_statement(validated: &ValidatedStatement) -> Vec<Claim> {
+    let packages = || validated.packages();
+    match &validated.predicate {
+        Predicate::Adoption(a) => packages()
+            .filter_map(|p| {
+                Some(Claim::Adoption {
+                    package: p.package.clone(),
+                    version: p.version.clone()?,
+                    adopted: a.status == AdoptionStatus::Adopted,
+                })
+            })
+            .collect(),
+        Predicate::Audit(a) => packages()
+            .filter_map(|p| {
+                Some(Claim::Audit {
+                    package: p.package.clone(),
+                    version: p.version.clone()?,
+                    passed: a.verdict == predicates::Verdict::Pass,
+                    criteria: a.criteria.clone(),
+                    capabilities: a.capabilities.clone().unwrap_or_default(),
+                })
+            })
+            .collect(),
+        Predicate::Trust(t) if t.scope.is_none() => {
+            let Ok(subject) = t.public_key() else {
+                return Vec::new();
+            };
+            let level = match t.level {
+                predicates::TrustLevel::Distrust => TrustStance::Distrust,
+                predicates::TrustLevel::None => TrustStance::Withdrawn,
+                predicates::TrustLevel::Low => TrustStance::Vouch(TrustLevel::Low),
+                predicates::TrustLevel::Medium => TrustStance::Vouch(TrustLevel::Medium),
+                predicates::TrustLevel::High => TrustStance::Vouch(TrustLevel::High),
+            };
+            vec![Claim::Trust { subject, level }]
+        }
+        Predicate::Trust(_) => Vec::new(),
+        Predicate::Revocation(r) => r
+            .digest()
+            .map(|revoked| vec![Claim::Revocation { revoked }])
+            .unwrap_or_default(),
+        Predicate::OwnershipChange(_) => packages()
+            .map(|p| Claim::OwnershipChange {
+                package: p.package.clone(),
+                first_version: p.version.clone(),
+            })
+            .collect(),
+        Predicate::Advisory(vex) => vex
+            .claims()
+            .into_iter()
+            .filter_map(|c| {
+                let versions: Vec<String> = c.version.into_iter().collect();
+                let (affected, fixed) = match c.status {
+                    VexStatus::Affected => (versions, Vec::new()),
+                    VexStatus::Fixed if !versions.is_empty() => (Vec::new(), versions),
+                    _ => return None,
+                };
+                Some(Claim::Advisory {
+                    package: c.package,
+                    affected,
+                    fixed,
+                    malicious: c.kind == AdvisoryKind::Malicious,
+                })
+            })
+            .collect(),
+    }
 }
 
 /// A statement that passed the evidence checks, ready to be counted.
@@ -238,10 +314,7 @@ impl<'a> Evaluation<'a> {
         let mut builder = TrustGraphBuilder::new(principals.len());
         builder.reserve(trust_edges.len());
         for (from, to, level) in trust_edges {
-            match level {
-                Some(level) => builder.trust(from, to, level)?,
-                None => builder.distrust(from, to)?,
-            }
+            builder.add(from, to, level)?;
         }
         let graph = builder.build()?;
         let params = TrustParams {
@@ -711,7 +784,7 @@ mod tests {
                 from,
                 Claim::Trust {
                     subject: key(to),
-                    level: Some(TrustLevel::High),
+                    level: TrustStance::Vouch(TrustLevel::High),
                 },
             );
         }
@@ -925,5 +998,56 @@ mod tests {
             serde_json::to_string(&a).unwrap(),
             serde_json::to_string(&b).unwrap()
         );
+    }
+
+    #[test]
+    fn statements_reduce_to_claims() {
+        use crate::predicates::{Audit, Trust, validate_statement};
+        use crate::statement::Subject;
+        let audit = Predicate::Audit(Audit {
+            verdict: predicates::Verdict::Pass,
+            criteria: vec!["safe-to-deploy".into()],
+            capabilities: Some(vec!["network".into()]),
+            notes: None,
+        })
+        .into_statement(vec![Subject::package_version(
+            "pkg:cargo/demo@1.2.3",
+            [7; 32],
+        )]);
+        let validated = validate_statement(&audit).unwrap();
+        assert_eq!(
+            claims_from_statement(&validated),
+            vec![Claim::Audit {
+                package: "pkg:cargo/demo".into(),
+                version: "1.2.3".into(),
+                passed: true,
+                criteria: vec!["safe-to-deploy".into()],
+                capabilities: vec!["network".into()],
+            }]
+        );
+        for (level, stance) in [
+            (
+                predicates::TrustLevel::High,
+                TrustStance::Vouch(TrustLevel::High),
+            ),
+            (predicates::TrustLevel::None, TrustStance::Withdrawn),
+            (predicates::TrustLevel::Distrust, TrustStance::Distrust),
+        ] {
+            let trust = Predicate::Trust(Trust {
+                key: hex::encode(key(9)),
+                level,
+                scope: None,
+                comment: None,
+            })
+            .into_statement(vec![Subject::key(&key(9))]);
+            let validated = validate_statement(&trust).unwrap();
+            assert_eq!(
+                claims_from_statement(&validated),
+                vec![Claim::Trust {
+                    subject: key(9),
+                    level: stance
+                }]
+            );
+        }
     }
 }

@@ -53,6 +53,17 @@ impl TrustLevel {
     }
 }
 
+/// What a truster's latest statement says about a trustee.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrustStance {
+    /// Vouches at this level.
+    Vouch(TrustLevel),
+    /// Withdraws earlier trust: no edge, and no distrust either.
+    Withdrawn,
+    /// Distrusts: cut the edges through the trustee.
+    Distrust,
+}
+
 /// Errors raised while building a graph or computing trust.
 #[derive(Debug, Error, PartialEq)]
 pub enum TrustError {
@@ -126,7 +137,7 @@ impl PrincipalIndex {
 #[derive(Debug, Default, Clone)]
 pub struct TrustGraphBuilder {
     principal_count: usize,
-    edges: Vec<(PrincipalId, PrincipalId, Option<TrustLevel>)>,
+    edges: Vec<(PrincipalId, PrincipalId, TrustStance)>,
 }
 
 impl TrustGraphBuilder {
@@ -154,6 +165,19 @@ impl TrustGraphBuilder {
         }
     }
 
+    /// Records `truster`'s stance on `trustee`; a later call for the same pair replaces it.
+    pub fn add(
+        &mut self,
+        truster: PrincipalId,
+        trustee: PrincipalId,
+        stance: TrustStance,
+    ) -> Result<(), TrustError> {
+        self.check(truster)?;
+        self.check(trustee)?;
+        self.edges.push((truster, trustee, stance));
+        Ok(())
+    }
+
     /// Records that `truster` vouches for `trustee` at `level`.
     pub fn trust(
         &mut self,
@@ -161,10 +185,7 @@ impl TrustGraphBuilder {
         trustee: PrincipalId,
         level: TrustLevel,
     ) -> Result<(), TrustError> {
-        self.check(truster)?;
-        self.check(trustee)?;
-        self.edges.push((truster, trustee, Some(level)));
-        Ok(())
+        self.add(truster, trustee, TrustStance::Vouch(level))
     }
 
     /// Records that `truster` distrusts `trustee`.
@@ -173,10 +194,7 @@ impl TrustGraphBuilder {
         truster: PrincipalId,
         trustee: PrincipalId,
     ) -> Result<(), TrustError> {
-        self.check(truster)?;
-        self.check(trustee)?;
-        self.edges.push((truster, trustee, None));
-        Ok(())
+        self.add(truster, trustee, TrustStance::Distrust)
     }
 
     /// Freezes the edges into a compact graph (compressed sparse rows).
@@ -189,7 +207,7 @@ impl TrustGraphBuilder {
         // insertion order within a pair, so the last element of each run is the latest.
         let mut edges = self.edges;
         edges.sort_by_key(|&(from, to, _)| (from, to));
-        let mut latest: Vec<(PrincipalId, PrincipalId, Option<TrustLevel>)> =
+        let mut latest: Vec<(PrincipalId, PrincipalId, TrustStance)> =
             Vec::with_capacity(edges.len());
         for edge in edges {
             match latest.last_mut() {
@@ -203,12 +221,13 @@ impl TrustGraphBuilder {
         let mut levels = Vec::with_capacity(latest.len());
         for (from, to, level) in latest {
             match level {
-                Some(level) => {
+                TrustStance::Vouch(level) => {
                     offsets[from as usize + 1] += 1;
                     targets.push(to);
                     levels.push(level);
                 }
-                None => distrusts.push((from, to)),
+                TrustStance::Distrust => distrusts.push((from, to)),
+                TrustStance::Withdrawn => {}
             }
         }
         for i in 0..n {
@@ -593,6 +612,21 @@ mod tests {
         let graph = builder.build().unwrap();
         let scores = graph.compute(&[0], &TrustParams::default()).unwrap();
         assert!(scores.weight(1) > 0.0);
+    }
+
+    #[test]
+    fn withdrawn_trust_is_no_edge_and_no_distrust() {
+        let mut builder = TrustGraphBuilder::new(3);
+        builder.trust(0, 1, TrustLevel::High).unwrap();
+        builder.trust(0, 2, TrustLevel::High).unwrap();
+        builder.trust(1, 2, TrustLevel::High).unwrap();
+        builder.add(0, 2, TrustStance::Withdrawn).unwrap();
+        let graph = builder.build().unwrap();
+        let scores = graph.compute(&[0], &TrustParams::default()).unwrap();
+        assert!(scores.cut().is_empty());
+        // 2 is still reached through 1, and no longer directly.
+        assert!(scores.weight(2) > 0.0);
+        assert_eq!(graph.edge_count(), 2);
     }
 
     #[test]
