@@ -20,7 +20,10 @@
 use base64::Engine as _;
 use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
+use ed25519_dalek::{Signature, Signer as _};
+/// The Ed25519 key types this module signs and verifies with, re-exported so that callers
+/// need no direct `ed25519-dalek` dependency.
+pub use ed25519_dalek::{SigningKey, VerifyingKey};
 use quorum_proto::v1;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};

@@ -208,10 +208,9 @@ pub fn parse_public_key(text: &str) -> Result<[u8; 32], PredicateError> {
     if let Some(rest) = text.strip_prefix("ed25519:") {
         return parse_hex32(rest).ok_or_else(|| bad("expected 64 lowercase hex digits"));
     }
-    let mut parts = text.split('+');
-    let (Some(name), Some(hash), Some(b64), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
+    // The name and the hash contain no `+`; the base64 key may.
+    let mut parts = text.splitn(3, '+');
+    let (Some(name), Some(hash), Some(b64)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(bad(
             "expected 64 hex digits, ed25519:<hex> or a signed-note verifier key",
         ));
@@ -1008,6 +1007,7 @@ mod tests {
             &hex::encode([0xab; 32]).to_uppercase(),
             "ed25519:zz",
             "a+b+c+d",
+            "a+00000000+AQ==+",
         ] {
             assert_eq!(
                 parse_public_key(bad).map_err(|e| e.kind()),

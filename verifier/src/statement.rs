@@ -346,6 +346,24 @@ pub struct Statement {
     pub predicate: Value,
 }
 
+/// Rebuilds a JSON value with every object's keys inserted in sorted order.
+pub fn sort_keys(value: Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(String, Value)> = map.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k, sort_keys(v)))
+                    .collect(),
+            )
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(sort_keys).collect()),
+        other => other,
+    }
+}
+
 /// Hex digits required per known digest algorithm.
 fn digest_hex_len(algorithm: &str) -> Option<usize> {
     match algorithm {
@@ -656,10 +674,11 @@ impl Statement {
         Value::Object(m)
     }
 
-    /// Serializes to compact JSON with object keys sorted (deterministic bytes).
+    /// Serializes to compact JSON with object keys sorted by their UTF-8 bytes at every
+    /// level (deterministic bytes, whatever serde_json's map features).
     pub fn to_json(&self) -> Vec<u8> {
         // Serializing a Value into a Vec cannot fail.
-        serde_json::to_vec(&self.to_value()).unwrap_or_default()
+        serde_json::to_vec(&sort_keys(self.to_value())).unwrap_or_default()
     }
 }
 
