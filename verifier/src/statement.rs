@@ -749,6 +749,51 @@ mod tests {
     }
 
     #[test]
+    fn odd_purls_never_panic() {
+        let odd = [
+            "pkg:a/b@%",
+            "pkg:a/%zz",
+            "pkg:a/%",
+            "pkg:a/b?=",
+            "pkg:a/b?k",
+            "pkg:a/b?k=",
+            "pkg:a/b?=v",
+            "pkg:a/b#",
+            "pkg:a/b#/",
+            "pkg:/",
+            "pkg:a//b",
+            "pkg:a/b/",
+            "pkg://a/b",
+            "pkg:a/b@1?",
+            "pkg:a/✓@✓",
+            "pkg:a/b@1#..",
+            "pkg:a/b?a=1&a=2",
+            "pkg:a/b?%=1",
+            "pkg:a/\u{0}",
+            "pkg:@",
+            "pkg:a/@",
+            "pkg:a/b@@",
+            "pkg:a/b@1@2",
+            "pkg:swift/x@1",
+            "pkg:a/%2F@1",
+            "pkg:a/b@%2F",
+            "pkg:A/B@1",
+            "pkg:pypi/Foo_Bar@1",
+            "pkg:npm/%40/x@1",
+            "pkg:a/b?k=%",
+            "pkg:a/b?K=v",
+        ];
+        for name in odd {
+            let _ = parse_purl(name);
+            let _ = Subject::package(name).kind();
+        }
+        assert_eq!(
+            parse_purl("pkg:pypi/Foo_Bar@1").map(|p| p.0),
+            Ok("pkg:pypi/foo-bar".to_owned())
+        );
+    }
+
+    #[test]
     fn subject_kinds() {
         let key = [7u8; 32];
         assert_eq!(Subject::key(&key).kind(), Ok(SubjectKind::Key(key)));
