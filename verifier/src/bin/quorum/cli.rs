@@ -1,0 +1,318 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Quorum: publish signed statements about packages, and verify package versions against
+/// your own trust policy from evidence a transparency log proves.
+#[derive(Debug, Parser)]
+#[command(name = "quorum", version, about, long_about = None)]
+pub struct Cli {
+    /// Options shared by every command.
+    #[command(flatten)]
+    pub global: Global,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options shared by every command.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// State directory: key, last-seen checkpoints, receipts, mirrors.
+    #[arg(long, global = true, env = "QUORUM_HOME")]
+    pub state_dir: Option<PathBuf>,
+    /// Trust policy file (TOML). Default: policy.toml in the state directory.
+    #[arg(long, global = true)]
+    pub policy: Option<PathBuf>,
+    /// Log base URL, overriding the policy's `[log] url`.
+    #[arg(long, global = true)]
+    pub log: Option<String>,
+    /// Private key file. Default: `key` in the state directory.
+    #[arg(long, global = true)]
+    pub key: Option<PathBuf>,
+    /// Machine-readable JSON output.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a signing key (file mode 0600) and print its public key.
+    Keygen(KeygenArgs),
+    /// Publish an audit of a package version.
+    Attest(AttestArgs),
+    /// Publish that you run (or, with --reject, refuse) package versions.
+    Adopt(AdoptArgs),
+    /// Publish how much you trust another key.
+    Trust(TrustArgs),
+    /// Publish an OpenVEX advisory: a package is malicious or vulnerable.
+    Advise(AdviseArgs),
+    /// Withdraw one of your own statements by its envelope digest.
+    Revoke(RevokeArgs),
+    /// Publish that a package's owners or publishers changed.
+    OwnershipChange(OwnershipChangeArgs),
+    /// Submit an envelope written earlier with --out.
+    Submit(SubmitArgs),
+    /// Decide whether package versions may be installed.
+    Verify(VerifyArgs),
+    /// Show every statement counted for a version, with its signer's weight, and every
+    /// rejected one with its reason.
+    Explain(ExplainArgs),
+    /// Save the evidence bundle of a package to a file, for offline `verify --bundle`.
+    Fetch(FetchArgs),
+    /// Download and verify the whole log through its tiles (resumable).
+    Mirror(MirrorArgs),
+}
+
+/// `quorum keygen`.
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// Key name used in the signed-note key strings.
+    #[arg(long, default_value = "quorum")]
+    pub name: String,
+    /// Overwrite an existing key file.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Where a signed statement goes.
+#[derive(Debug, Args)]
+pub struct PublishOpts {
+    /// Write the signed envelope (DSSE JSON) to this file instead of submitting it
+    /// (`-` for standard output).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Sign and print the envelope, but do not submit it.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// The artifact digest of a package version.
+#[derive(Debug, Args)]
+pub struct DigestOpts {
+    /// SHA-256 (64 hex digits) of the artifact as the registry serves it.
+    #[arg(long, value_name = "HEX")]
+    pub digest: Option<String>,
+    /// Compute the digest from this artifact file (.crate, tarball, wheel…).
+    #[arg(long, value_name = "FILE", conflicts_with = "digest")]
+    pub artifact: Option<PathBuf>,
+}
+
+/// Audit verdicts.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum VerdictArg {
+    /// The version meets the criteria.
+    Pass,
+    /// It does not: a veto for those who trust you.
+    Fail,
+}
+
+/// `quorum attest`.
+#[derive(Debug, Args)]
+pub struct AttestArgs {
+    /// The package version, e.g. pkg:cargo/serde@1.0.210.
+    pub purl: String,
+    /// The artifact digest.
+    #[command(flatten)]
+    pub digest: DigestOpts,
+    /// The verdict.
+    #[arg(long, value_enum)]
+    pub verdict: VerdictArg,
+    /// Criteria the audit covers, comma-separated (e.g. safe-to-deploy,safe-to-run).
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub criteria: Vec<String>,
+    /// Capabilities the version uses, comma-separated (build-script, crypto, environment,
+    /// filesystem, native-code, network, proc-macro, process, unsafe-code), or `none`.
+    #[arg(long, value_delimiter = ',')]
+    pub capabilities: Option<Vec<String>>,
+    /// Free-text notes.
+    #[arg(long)]
+    pub notes: Option<String>,
+    /// Where the statement goes.
+    #[command(flatten)]
+    pub publish: PublishOpts,
+}
+
+/// `quorum adopt`.
+#[derive(Debug, Args)]
+pub struct AdoptArgs {
+    /// The package version, e.g. pkg:cargo/serde@1.0.210 (or use --lockfile).
+    #[arg(required_unless_present = "lockfile", conflicts_with = "lockfile")]
+    pub purl: Option<String>,
+    /// The artifact digest (with a purl).
+    #[command(flatten)]
+    pub digest: DigestOpts,
+    /// Record every version this lockfile pins (Cargo.lock, package-lock.json,
+    /// requirements.txt, uv.lock, poetry.lock). Entries without a SHA-256 are skipped.
+    #[arg(long, value_name = "FILE")]
+    pub lockfile: Option<PathBuf>,
+    /// Record that you refuse the versions rather than run them.
+    #[arg(long)]
+    pub reject: bool,
+    /// Free-text comment.
+    #[arg(long)]
+    pub comment: Option<String>,
+    /// Where the statement goes.
+    #[command(flatten)]
+    pub publish: PublishOpts,
+}
+
+/// Trust levels.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LevelArg {
+    /// Withdraw earlier trust.
+    None,
+    /// Some trust.
+    Low,
+    /// More trust.
+    Medium,
+    /// Full trust.
+    High,
+}
+
+/// `quorum trust`.
+#[derive(Debug, Args)]
+pub struct TrustArgs {
+    /// The key: 64 hex digits, ed25519:<hex>, or a signed-note verifier key.
+    pub key: String,
+    /// How much you trust it.
+    #[arg(long, value_enum, required_unless_present = "distrust")]
+    pub level: Option<LevelArg>,
+    /// Distrust the key: cut the edges through it for everyone who trusts you.
+    #[arg(long, conflicts_with = "level")]
+    pub distrust: bool,
+    /// Limit the statement to one package (a purl without version).
+    #[arg(long)]
+    pub scope: Option<String>,
+    /// Free-text comment.
+    #[arg(long)]
+    pub comment: Option<String>,
+    /// Where the statement goes.
+    #[command(flatten)]
+    pub publish: PublishOpts,
+}
+
+/// `quorum advise`.
+#[derive(Debug, Args)]
+pub struct AdviseArgs {
+    /// The package, e.g. pkg:npm/left-pad (a version here is added to --affected).
+    pub purl: String,
+    /// The vulnerability ID, e.g. RUSTSEC-2025-0002 or MAL-2025-1234.
+    pub vulnerability: String,
+    /// The package is malicious (needs a MAL- ID or --alias MAL-…).
+    #[arg(long)]
+    pub malicious: bool,
+    /// Other IDs of the vulnerability, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub alias: Vec<String>,
+    /// Affected versions, comma-separated; none means every version not fixed.
+    #[arg(long, value_delimiter = ',')]
+    pub affected: Vec<String>,
+    /// Versions that fix it, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub fixed: Vec<String>,
+    /// What users should do (default: upgrade to the fixed version, or remove the package).
+    #[arg(long)]
+    pub action: Option<String>,
+    /// Author of the advisory (default: your key).
+    #[arg(long)]
+    pub author: Option<String>,
+    /// Where the statement goes.
+    #[command(flatten)]
+    pub publish: PublishOpts,
+}
+
+/// `quorum revoke`.
+#[derive(Debug, Args)]
+pub struct RevokeArgs {
+    /// The envelope digest (64 hex digits) of your statement to withdraw.
+    pub digest: String,
+    /// Why.
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// Where the statement goes.
+    #[command(flatten)]
+    pub publish: PublishOpts,
+}
+
+/// `quorum ownership-change`.
+#[derive(Debug, Args)]
+pub struct OwnershipChangeArgs {
+    /// The package (or the first version under the new owners), e.g. pkg:npm/left-pad.
+    pub purl: String,
+    /// A previous owner: NAME, NAME=KEY or =KEY (repeatable; none if unknown).
+    #[arg(long)]
+    pub previous: Vec<String>,
+    /// A new owner: NAME, NAME=KEY or =KEY (repeatable, at least one).
+    #[arg(long = "new", required = true)]
+    pub new_owners: Vec<String>,
+    /// Free-text comment.
+    #[arg(long)]
+    pub comment: Option<String>,
+    /// Where the statement goes.
+    #[command(flatten)]
+    pub publish: PublishOpts,
+}
+
+/// `quorum submit`.
+#[derive(Debug, Args)]
+pub struct SubmitArgs {
+    /// A DSSE envelope JSON file written by `--out`.
+    pub envelope: PathBuf,
+}
+
+/// Where evidence comes from.
+#[derive(Debug, Args)]
+pub struct SourceOpts {
+    /// Decide offline from a saved evidence bundle (`quorum fetch --out`).
+    #[arg(long, value_name = "FILE", conflicts_with = "mirror")]
+    pub bundle: Option<PathBuf>,
+    /// Decide from the local mirror (`quorum mirror`): completeness `complete`.
+    #[arg(long)]
+    pub mirror: bool,
+}
+
+/// `quorum verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The package version, e.g. pkg:cargo/serde@1.0.210 (or use --lockfile).
+    #[arg(required_unless_present = "lockfile", conflicts_with = "lockfile")]
+    pub purl: Option<String>,
+    /// Verify every version this lockfile pins.
+    #[arg(long, value_name = "FILE")]
+    pub lockfile: Option<PathBuf>,
+    /// Where evidence comes from.
+    #[command(flatten)]
+    pub source: SourceOpts,
+}
+
+/// `quorum explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The package version, e.g. pkg:cargo/serde@1.0.210.
+    pub purl: String,
+    /// Where evidence comes from.
+    #[command(flatten)]
+    pub source: SourceOpts,
+}
+
+/// `quorum fetch`.
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// The package, e.g. pkg:cargo/serde (a version is ignored: the bundle covers them all).
+    pub purl: String,
+    /// Output file.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+/// `quorum mirror`.
+#[derive(Debug, Args)]
+pub struct MirrorArgs {
+    /// Hide the progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}

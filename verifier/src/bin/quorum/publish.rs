@@ -1,0 +1,525 @@
+//! Publishing: build a statement, validate it as verifiers will, sign it into a DSSE
+//! envelope with the user's key, then write it out or submit it to the log and keep the
+//! receipt (index and tlog-proof) in the state directory.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use anyhow::Context;
+use quorum_proto::v1;
+use quorum_verifier::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE};
+use quorum_verifier::lockfile::parse_lockfile;
+use quorum_verifier::note::Ed25519Signer;
+use quorum_verifier::predicates::{
+    self, Adoption, AdoptionStatus, Audit, OpenVex, Owner, OwnershipChange, Predicate, Revocation,
+    Trust, TrustLevel, VexProduct, VexStatement, VexStatus, VexVulnerability,
+};
+use quorum_verifier::statement::{Statement, Subject, parse_hex32, parse_purl, sha256_hex};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::cli::{
+    AdoptArgs, AdviseArgs, AttestArgs, DigestOpts, Global, LevelArg, OwnershipChangeArgs,
+    PublishOpts, RevokeArgs, SubmitArgs, TrustArgs, VerdictArg,
+};
+use crate::error::{unavailable, usage};
+use crate::keys::load_signer;
+use crate::net::{LogClient, MAX_SUBMIT_RESPONSE, error_text};
+use crate::state::{MAX_INPUT_FILE, State, read_input, read_text, write_atomic};
+
+/// Subjects per adoption statement when recording a lockfile (the statement limit).
+const SUBJECTS_PER_STATEMENT: usize = quorum_verifier::statement::MAX_SUBJECTS;
+
+/// `quorum attest`.
+pub fn attest(global: &Global, args: &AttestArgs) -> anyhow::Result<u8> {
+    let signer = load_signer(global)?;
+    let subject = version_subject(&args.purl, &args.digest)?;
+    let capabilities = args.capabilities.as_ref().map(|caps| {
+        caps.iter()
+            .filter(|c| c.as_str() != "none" && !c.is_empty())
+            .cloned()
+            .collect::<Vec<_>>()
+    });
+    let predicate = Predicate::Audit(Audit {
+        verdict: match args.verdict {
+            VerdictArg::Pass => predicates::Verdict::Pass,
+            VerdictArg::Fail => predicates::Verdict::Fail,
+        },
+        criteria: args.criteria.clone(),
+        capabilities,
+        notes: args.notes.clone(),
+    });
+    let statement = predicate.into_statement(vec![subject]);
+    publish(global, &signer, &[statement], &args.publish)
+}
+
+/// `quorum adopt`.
+pub fn adopt(global: &Global, args: &AdoptArgs) -> anyhow::Result<u8> {
+    let signer = load_signer(global)?;
+    let status = if args.reject {
+        AdoptionStatus::Rejected
+    } else {
+        AdoptionStatus::Adopted
+    };
+    let predicate = Predicate::Adoption(Adoption {
+        status,
+        comment: args.comment.clone(),
+    });
+    let subjects = match (&args.purl, &args.lockfile) {
+        (Some(purl), _) => vec![version_subject(purl, &args.digest)?],
+        (None, Some(lockfile)) => lockfile_subjects(lockfile)?,
+        (None, None) => return Err(usage("give a purl@version or --lockfile <file>")),
+    };
+    let statements: Vec<Statement> = subjects
+        .chunks(SUBJECTS_PER_STATEMENT)
+        .map(|chunk| predicate.clone().into_statement(chunk.to_vec()))
+        .collect();
+    publish(global, &signer, &statements, &args.publish)
+}
+
+/// Subjects for every version a lockfile pins with a SHA-256; the others are reported.
+fn lockfile_subjects(path: &Path) -> anyhow::Result<Vec<Subject>> {
+    let text = read_text(
+        path,
+        "lockfile",
+        quorum_verifier::lockfile::MAX_LOCKFILE_BYTES as u64,
+    )?;
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let locked =
+        parse_lockfile(name, &text).map_err(|e| usage(format!("{}: {e}", path.display())))?;
+    let mut subjects = Vec::new();
+    let mut skipped = Vec::new();
+    for p in &locked {
+        match p.sha256.as_deref().and_then(parse_hex32) {
+            Some(d) => subjects.push(Subject::package_version(&p.purl(), d)),
+            None => skipped.push(p.purl()),
+        }
+    }
+    if !skipped.is_empty() {
+        eprintln!(
+            "note: {} pinned versions have no SHA-256 in {} and are not recorded: {}",
+            skipped.len(),
+            path.display(),
+            skipped.join(", ")
+        );
+    }
+    if subjects.is_empty() {
+        return Err(usage(format!(
+            "{} pins no version with a SHA-256 digest; nothing to record",
+            path.display()
+        )));
+    }
+    Ok(subjects)
+}
+
+/// `quorum trust`.
+pub fn trust(global: &Global, args: &TrustArgs) -> anyhow::Result<u8> {
+    let signer = load_signer(global)?;
+    let key = predicates::parse_public_key(&args.key).map_err(|e| {
+        usage(format!(
+            "{e}; give the key as 64 hex digits, ed25519:<hex> or a verifier key name+id+base64"
+        ))
+    })?;
+    let level = if args.distrust {
+        TrustLevel::Distrust
+    } else {
+        match args.level {
+            Some(LevelArg::None) => TrustLevel::None,
+            Some(LevelArg::Low) => TrustLevel::Low,
+            Some(LevelArg::Medium) => TrustLevel::Medium,
+            Some(LevelArg::High) => TrustLevel::High,
+            None => return Err(usage("give --level low|medium|high|none or --distrust")),
+        }
+    };
+    let predicate = Predicate::Trust(Trust {
+        key: args.key.clone(),
+        level,
+        scope: args.scope.clone(),
+        comment: args.comment.clone(),
+    });
+    let statement = predicate.into_statement(vec![Subject::key(&key)]);
+    publish(global, &signer, &[statement], &args.publish)
+}
+
+/// `quorum advise`: an OpenVEX document with an `affected` statement (and a `fixed` one
+/// when fix versions are given).
+pub fn advise(global: &Global, args: &AdviseArgs) -> anyhow::Result<u8> {
+    let signer = load_signer(global)?;
+    let (package, version) = parse_purl(&args.purl)
+        .map_err(|e| usage(format!("{:?} is not a valid purl: {e}", args.purl)))?;
+    let mut affected: BTreeSet<String> = args.affected.iter().cloned().collect();
+    if let Some(v) = version {
+        affected.insert(v);
+    }
+    affected.retain(|v| !v.is_empty());
+    let fixed: BTreeSet<String> = args
+        .fixed
+        .iter()
+        .filter(|v| !v.is_empty())
+        .cloned()
+        .collect();
+    if let Some(v) = affected.intersection(&fixed).next() {
+        return Err(usage(format!(
+            "version {v} is given both as affected and as fixed"
+        )));
+    }
+    let aliases: Vec<String> = args
+        .alias
+        .iter()
+        .filter(|a| !a.is_empty())
+        .cloned()
+        .collect();
+    let is_mal = |s: &str| s.starts_with("MAL-");
+    if args.malicious && !is_mal(&args.vulnerability) && !aliases.iter().any(|a| is_mal(a)) {
+        return Err(usage(format!(
+            "--malicious needs an OSV malicious-package ID: name the vulnerability MAL-… or add --alias MAL-… (got {:?})",
+            args.vulnerability
+        )));
+    }
+    if !args.malicious && (is_mal(&args.vulnerability) || aliases.iter().any(|a| is_mal(a))) {
+        return Err(usage(
+            "a MAL- ID marks the package as malicious: add --malicious to confirm",
+        ));
+    }
+    let vulnerability = VexVulnerability {
+        id: None,
+        name: args.vulnerability.clone(),
+        description: None,
+        aliases,
+    };
+    let action = args
+        .action
+        .clone()
+        .unwrap_or_else(|| match fixed.iter().next() {
+            Some(v) => format!("upgrade to {v}"),
+            None if args.malicious => "remove this package".to_string(),
+            None => "no fix is available yet; avoid the affected versions".to_string(),
+        });
+    let product = |v: Option<&String>| VexProduct {
+        id: match v {
+            Some(v) => format!("{package}@{v}"),
+            None => package.clone(),
+        },
+        identifiers: None,
+    };
+    let mut statements = vec![VexStatement {
+        vulnerability: vulnerability.clone(),
+        products: if affected.is_empty() {
+            vec![product(None)]
+        } else {
+            affected.iter().map(|v| product(Some(v))).collect()
+        },
+        status: VexStatus::Affected,
+        justification: None,
+        impact_statement: None,
+        action_statement: Some(action),
+        status_notes: None,
+    }];
+    if !fixed.is_empty() {
+        statements.push(VexStatement {
+            vulnerability,
+            products: fixed.iter().map(|v| product(Some(v))).collect(),
+            status: VexStatus::Fixed,
+            justification: None,
+            impact_statement: None,
+            action_statement: None,
+            status_notes: None,
+        });
+    }
+    let public_hex = hex::encode(signer.signing_key().verifying_key().as_bytes());
+    let timestamp = crate::timefmt::rfc3339_now();
+    let mut doc = OpenVex {
+        context: predicates::OPENVEX_V0_2_0.to_string(),
+        id: String::new(),
+        author: args
+            .author
+            .clone()
+            .unwrap_or_else(|| format!("ed25519:{public_hex}")),
+        role: None,
+        timestamp,
+        version: 1,
+        statements,
+    };
+    // A stable document ID derived from the content.
+    let content = serde_json::to_vec(&doc).context("encoding the advisory")?;
+    doc.id = format!("urn:quorum:vex:{}", &sha256_hex(&content)[..32]);
+    let statement = Predicate::Advisory(doc).into_statement(vec![Subject::package(&package)]);
+    publish(global, &signer, &[statement], &args.publish)
+}
+
+/// `quorum revoke`.
+pub fn revoke(global: &Global, args: &RevokeArgs) -> anyhow::Result<u8> {
+    let signer = load_signer(global)?;
+    let digest = parse_hex32(&args.digest.to_ascii_lowercase()).ok_or_else(|| {
+        usage(format!(
+            "{:?} is not an envelope digest (64 hex digits, as printed when you published)",
+            args.digest
+        ))
+    })?;
+    let predicate = Predicate::Revocation(Revocation {
+        envelope_digest: hex::encode(digest),
+        reason: args.reason.clone(),
+    });
+    let statement = predicate.into_statement(vec![Subject::envelope(&digest)]);
+    publish(global, &signer, &[statement], &args.publish)
+}
+
+/// `quorum ownership-change`.
+pub fn ownership_change(global: &Global, args: &OwnershipChangeArgs) -> anyhow::Result<u8> {
+    let signer = load_signer(global)?;
+    let parse_owner = |text: &String| -> anyhow::Result<Owner> {
+        let (name, key) = match text.split_once('=') {
+            Some((n, k)) => (n, Some(k)),
+            None => (text.as_str(), None),
+        };
+        if name.is_empty() && key.is_none_or(str::is_empty) {
+            return Err(usage("an owner needs a NAME, NAME=KEY or =KEY"));
+        }
+        Ok(Owner {
+            name: (!name.is_empty()).then(|| name.to_string()),
+            key: key.filter(|k| !k.is_empty()).map(str::to_string),
+        })
+    };
+    let previous = args
+        .previous
+        .iter()
+        .map(parse_owner)
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let new = args
+        .new_owners
+        .iter()
+        .map(parse_owner)
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let subject = match parse_purl(&args.purl) {
+        Ok((package, None)) => Subject::package(&package),
+        Ok((_, Some(_))) => {
+            return Err(usage(format!(
+                "{}: name the package without a version (a versioned subject needs the artifact digest, which this command does not take yet)",
+                args.purl
+            )));
+        }
+        Err(e) => return Err(usage(format!("{:?} is not a valid purl: {e}", args.purl))),
+    };
+    let predicate = Predicate::OwnershipChange(OwnershipChange {
+        previous,
+        new,
+        comment: args.comment.clone(),
+    });
+    let statement = predicate.into_statement(vec![subject]);
+    publish(global, &signer, &[statement], &args.publish)
+}
+
+/// `quorum submit`: submits an envelope written earlier with `--out`.
+pub fn submit_file(global: &Global, args: &SubmitArgs) -> anyhow::Result<u8> {
+    let signer = load_signer(global)?;
+    let bytes = read_input(&args.envelope, "envelope", MAX_INPUT_FILE)?;
+    let envelope = Envelope::from_json(&bytes).map_err(|e| {
+        usage(format!(
+            "{}: not a DSSE envelope: {e}",
+            args.envelope.display()
+        ))
+    })?;
+    let key = signer.signing_key().verifying_key();
+    quorum_verifier::log_entry::verify_envelope(&envelope, &key).map_err(|e| {
+        usage(format!(
+            "{}: not a valid statement signed by your key: {e}",
+            args.envelope.display()
+        ))
+    })?;
+    let client = log_client(global)?;
+    let receipt = submit(global, &client, &signer, &envelope)?;
+    report_receipts(global, &[receipt]);
+    Ok(0)
+}
+
+/// The subject for a versioned purl and a digest given or computed from a file.
+fn version_subject(purl: &str, digest: &DigestOpts) -> anyhow::Result<Subject> {
+    let (package, version) =
+        parse_purl(purl).map_err(|e| usage(format!("{purl:?} is not a valid purl: {e}")))?;
+    let Some(version) = version else {
+        return Err(usage(format!(
+            "{purl} has no version; name the exact version, e.g. {purl}@1.2.3"
+        )));
+    };
+    let sha = match (&digest.digest, &digest.artifact) {
+        (Some(hex_digest), _) => {
+            parse_hex32(&hex_digest.to_ascii_lowercase()).ok_or_else(|| {
+                usage(format!(
+                    "--digest {hex_digest:?} is not a SHA-256 (64 hex digits)"
+                ))
+            })?
+        }
+        (None, Some(path)) => {
+            let bytes = read_input(path, "artifact", 4 << 30)?;
+            Sha256::digest(&bytes).into()
+        }
+        (None, None) => {
+            return Err(usage(
+                "give the artifact's SHA-256 with --digest <hex> or the file with --artifact <file>",
+            ));
+        }
+    };
+    Ok(Subject::package_version(
+        &format!("{package}@{version}"),
+        sha,
+    ))
+}
+
+/// Validates, signs and sends or writes statements.
+fn publish(
+    global: &Global,
+    signer: &Ed25519Signer,
+    statements: &[Statement],
+    opts: &PublishOpts,
+) -> anyhow::Result<u8> {
+    let mut envelopes = Vec::new();
+    for statement in statements {
+        // Refuse what verifiers would reject, with the validator's reason.
+        predicates::validate_statement(statement)
+            .map_err(|e| usage(format!("the statement would be rejected: {e}")))?;
+        envelopes.push(Envelope::sign(
+            IN_TOTO_PAYLOAD_TYPE,
+            statement.to_json(),
+            signer.signing_key(),
+        ));
+    }
+    if opts.dry_run || opts.out.is_some() {
+        let text: String = envelopes
+            .iter()
+            .map(|e| format!("{}\n", e.to_json()))
+            .collect();
+        match opts.out.as_deref() {
+            Some(p) if p.as_os_str() != "-" => {
+                write_atomic(p, text.as_bytes())?;
+                for e in &envelopes {
+                    if global.json {
+                        println!(
+                            "{}",
+                            json!({"envelope_digest": hex::encode(e.digest()), "out": p.display().to_string()})
+                        );
+                    } else {
+                        println!(
+                            "signed {} (not submitted) -> {}",
+                            hex::encode(e.digest()),
+                            p.display()
+                        );
+                    }
+                }
+            }
+            _ => print!("{text}"),
+        }
+        return Ok(0);
+    }
+    let client = log_client(global)?;
+    let mut receipts = Vec::new();
+    for envelope in &envelopes {
+        receipts.push(submit(global, &client, signer, envelope)?);
+    }
+    report_receipts(global, &receipts);
+    Ok(0)
+}
+
+/// The log to submit to: `--log`, else the policy's `[log] url`.
+fn log_client(global: &Global) -> anyhow::Result<LogClient> {
+    if let Some(url) = &global.log {
+        return LogClient::new(url);
+    }
+    let state = State::open(global)?;
+    let path = state.policy_path(global);
+    if path.exists() {
+        let policy = crate::verify::load_policy(&path)?;
+        if let Some(url) = policy.log.and_then(|l| l.url) {
+            return LogClient::new(&url);
+        }
+    }
+    Err(usage(
+        "no log to submit to: pass --log <url>, set [log] url in the policy, or use --out <file> to sign without submitting",
+    ))
+}
+
+/// A submission receipt, kept in `receipts/<digest>.json`.
+#[derive(serde::Serialize)]
+struct Receipt {
+    log: String,
+    envelope_digest: String,
+    index: u64,
+    status: String,
+    tlog_proof: String,
+    envelope: serde_json::Value,
+}
+
+fn submit(
+    global: &Global,
+    client: &LogClient,
+    signer: &Ed25519Signer,
+    envelope: &Envelope,
+) -> anyhow::Result<Receipt> {
+    let request = v1::SubmitRequest {
+        envelope: Some(envelope.to_proto()),
+        public_key: signer.signing_key().verifying_key().to_bytes().to_vec(),
+    };
+    let body = serde_json::to_vec(&request).context("encoding the submission")?;
+    let resp = client.post_json("/v1/statements?wait=integrated", body, MAX_SUBMIT_RESPONSE)?;
+    if !(200..300).contains(&resp.status) {
+        let hint = match resp.status {
+            400 | 413 | 422 => "the log refused the statement",
+            429 | 503 => "the log is busy; retry later",
+            _ => "the log failed",
+        };
+        return Err(unavailable(format!(
+            "{hint} (HTTP {}): {}",
+            resp.status,
+            error_text(&resp.body)
+        )));
+    }
+    let answer: v1::SubmitResponse = serde_json::from_slice(&resp.body).map_err(|e| {
+        unavailable(format!(
+            "the log's answer is not a SubmitResponse: {e}; the statement may still be logged"
+        ))
+    })?;
+    let digest = hex::encode(envelope.digest());
+    let status = match v1::SubmitStatus::try_from(answer.status) {
+        Ok(v1::SubmitStatus::Sequenced) => "sequenced",
+        Ok(v1::SubmitStatus::Duplicate) => "duplicate",
+        Ok(v1::SubmitStatus::Pending) => "pending",
+        _ => "unknown",
+    };
+    let receipt = Receipt {
+        log: client.base().to_string(),
+        envelope_digest: digest.clone(),
+        index: answer.index,
+        status: status.to_string(),
+        tlog_proof: answer.tlog_proof,
+        envelope: serde_json::from_str(&envelope.to_json()).unwrap_or(serde_json::Value::Null),
+    };
+    let state = State::open(global)?;
+    let path = state.receipt_path(&digest);
+    let text = serde_json::to_vec_pretty(&receipt).context("encoding the receipt")?;
+    write_atomic(&path, &text)?;
+    Ok(receipt)
+}
+
+fn report_receipts(global: &Global, receipts: &[Receipt]) {
+    for r in receipts {
+        if global.json {
+            println!(
+                "{}",
+                json!({"log": r.log, "envelope_digest": r.envelope_digest, "index": r.index,
+                       "status": r.status, "has_proof": !r.tlog_proof.is_empty()})
+            );
+        } else {
+            println!(
+                "{} entry {} in {} (envelope digest {}){}",
+                r.status,
+                r.index,
+                r.log,
+                r.envelope_digest,
+                if r.tlog_proof.is_empty() {
+                    "; no proof yet"
+                } else {
+                    "; receipt saved"
+                }
+            );
+        }
+    }
+}

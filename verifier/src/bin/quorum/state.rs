@@ -1,0 +1,169 @@
+//! The state directory: `key`, `policy.toml`, `checkpoints/<log>.note` (the last checkpoint
+//! seen per log), `receipts/<envelope digest>.json`, `mirror/<log>/`.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+use crate::cli::Global;
+use crate::error::usage;
+
+/// The largest file the CLI reads as input (policies, bundles, envelopes, keys).
+pub const MAX_INPUT_FILE: u64 = 64 << 20;
+
+/// The resolved state directory.
+pub struct State {
+    /// Its path.
+    pub dir: PathBuf,
+}
+
+impl State {
+    /// `--state-dir`, else `$QUORUM_HOME` (clap reads it), else `~/.quorum`.
+    pub fn open(global: &Global) -> anyhow::Result<State> {
+        let dir = match &global.state_dir {
+            Some(d) => d.clone(),
+            None => match std::env::var_os("HOME") {
+                Some(home) => PathBuf::from(home).join(".quorum"),
+                None => {
+                    return Err(usage(
+                        "no state directory: set --state-dir or QUORUM_HOME (HOME is not set)",
+                    ));
+                }
+            },
+        };
+        Ok(State { dir })
+    }
+
+    /// Creates the directory (mode 0700) if needed.
+    pub fn ensure(&self) -> anyhow::Result<()> {
+        create_private_dir(&self.dir)
+    }
+
+    /// The key file path.
+    pub fn key_path(&self, global: &Global) -> PathBuf {
+        global.key.clone().unwrap_or_else(|| self.dir.join("key"))
+    }
+
+    /// The policy file path.
+    pub fn policy_path(&self, global: &Global) -> PathBuf {
+        global
+            .policy
+            .clone()
+            .unwrap_or_else(|| self.dir.join("policy.toml"))
+    }
+
+    /// A file-name-safe form of a log origin.
+    pub fn log_slug(origin: &str) -> String {
+        let mut s: String = origin
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .take(100)
+            .collect();
+        // Distinct origins that map to the same text stay distinct.
+        let digest = quorum_verifier::statement::sha256_hex(origin.as_bytes());
+        s.push('-');
+        s.push_str(&digest[..12]);
+        s
+    }
+
+    /// Path of the last checkpoint seen for a log.
+    pub fn checkpoint_path(&self, origin: &str) -> PathBuf {
+        self.dir
+            .join("checkpoints")
+            .join(format!("{}.note", State::log_slug(origin)))
+    }
+
+    /// The last checkpoint seen for a log, as note bytes.
+    pub fn last_checkpoint(&self, origin: &str) -> anyhow::Result<Option<Vec<u8>>> {
+        let path = self.checkpoint_path(origin);
+        match fs::read(&path) {
+            Ok(b) => Ok(Some(b)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+        }
+    }
+
+    /// Stores the last checkpoint seen for a log.
+    pub fn store_checkpoint(&self, origin: &str, note: &[u8]) -> anyhow::Result<()> {
+        write_atomic(&self.checkpoint_path(origin), note)
+    }
+
+    /// The mirror directory of a log.
+    pub fn mirror_dir(&self, origin: &str) -> PathBuf {
+        self.dir.join("mirror").join(State::log_slug(origin))
+    }
+
+    /// Path of a submission receipt.
+    pub fn receipt_path(&self, digest_hex: &str) -> PathBuf {
+        self.dir.join("receipts").join(format!("{digest_hex}.json"))
+    }
+}
+
+/// Creates a directory and its parents, the last one owner-only.
+pub fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder
+        .create(dir)
+        .with_context(|| format!("creating directory {}", dir.display()))
+}
+
+/// Writes a file through a temporary file and a rename, so a crash leaves the old or the
+/// new content, never a mix.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    if let Some(parent) = path.parent()
+        && !parent.as_os_str().is_empty()
+    {
+        create_private_dir(parent)?;
+    }
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    {
+        let mut f =
+            fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+        f.write_all(bytes)
+            .and_then(|()| f.sync_all())
+            .with_context(|| format!("writing {}", tmp.display()))?;
+    }
+    fs::rename(&tmp, path).with_context(|| format!("renaming to {}", path.display()))
+}
+
+/// Reads an input file of at most `limit` bytes; errors are usage errors naming the file.
+pub fn read_input(path: &Path, what: &str, limit: u64) -> anyhow::Result<Vec<u8>> {
+    use std::io::Read;
+    let f = fs::File::open(path)
+        .map_err(|e| usage(format!("cannot open {what} {}: {e}", path.display())))?;
+    let mut buf = Vec::new();
+    f.take(limit + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| usage(format!("cannot read {what} {}: {e}", path.display())))?;
+    if buf.len() as u64 > limit {
+        return Err(usage(format!(
+            "{what} {} is larger than the limit of {limit} bytes",
+            path.display()
+        )));
+    }
+    Ok(buf)
+}
+
+/// Reads an input file as UTF-8 text.
+pub fn read_text(path: &Path, what: &str, limit: u64) -> anyhow::Result<String> {
+    let bytes = read_input(path, what, limit)?;
+    String::from_utf8(bytes)
+        .map_err(|_| usage(format!("{what} {} is not UTF-8 text", path.display())))
+}
