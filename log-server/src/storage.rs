@@ -1,0 +1,547 @@
+//! Durable storage through sqlx: one code path (the `Any` driver, `$N` placeholders) for
+//! SQLite and PostgreSQL, with a migration set for each.
+//!
+//! Tables: `entries` (leaf data, unique on (envelope digest, signer) for deduplication),
+//! `subjects` (package purl → index, for lookups), `hashes` (the tree's stored hashes in
+//! Go/C2SP stored-hash order), `checkpoints` (one row per size: two different checkpoints
+//! of one size cannot exist), `log_state` (the latest checkpoint size, advanced by
+//! compare-and-swap), `cosignatures` and `witness_state`.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor as _, Row as _};
+use thiserror::Error;
+
+/// Errors from the storage layer.
+#[derive(Debug, Error)]
+pub enum StorageError {
+    /// The database failed.
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    /// A migration failed.
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The database holds data this code cannot interpret.
+    #[error("corrupt data in storage: {0}")]
+    Corrupt(String),
+    /// The database URL names an unsupported backend.
+    #[error("unsupported database URL (use sqlite:// or postgres://): {0}")]
+    UnsupportedUrl(String),
+    /// Filesystem error (data directory).
+    #[error("data directory: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+type Result<T> = std::result::Result<T, StorageError>;
+
+/// Which database backs the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite (embedded, WAL mode).
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+/// One entry to append.
+#[derive(Debug, Clone)]
+pub struct NewEntry {
+    /// The entry's index.
+    pub index: u64,
+    /// The encoded log entry (leaf data).
+    pub entry: Vec<u8>,
+    /// SHA-256 of the envelope's PAE.
+    pub envelope_digest: [u8; 32],
+    /// The signer's public key.
+    pub signer: [u8; 32],
+    /// Receipt time, Unix milliseconds.
+    pub received_ms: i64,
+    /// Package subjects: (package purl without version, version or "").
+    pub subjects: Vec<(String, String)>,
+}
+
+/// A stored checkpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCheckpoint {
+    /// Tree size.
+    pub size: u64,
+    /// Root hash.
+    pub root: [u8; 32],
+    /// The signed note text (log signature only).
+    pub note: String,
+}
+
+/// The log's storage.
+#[derive(Debug, Clone)]
+pub struct Storage {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+const ENTRY_CHUNK: usize = 200;
+const HASH_CHUNK: usize = 500;
+const SUBJECT_CHUNK: usize = 300;
+const LOOKUP_CHUNK: usize = 500;
+
+fn to_i64(v: u64) -> Result<i64> {
+    i64::try_from(v).map_err(|_| StorageError::Corrupt(format!("value {v} exceeds i64")))
+}
+
+fn to_u64(v: i64) -> Result<u64> {
+    u64::try_from(v).map_err(|_| StorageError::Corrupt(format!("negative value {v}")))
+}
+
+fn to_hash(v: &[u8]) -> Result<[u8; 32]> {
+    v.try_into()
+        .map_err(|_| StorageError::Corrupt(format!("hash of {} bytes", v.len())))
+}
+
+fn placeholders(rows: usize, cols: usize) -> String {
+    let mut s = String::with_capacity(rows * cols * 5);
+    let mut n = 1;
+    for r in 0..rows {
+        if r > 0 {
+            s.push(',');
+        }
+        s.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                s.push(',');
+            }
+            s.push('$');
+            s.push_str(&n.to_string());
+            n += 1;
+        }
+        s.push(')');
+    }
+    s
+}
+
+fn in_list(n: usize) -> String {
+    (1..=n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+impl Storage {
+    /// Opens (creating if needed) the SQLite database `quorum.db` in `dir`.
+    pub async fn open_dir(dir: &Path) -> Result<Storage> {
+        std::fs::create_dir_all(dir)?;
+        let path = dir.join("quorum.db");
+        Storage::open(&format!("sqlite://{}?mode=rwc", path.display())).await
+    }
+
+    /// Opens a database by URL (`sqlite://path?mode=rwc` or `postgres://...`) and runs the
+    /// migrations.
+    pub async fn open(url: &str) -> Result<Storage> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            return Err(StorageError::UnsupportedUrl(redact(url)));
+        };
+        let opts = AnyConnectOptions::from_str(url)?;
+        let pool = match backend {
+            Backend::Sqlite => {
+                AnyPoolOptions::new()
+                    .max_connections(8)
+                    .min_connections(1)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            conn.execute("PRAGMA journal_mode = WAL").await?;
+                            conn.execute("PRAGMA synchronous = FULL").await?;
+                            conn.execute("PRAGMA busy_timeout = 10000").await?;
+                            conn.execute("PRAGMA foreign_keys = ON").await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(opts)
+                    .await?
+            }
+            Backend::Postgres => {
+                AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .connect_with(opts)
+                    .await?
+            }
+        };
+        match backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&pool).await?,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
+        }
+        Ok(Storage { pool, backend })
+    }
+
+    /// The backend in use.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Closes the pool (waits for connections to be returned).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// The number of entries (the tree size of the sequenced log).
+    pub async fn entry_count(&self) -> Result<u64> {
+        let row = sqlx::query("SELECT COALESCE(MAX(idx) + 1, 0) FROM entries")
+            .fetch_one(&self.pool)
+            .await?;
+        to_u64(row.try_get::<i64, _>(0)?)
+    }
+
+    /// All stored hashes in stored-hash order.
+    pub async fn load_hashes(&self) -> Result<Vec<[u8; 32]>> {
+        let rows = sqlx::query("SELECT id, hash FROM hashes ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (i, row) in rows.iter().enumerate() {
+            let id: i64 = row.try_get(0)?;
+            if to_u64(id)? != i as u64 {
+                return Err(StorageError::Corrupt(format!(
+                    "stored hash {i} missing (found id {id})"
+                )));
+            }
+            let h: Vec<u8> = row.try_get(1)?;
+            out.push(to_hash(&h)?);
+        }
+        Ok(out)
+    }
+
+    /// Looks up already-logged entries by (envelope digest, signer); returns their indices.
+    pub async fn find_existing(
+        &self,
+        keys: &[([u8; 32], [u8; 32])],
+    ) -> Result<HashMap<([u8; 32], [u8; 32]), u64>> {
+        let mut out = HashMap::new();
+        for chunk in keys.chunks(LOOKUP_CHUNK) {
+            let sql = format!(
+                "SELECT idx, envelope_digest, signer FROM entries WHERE envelope_digest IN ({})",
+                in_list(chunk.len())
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (d, _) in chunk {
+                q = q.bind(d.to_vec());
+            }
+            for row in q.fetch_all(&self.pool).await? {
+                let idx = to_u64(row.try_get::<i64, _>(0)?)?;
+                let d = to_hash(&row.try_get::<Vec<u8>, _>(1)?)?;
+                let s = to_hash(&row.try_get::<Vec<u8>, _>(2)?)?;
+                out.insert((d, s), idx);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Appends entries and the stored hashes they add, in one transaction. `first_hash_id`
+    /// is the stored-hash index of `hashes[0]`.
+    pub async fn append(
+        &self,
+        entries: &[NewEntry],
+        first_hash_id: u64,
+        hashes: &[[u8; 32]],
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for chunk in entries.chunks(ENTRY_CHUNK) {
+            let sql = format!(
+                "INSERT INTO entries (idx, entry, envelope_digest, signer, received_ms) VALUES {}",
+                placeholders(chunk.len(), 5)
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for e in chunk {
+                q = q
+                    .bind(to_i64(e.index)?)
+                    .bind(e.entry.clone())
+                    .bind(e.envelope_digest.to_vec())
+                    .bind(e.signer.to_vec())
+                    .bind(e.received_ms);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        let subjects: Vec<(&str, &str, u64)> = entries
+            .iter()
+            .flat_map(|e| {
+                e.subjects
+                    .iter()
+                    .map(move |(p, v)| (p.as_str(), v.as_str(), e.index))
+            })
+            .collect();
+        for chunk in subjects.chunks(SUBJECT_CHUNK) {
+            let sql = format!(
+                "INSERT INTO subjects (package, version, idx) VALUES {} ON CONFLICT DO NOTHING",
+                placeholders(chunk.len(), 3)
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (p, v, i) in chunk {
+                q = q.bind(p.to_string()).bind(v.to_string()).bind(to_i64(*i)?);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        for (ci, chunk) in hashes.chunks(HASH_CHUNK).enumerate() {
+            let sql = format!(
+                "INSERT INTO hashes (id, hash) VALUES {}",
+                placeholders(chunk.len(), 2)
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            let base = first_hash_id + (ci * HASH_CHUNK) as u64;
+            for (i, h) in chunk.iter().enumerate() {
+                q = q.bind(to_i64(base + i as u64)?).bind(h.to_vec());
+            }
+            q.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Entries `[start, end)` in index order.
+    pub async fn entries_range(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>> {
+        let rows =
+            sqlx::query("SELECT idx, entry FROM entries WHERE idx >= $1 AND idx < $2 ORDER BY idx")
+                .bind(to_i64(start)?)
+                .bind(to_i64(end)?)
+                .fetch_all(&self.pool)
+                .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (i, row) in rows.iter().enumerate() {
+            let idx = to_u64(row.try_get::<i64, _>(0)?)?;
+            if idx != start + i as u64 {
+                return Err(StorageError::Corrupt(format!(
+                    "entry {} missing",
+                    start + i as u64
+                )));
+            }
+            out.push(row.try_get::<Vec<u8>, _>(1)?);
+        }
+        Ok(out)
+    }
+
+    /// Entries by index (absent ones skipped), in the order of `indices`.
+    pub async fn entries_by_index(&self, indices: &[u64]) -> Result<Vec<(u64, Vec<u8>)>> {
+        let mut map = HashMap::new();
+        for chunk in indices.chunks(LOOKUP_CHUNK) {
+            let sql = format!(
+                "SELECT idx, entry FROM entries WHERE idx IN ({})",
+                in_list(chunk.len())
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for i in chunk {
+                q = q.bind(to_i64(*i)?);
+            }
+            for row in q.fetch_all(&self.pool).await? {
+                map.insert(
+                    to_u64(row.try_get::<i64, _>(0)?)?,
+                    row.try_get::<Vec<u8>, _>(1)?,
+                );
+            }
+        }
+        Ok(indices
+            .iter()
+            .filter_map(|i| map.remove(i).map(|e| (*i, e)))
+            .collect())
+    }
+
+    /// Indices of entries with a subject of `package` (and `version` if given), ascending,
+    /// at most `limit`, starting at index `after` (exclusive, -1 for the start).
+    pub async fn lookup_package(
+        &self,
+        package: &str,
+        version: Option<&str>,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<u64>> {
+        let rows = match version {
+            Some(v) => {
+                sqlx::query("SELECT idx FROM subjects WHERE package = $1 AND version = $2 AND idx > $3 ORDER BY idx LIMIT $4")
+                    .bind(package.to_owned())
+                    .bind(v.to_owned())
+                    .bind(after)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+            None => {
+                sqlx::query("SELECT DISTINCT idx FROM subjects WHERE package = $1 AND idx > $2 ORDER BY idx LIMIT $3")
+                    .bind(package.to_owned())
+                    .bind(after)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+        };
+        rows.iter()
+            .map(|r| to_u64(r.try_get::<i64, _>(0)?))
+            .collect()
+    }
+
+    /// Indices of entries signed by `signer`, ascending, at most `limit`, after `after`.
+    pub async fn lookup_signer(
+        &self,
+        signer: &[u8; 32],
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<u64>> {
+        let rows = sqlx::query(
+            "SELECT idx FROM entries WHERE signer = $1 AND idx > $2 ORDER BY idx LIMIT $3",
+        )
+        .bind(signer.to_vec())
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| to_u64(r.try_get::<i64, _>(0)?))
+            .collect()
+    }
+
+    /// The latest checkpoint (the one `log_state` points at).
+    pub async fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>> {
+        let row = sqlx::query(
+            "SELECT c.size, c.root, c.note FROM checkpoints c JOIN log_state s ON c.size = s.checkpoint_size WHERE s.id = 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(StoredCheckpoint {
+                size: to_u64(r.try_get::<i64, _>(0)?)?,
+                root: to_hash(&r.try_get::<Vec<u8>, _>(1)?)?,
+                note: r.try_get::<String, _>(2)?,
+            })
+        })
+        .transpose()
+    }
+
+    /// All checkpoints, ascending by size.
+    pub async fn all_checkpoints(&self) -> Result<Vec<StoredCheckpoint>> {
+        let rows = sqlx::query("SELECT size, root, note FROM checkpoints ORDER BY size")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(StoredCheckpoint {
+                    size: to_u64(r.try_get::<i64, _>(0)?)?,
+                    root: to_hash(&r.try_get::<Vec<u8>, _>(1)?)?,
+                    note: r.try_get::<String, _>(2)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Stores a checkpoint if the latest checkpoint size is still `expected_old` (`None`:
+    /// no checkpoint yet). Returns `false` when another signer won the race. A checkpoint
+    /// of an already-stored size is rejected by the primary key.
+    pub async fn store_checkpoint_cas(
+        &self,
+        expected_old: Option<u64>,
+        cp: &StoredCheckpoint,
+        created_ms: i64,
+    ) -> Result<bool> {
+        let old = match expected_old {
+            Some(s) => to_i64(s)?,
+            None => -1,
+        };
+        let mut tx = self.pool.begin().await?;
+        let res = sqlx::query(
+            "UPDATE log_state SET checkpoint_size = $1 WHERE id = 1 AND checkpoint_size = $2",
+        )
+        .bind(to_i64(cp.size)?)
+        .bind(old)
+        .execute(&mut *tx)
+        .await?;
+        if res.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO checkpoints (size, root, note, created_ms) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(to_i64(cp.size)?)
+        .bind(cp.root.to_vec())
+        .bind(cp.note.clone())
+        .bind(created_ms)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Records a witness cosignature line for the checkpoint of `size`.
+    pub async fn add_cosignature(
+        &self,
+        size: u64,
+        witness: &str,
+        line: &str,
+        now_ms: i64,
+    ) -> Result<()> {
+        sqlx::query("INSERT INTO cosignatures (size, witness, line, received_ms) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
+            .bind(to_i64(size)?)
+            .bind(witness.to_owned())
+            .bind(line.to_owned())
+            .bind(now_ms)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Cosignature lines of the checkpoint of `size`, as (witness name, line).
+    pub async fn cosignatures(&self, size: u64) -> Result<Vec<(String, String)>> {
+        let rows =
+            sqlx::query("SELECT witness, line FROM cosignatures WHERE size = $1 ORDER BY witness")
+                .bind(to_i64(size)?)
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get::<String, _>(0)?, r.try_get::<String, _>(1)?)))
+            .collect()
+    }
+
+    /// The size a witness is known to have verified, if any.
+    pub async fn witness_size(&self, witness: &str) -> Result<Option<u64>> {
+        let row = sqlx::query("SELECT size FROM witness_state WHERE witness = $1")
+            .bind(witness.to_owned())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| to_u64(r.try_get::<i64, _>(0)?)).transpose()
+    }
+
+    /// Records the size a witness has verified.
+    pub async fn set_witness_size(&self, witness: &str, size: u64) -> Result<()> {
+        sqlx::query("INSERT INTO witness_state (witness, size) VALUES ($1, $2) ON CONFLICT (witness) DO UPDATE SET size = excluded.size")
+            .bind(witness.to_owned())
+            .bind(to_i64(size)?)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").fetch_one(&self.pool).await?;
+        Ok(())
+    }
+}
+
+/// Removes a password from a database URL for logging.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.find(':') {
+                Some(c) => format!("{}://{}:***{}", &url[..s], &creds[..c], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
