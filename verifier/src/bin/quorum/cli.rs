@@ -177,6 +177,7 @@ pub enum LevelArg {
 #[derive(Debug, Args)]
 pub struct TrustArgs {
     /// The key: 64 hex digits, ed25519:<hex>, or a signed-note verifier key.
+    #[arg(id = "trusted_key", value_name = "KEY")]
     pub key: String,
     /// How much you trust it.
     #[arg(long, value_enum, required_unless_present = "distrust")]

@@ -1,0 +1,751 @@
+//! End-to-end tests of the `quorum` binary: keys, offline publishing, offline verification
+//! from bundles built here with real signatures and real Merkle proofs, exit codes, JSON,
+//! lockfiles, and malformed input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use quorum_proto::prost::Message;
+use quorum_proto::v1;
+use quorum_verifier::checkpoint::Checkpoint;
+use quorum_verifier::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE, SigningKey};
+use quorum_verifier::log_entry::LogEntry;
+use quorum_verifier::merkle::MemoryTree;
+use quorum_verifier::note::Ed25519Signer;
+use quorum_verifier::predicates::{
+    Adoption, AdoptionStatus, OpenVex, Predicate, VexProduct, VexStatement, VexStatus,
+    VexVulnerability,
+};
+use quorum_verifier::statement::Subject;
+use serde_json::Value;
+
+const ORIGIN: &str = "quorum.test/log";
+
+fn quorum(state: &Path, args: &[&str]) -> Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_quorum"))
+        .arg("--state-dir")
+        .arg(state)
+        .args(args)
+        .env_remove("QUORUM_HOME")
+        .output()
+        .unwrap_or_else(|e| panic!("running quorum: {e}"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "quorum panicked: {stderr}");
+    out
+}
+
+fn code(out: &Output) -> i32 {
+    out.status.code().unwrap_or(-1)
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn tempdir() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"))
+}
+
+fn write(path: &Path, text: &[u8]) {
+    std::fs::write(path, text).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+}
+
+/// A toy log: entries, a Merkle tree and a checkpoint signer.
+struct TestLog {
+    signer: Ed25519Signer,
+    tree: MemoryTree,
+    entries: Vec<Vec<u8>>,
+}
+
+impl TestLog {
+    fn new() -> TestLog {
+        TestLog {
+            signer: Ed25519Signer::from_seed(ORIGIN, &[7; 32]).unwrap_or_else(|e| panic!("{e}")),
+            tree: MemoryTree::new(),
+            entries: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, key: &SigningKey, predicate: Predicate, subjects: Vec<Subject>) -> u64 {
+        let statement = predicate.into_statement(subjects);
+        let envelope = Envelope::sign(IN_TOTO_PAYLOAD_TYPE, statement.to_json(), key);
+        let bytes = LogEntry {
+            receipt_time_millis: 1_700_000_000_000,
+            envelope,
+            public_key: key.verifying_key().to_bytes(),
+        }
+        .encode()
+        .unwrap_or_else(|e| panic!("{e}"));
+        self.entries.push(bytes.clone());
+        self.tree.append(&bytes)
+    }
+
+    fn checkpoint_note(&self, size: u64, signer: &Ed25519Signer) -> Vec<u8> {
+        let root = self.tree.root_at(size).unwrap_or_else(|e| panic!("{e}"));
+        Checkpoint {
+            origin: ORIGIN.into(),
+            size,
+            root_hash: root,
+            extensions: vec![],
+        }
+        .sign(&[signer])
+        .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// A bundle of every entry under the checkpoint of `size`, proving consistency from
+    /// each smaller size given.
+    fn bundle(&self, size: u64, consistency_from: &[u64]) -> v1::EvidenceBundle {
+        let entries = (0..size)
+            .map(|i| v1::BundleEntry {
+                index: i,
+                log_entry: self.entries[i as usize].clone(),
+                inclusion_proof: self
+                    .tree
+                    .prove_inclusion(i, size)
+                    .unwrap_or_else(|e| panic!("{e}"))
+                    .iter()
+                    .map(|h| h.to_vec())
+                    .collect(),
+            })
+            .collect();
+        v1::EvidenceBundle {
+            log_origin: ORIGIN.into(),
+            checkpoint: self.checkpoint_note(size, &self.signer),
+            entries,
+            consistency_proofs: consistency_from
+                .iter()
+                .map(|&old| v1::ConsistencyProof {
+                    old_size: old,
+                    new_size: size,
+                    hashes: self
+                        .tree
+                        .prove_consistency(old, size)
+                        .unwrap_or_else(|e| panic!("{e}"))
+                        .iter()
+                        .map(|h| h.to_vec())
+                        .collect(),
+                })
+                .collect(),
+            history: vec![],
+        }
+    }
+}
+
+fn adoption(status: AdoptionStatus) -> Predicate {
+    Predicate::Adoption(Adoption {
+        status,
+        comment: None,
+    })
+}
+
+fn advisory(package: &str, version: &str) -> Predicate {
+    Predicate::Advisory(OpenVex {
+        context: "https://openvex.dev/ns/v0.2.0".into(),
+        id: "urn:test:1".into(),
+        author: "test".into(),
+        role: None,
+        timestamp: "2025-01-01T00:00:00Z".into(),
+        version: 1,
+        statements: vec![VexStatement {
+            vulnerability: VexVulnerability {
+                id: None,
+                name: "MAL-2025-0001".into(),
+                description: None,
+                aliases: vec![],
+            },
+            products: vec![VexProduct {
+                id: format!("{package}@{version}"),
+                identifiers: None,
+            }],
+            status: VexStatus::Affected,
+            justification: None,
+            impact_statement: None,
+            action_statement: Some("remove it".into()),
+            status_notes: None,
+        }],
+    })
+}
+
+/// The root key of the test policy, and one it trusts through nothing (a stranger).
+fn root_key() -> SigningKey {
+    SigningKey::from_bytes(&[1; 32])
+}
+
+fn stranger_key() -> SigningKey {
+    SigningKey::from_bytes(&[2; 32])
+}
+
+const SERDE_DIGEST: [u8; 32] = [0xab; 32];
+
+/// A log where the root adopted serde 1.0.0 and reported serde 3.0.0 malicious, a stranger
+/// adopted serde 2.0.0, and the root adopted left-pad 1.3.0.
+fn standard_log() -> TestLog {
+    let mut log = TestLog::new();
+    log.add(
+        &root_key(),
+        adoption(AdoptionStatus::Adopted),
+        vec![Subject::package_version(
+            "pkg:cargo/serde@1.0.0",
+            SERDE_DIGEST,
+        )],
+    );
+    log.add(
+        &stranger_key(),
+        adoption(AdoptionStatus::Adopted),
+        vec![Subject::package_version(
+            "pkg:cargo/serde@2.0.0",
+            SERDE_DIGEST,
+        )],
+    );
+    log.add(
+        &root_key(),
+        advisory("pkg:cargo/serde", "3.0.0"),
+        vec![Subject::package("pkg:cargo/serde")],
+    );
+    log.add(
+        &root_key(),
+        adoption(AdoptionStatus::Adopted),
+        vec![Subject::package_version(
+            "pkg:npm/left-pad@1.3.0",
+            [0xcd; 32],
+        )],
+    );
+    log
+}
+
+fn policy_text(log: &TestLog) -> String {
+    format!(
+        "[log]\norigin = \"{ORIGIN}\"\nkey = \"{}\"\n\n[trust]\nroots = [\"{}\"]\n\n[[rule]]\npackages = \"*\"\nmin_adopters = 1\n",
+        log.signer.vkey(),
+        hex::encode(root_key().verifying_key().as_bytes())
+    )
+}
+
+struct Setup {
+    _dir: tempfile::TempDir,
+    state: PathBuf,
+    policy: String,
+    bundle: String,
+}
+
+fn setup(log: &TestLog, size: u64) -> Setup {
+    let dir = tempdir();
+    let state = dir.path().join("state");
+    let policy = dir.path().join("policy.toml");
+    write(&policy, policy_text(log).as_bytes());
+    let bundle = dir.path().join("bundle.pb");
+    write(&bundle, &log.bundle(size, &[]).encode_to_vec());
+    Setup {
+        state,
+        policy: policy.display().to_string(),
+        bundle: bundle.display().to_string(),
+        _dir: dir,
+    }
+}
+
+fn verify(s: &Setup, extra: &[&str]) -> Output {
+    let mut args = vec!["--policy", &s.policy, "verify", "--bundle", &s.bundle];
+    args.extend_from_slice(extra);
+    quorum(&s.state, &args)
+}
+
+#[test]
+fn keygen_writes_a_private_key_and_prints_the_public_one() {
+    let dir = tempdir();
+    let out = quorum(dir.path(), &["--json", "keygen", "--name", "alice"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap_or(Value::Null);
+    let public = v["public_key"].as_str().unwrap_or_default();
+    assert_eq!(public.len(), 64);
+    assert!(
+        v["verifier_key"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("alice+")
+    );
+    let key_text = std::fs::read_to_string(dir.path().join("key")).unwrap_or_default();
+    assert!(key_text.starts_with("PRIVATE+KEY+alice+"));
+    assert!(
+        !stdout(&out).contains("PRIVATE"),
+        "the private key is never printed"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("key"))
+            .map(|m| m.permissions().mode())
+            .unwrap_or(0);
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    // No silent overwrite.
+    let again = quorum(dir.path(), &["keygen"]);
+    assert_eq!(code(&again), 64);
+    assert!(stderr(&again).contains("--force"));
+}
+
+#[test]
+fn attest_to_file_writes_a_verifiable_envelope() {
+    let dir = tempdir();
+    let out = quorum(dir.path(), &["--json", "keygen"]);
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap_or(Value::Null);
+    let public = hex::decode(v["public_key"].as_str().unwrap_or_default()).unwrap_or_default();
+    let key =
+        quorum_verifier::log_entry::parse_verifying_key(&public).unwrap_or_else(|e| panic!("{e}"));
+    let env_path = dir.path().join("audit.json");
+    let digest = "ab".repeat(32);
+    let out = quorum(
+        dir.path(),
+        &[
+            "attest",
+            "pkg:cargo/serde@1.0.210",
+            "--digest",
+            &digest,
+            "--verdict",
+            "pass",
+            "--criteria",
+            "safe-to-deploy,safe-to-run",
+            "--capabilities",
+            "network,unsafe-code",
+            "--notes",
+            "read it all",
+            "--out",
+            &env_path.display().to_string(),
+        ],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let bytes = std::fs::read(&env_path).unwrap_or_default();
+    let envelope = Envelope::from_json(bytes.trim_ascii()).unwrap_or_else(|e| panic!("{e}"));
+    let validated = quorum_verifier::log_entry::verify_envelope(&envelope, &key)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        validated.statement.predicate_type,
+        quorum_verifier::predicates::AUDIT_V1
+    );
+
+    // Bad input: no digest, bad purl, unknown capability: usage errors.
+    for args in [
+        vec![
+            "attest",
+            "pkg:cargo/serde@1",
+            "--verdict",
+            "pass",
+            "--criteria",
+            "x",
+            "--dry-run",
+        ],
+        vec![
+            "attest",
+            "not a purl",
+            "--digest",
+            &digest,
+            "--verdict",
+            "pass",
+            "--criteria",
+            "x",
+            "--dry-run",
+        ],
+        vec![
+            "attest",
+            "pkg:cargo/serde@1",
+            "--digest",
+            &digest,
+            "--verdict",
+            "pass",
+            "--criteria",
+            "x",
+            "--capabilities",
+            "teleport",
+            "--dry-run",
+        ],
+    ] {
+        let out = quorum(dir.path(), &args);
+        assert_eq!(code(&out), 64, "{args:?}: {}", stderr(&out));
+    }
+}
+
+#[test]
+fn publishing_commands_sign_valid_statements() {
+    let dir = tempdir();
+    assert_eq!(code(&quorum(dir.path(), &["keygen"])), 0);
+    let other = hex::encode(stranger_key().verifying_key().as_bytes());
+    let lock = dir.path().join("Cargo.lock");
+    write(&lock, cargo_lock().as_bytes());
+    let lock = lock.display().to_string();
+    let digest = "cd".repeat(32);
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["adopt", "pkg:cargo/serde@1.0.0", "--digest", &digest],
+        vec![
+            "adopt",
+            "pkg:cargo/serde@1.0.0",
+            "--digest",
+            &digest,
+            "--reject",
+        ],
+        vec!["adopt", "--lockfile", &lock],
+        vec!["trust", &other, "--level", "high"],
+        vec!["trust", &other, "--distrust"],
+        vec![
+            "advise",
+            "pkg:cargo/openssl",
+            "RUSTSEC-2025-0002",
+            "--affected",
+            "0.10.65",
+            "--fixed",
+            "0.10.67",
+        ],
+        vec!["advise", "pkg:npm/evil@1.0.0", "MAL-2025-1", "--malicious"],
+        vec!["revoke", &digest, "--reason", "oops"],
+        vec![
+            "ownership-change",
+            "pkg:npm/left-pad",
+            "--previous",
+            "github:alice",
+            "--new",
+            "github:mallory",
+        ],
+    ];
+    for args in cases {
+        let mut full = args.clone();
+        full.push("--dry-run");
+        let out = quorum(dir.path(), &full);
+        assert_eq!(code(&out), 0, "{args:?}: {}", stderr(&out));
+        for line in stdout(&out).lines() {
+            let env = Envelope::from_json(line.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+            let statement = quorum_verifier::statement::Statement::from_json(&env.payload)
+                .unwrap_or_else(|e| panic!("{e}"));
+            quorum_verifier::predicates::validate_statement(&statement)
+                .unwrap_or_else(|e| panic!("{args:?}: {e}"));
+        }
+    }
+    // --malicious needs a MAL- id.
+    let out = quorum(
+        dir.path(),
+        &[
+            "advise",
+            "pkg:npm/evil",
+            "CVE-1",
+            "--malicious",
+            "--dry-run",
+        ],
+    );
+    assert_eq!(code(&out), 64);
+    // Submitting with no log anywhere says what to do.
+    let out = quorum(
+        dir.path(),
+        &["adopt", "pkg:cargo/serde@1.0.0", "--digest", &digest],
+    );
+    assert_eq!(code(&out), 64);
+    assert!(stderr(&out).contains("--log"));
+}
+
+#[test]
+fn verify_bundle_exit_codes_and_json() {
+    let log = standard_log();
+    let s = setup(&log, 4);
+
+    let out = verify(&s, &["pkg:cargo/serde@1.0.0"]);
+    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+    assert!(stdout(&out).contains("allow"));
+
+    let out = verify(&s, &["pkg:cargo/serde@2.0.0"]);
+    assert_eq!(
+        code(&out),
+        2,
+        "a stranger's adoption moves nothing: {}",
+        stdout(&out)
+    );
+
+    let out = verify(&s, &["pkg:cargo/serde@3.0.0"]);
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+
+    let out = quorum(
+        &s.state,
+        &[
+            "--json",
+            "--policy",
+            &s.policy,
+            "verify",
+            "--bundle",
+            &s.bundle,
+            "pkg:cargo/serde@1.0.0",
+        ],
+    );
+    assert_eq!(code(&out), 0);
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap_or(Value::Null);
+    assert_eq!(v["verdict"], "allow");
+    assert_eq!(v["completeness"], "served");
+    assert_eq!(v["policy_sha256"].as_str().map(str::len), Some(64));
+    let d = &v["decisions"][0];
+    assert_eq!(d["purl"], "pkg:cargo/serde@1.0.0");
+    assert_eq!(d["verdict"], "allow");
+    assert_eq!(d["checkpoint"]["origin"], ORIGIN);
+    assert_eq!(d["checkpoint"]["size"], 4);
+    assert!(d["checkpoint"]["root_hash"].is_string());
+    assert_eq!(d["entries_counted"], 1);
+    assert_eq!(d["counted"][0], 0);
+
+    // explain names the signer's weight and the stranger's rejection.
+    let out = quorum(
+        &s.state,
+        &[
+            "--json",
+            "--policy",
+            &s.policy,
+            "explain",
+            "--bundle",
+            &s.bundle,
+            "pkg:cargo/serde@2.0.0",
+        ],
+    );
+    assert_eq!(code(&out), 2);
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap_or(Value::Null);
+    let rejected = v["rejected"].as_array().cloned().unwrap_or_default();
+    assert!(
+        rejected
+            .iter()
+            .any(|r| r["index"] == 1 && r["reason"].as_str().unwrap_or("").contains("not reached")),
+        "{v}"
+    );
+    let out = quorum(
+        &s.state,
+        &[
+            "--json",
+            "--policy",
+            &s.policy,
+            "explain",
+            "--bundle",
+            &s.bundle,
+            "pkg:cargo/serde@1.0.0",
+        ],
+    );
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap_or(Value::Null);
+    assert!(
+        v["counted"][0]["weight"].as_f64().unwrap_or(0.0) > 0.0,
+        "{v}"
+    );
+}
+
+fn cargo_lock() -> String {
+    format!(
+        "version = 4\n\n[[package]]\nname = \"serde\"\nversion = \"1.0.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"{}\"\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\n",
+        hex::encode(SERDE_DIGEST)
+    )
+}
+
+#[test]
+fn verify_lockfiles() {
+    let log = standard_log();
+    let s = setup(&log, 4);
+    let dir = tempdir();
+    let cargo = dir.path().join("Cargo.lock");
+    write(&cargo, cargo_lock().as_bytes());
+    let out = quorum(
+        &s.state,
+        &[
+            "--json",
+            "--policy",
+            &s.policy,
+            "verify",
+            "--bundle",
+            &s.bundle,
+            "--lockfile",
+            &cargo.display().to_string(),
+        ],
+    );
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap_or(Value::Null);
+    let decisions = v["decisions"].as_array().cloned().unwrap_or_default();
+    assert!(
+        decisions
+            .iter()
+            .any(|d| d["purl"] == "pkg:cargo/serde@1.0.0" && d["verdict"] == "allow"),
+        "{v}"
+    );
+    // The local crate `app` (no registry source) is not a dependency to decide on.
+    assert_eq!(code(&out), 0, "{v}");
+    assert_eq!(decisions.len(), 1, "{v}");
+
+    let npm = dir.path().join("package-lock.json");
+    write(
+        &npm,
+        br#"{"name":"app","version":"1.0.0","lockfileVersion":3,"requires":true,
+            "packages":{"":{"name":"app","version":"1.0.0"},
+              "node_modules/left-pad":{"version":"1.3.0","resolved":"https://registry.npmjs.org/left-pad/-/left-pad-1.3.0.tgz","integrity":"sha512-AAAA"}}}"#,
+    );
+    let out = quorum(
+        &s.state,
+        &[
+            "--json",
+            "--policy",
+            &s.policy,
+            "verify",
+            "--bundle",
+            &s.bundle,
+            "--lockfile",
+            &npm.display().to_string(),
+        ],
+    );
+    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap_or(Value::Null);
+    assert_eq!(v["decisions"][0]["purl"], "pkg:npm/left-pad@1.3.0");
+
+    // A broken lockfile is an input error.
+    let bad = dir.path().join("package-lock.json");
+    write(&bad, b"{\"lockfileVersion\": 3, \"packages\": [");
+    let out = quorum(
+        &s.state,
+        &[
+            "--policy",
+            &s.policy,
+            "verify",
+            "--bundle",
+            &s.bundle,
+            "--lockfile",
+            &bad.display().to_string(),
+        ],
+    );
+    assert_eq!(code(&out), 64, "{}", stderr(&out));
+}
+
+#[test]
+fn evidence_that_fails_verification_exits_3() {
+    let log = standard_log();
+    let s = setup(&log, 4);
+
+    // A checkpoint signed by another key.
+    let forger = Ed25519Signer::from_seed(ORIGIN, &[9; 32]).unwrap_or_else(|e| panic!("{e}"));
+    let mut bundle = log.bundle(4, &[]);
+    bundle.checkpoint = log.checkpoint_note(4, &forger);
+    write(Path::new(&s.bundle), &bundle.encode_to_vec());
+    let out = verify(&s, &["pkg:cargo/serde@1.0.0"]);
+    assert_eq!(code(&out), 3, "{}", stderr(&out));
+
+    // A tampered inclusion proof: the entry does not count.
+    let mut bundle = log.bundle(4, &[]);
+    if let Some(h) = bundle.entries[0].inclusion_proof.first_mut() {
+        h[0] ^= 1;
+    }
+    write(Path::new(&s.bundle), &bundle.encode_to_vec());
+    let out = verify(&s, &["pkg:cargo/serde@1.0.0"]);
+    assert_eq!(code(&out), 2, "{}", stdout(&out));
+}
+
+#[test]
+fn rollback_and_fork_are_refused() {
+    let mut log = standard_log();
+    log.add(
+        &root_key(),
+        adoption(AdoptionStatus::Adopted),
+        vec![Subject::package_version(
+            "pkg:cargo/serde@1.0.1",
+            SERDE_DIGEST,
+        )],
+    );
+    let s = setup(&log, 5);
+    assert_eq!(code(&verify(&s, &["pkg:cargo/serde@1.0.0"])), 0);
+    // The log now serves an older checkpoint.
+    write(Path::new(&s.bundle), &log.bundle(3, &[]).encode_to_vec());
+    let out = verify(&s, &["pkg:cargo/serde@1.0.0"]);
+    assert_eq!(code(&out), 3);
+    let err = stderr(&out);
+    assert!(
+        err.contains("rollback") && err.contains("size 3") && err.contains("size 5"),
+        "{err}"
+    );
+
+    // A different tree of the same size: a fork.
+    let mut other = standard_log();
+    other.add(
+        &stranger_key(),
+        adoption(AdoptionStatus::Adopted),
+        vec![Subject::package_version(
+            "pkg:cargo/serde@9.0.0",
+            SERDE_DIGEST,
+        )],
+    );
+    write(Path::new(&s.bundle), &other.bundle(5, &[]).encode_to_vec());
+    let out = verify(&s, &["pkg:cargo/serde@1.0.0"]);
+    assert_eq!(code(&out), 3);
+    assert!(stderr(&out).contains("fork"), "{}", stderr(&out));
+}
+
+#[test]
+fn growth_needs_a_consistency_proof() {
+    let mut log = standard_log();
+    let s = setup(&log, 4);
+    assert_eq!(code(&verify(&s, &["pkg:cargo/serde@1.0.0"])), 0);
+    log.add(
+        &root_key(),
+        adoption(AdoptionStatus::Adopted),
+        vec![Subject::package_version(
+            "pkg:cargo/serde@1.0.1",
+            SERDE_DIGEST,
+        )],
+    );
+    write(Path::new(&s.bundle), &log.bundle(5, &[4]).encode_to_vec());
+    let out = verify(&s, &["pkg:cargo/serde@1.0.1"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+}
+
+#[test]
+fn malformed_inputs_are_errors_not_panics() {
+    let log = standard_log();
+    let s = setup(&log, 4);
+    let dir = tempdir();
+
+    let bad_policy = dir.path().join("bad.toml");
+    write(&bad_policy, b"[trust]\nroots = [\n\"x\"\nmode = 3\n");
+    let out = quorum(
+        &s.state,
+        &[
+            "--policy",
+            &bad_policy.display().to_string(),
+            "verify",
+            "--bundle",
+            &s.bundle,
+            "pkg:cargo/serde@1.0.0",
+        ],
+    );
+    assert_eq!(code(&out), 64);
+    assert!(stderr(&out).contains("line"), "{}", stderr(&out));
+
+    let garbage = dir.path().join("garbage.pb");
+    write(&garbage, b"\xff\xff\xff\x01garbage");
+    let out = quorum(
+        &s.state,
+        &[
+            "--policy",
+            &s.policy,
+            "verify",
+            "--bundle",
+            &garbage.display().to_string(),
+            "pkg:cargo/serde@1.0.0",
+        ],
+    );
+    assert_eq!(code(&out), 64, "{}", stderr(&out));
+
+    let json_garbage = dir.path().join("garbage.json");
+    write(&json_garbage, b"{\"entries\": 5}");
+    let out = quorum(
+        &s.state,
+        &[
+            "--policy",
+            &s.policy,
+            "verify",
+            "--bundle",
+            &json_garbage.display().to_string(),
+            "pkg:cargo/serde@1.0.0",
+        ],
+    );
+    assert_eq!(code(&out), 64, "{}", stderr(&out));
+
+    // Usage errors are 64, never clap's 2.
+    assert_eq!(code(&quorum(&s.state, &["verify"])), 64);
+    assert_eq!(code(&quorum(&s.state, &["frobnicate"])), 64);
+    let out = verify(&s, &["pkg:cargo/serde"]);
+    assert_eq!(code(&out), 64, "a purl without version");
+    assert_eq!(code(&quorum(&s.state, &["--help"])), 0);
+}
