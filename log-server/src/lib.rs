@@ -3,8 +3,12 @@
 
 #![warn(missing_docs)]
 
+pub mod api;
 pub mod config;
 pub mod log;
 pub mod metrics;
 pub mod ratelimit;
+pub mod server;
 pub mod storage;
+pub mod tiles;
+pub mod witness;

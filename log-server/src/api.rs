@@ -1,0 +1,792 @@
+//! The HTTP API: submissions, the C2SP tlog-tiles read API, lookups, evidence, health and
+//! metrics. See `spec/log-server.md`.
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use base64::Engine as _;
+use quorum_proto::v1;
+use quorum_verifier::dsse::{DsseError, Envelope};
+use quorum_verifier::log_entry::{self, LogEntry, LogEntryError};
+use quorum_verifier::merkle::{Hash, stored_hash_index};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::config::Config;
+use crate::log::{Log, Published, Sequenced, Submission, now_ms};
+use crate::ratelimit::RateLimiter;
+use crate::tiles::{TilePath, parse_tile_path};
+
+/// Shared state of the HTTP handlers.
+#[derive(Clone)]
+pub struct AppState {
+    /// The log core.
+    pub log: Log,
+    /// Configuration.
+    pub cfg: Arc<Config>,
+    /// Submission rate limits.
+    pub limiter: Arc<RateLimiter>,
+    bundles: Arc<Mutex<HashMap<u64, Bytes>>>,
+}
+
+const MAX_CACHED_BUNDLES: usize = 4096;
+const MAX_LOOKUP: u32 = 1000;
+const MAX_QUERY_PARAM: usize = 2048;
+
+impl AppState {
+    /// New handler state.
+    pub fn new(log: Log, cfg: Arc<Config>) -> AppState {
+        AppState {
+            limiter: Arc::new(RateLimiter::new(cfg.rate_limit.clone())),
+            log,
+            cfg,
+            bundles: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+}
+
+/// The router with every endpoint.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/v1/statements", post(post_statements).get(get_statements))
+        .route("/v1/evidence", get(get_evidence))
+        .route("/checkpoint", get(get_checkpoint))
+        .route("/tile/{*path}", get(get_tile))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .with_state(state)
+}
+
+/// An API error: HTTP status plus a `quorum.v1.Error` JSON body.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: v1::ErrorCode,
+    message: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: v1::ErrorCode, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+    fn malformed(m: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, v1::ErrorCode::Malformed, m)
+    }
+    fn not_found(m: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, v1::ErrorCode::NotFound, m)
+    }
+    fn internal(m: impl std::fmt::Display) -> ApiError {
+        tracing::error!(error = %m, "internal error");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            v1::ErrorCode::Internal,
+            "internal error; see the server log",
+        )
+    }
+    fn body(&self) -> v1::Error {
+        v1::Error {
+            code: self.code as i32,
+            message: self.message.clone(),
+            detail: String::new(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::to_string(&self.body()).unwrap_or_default();
+        let mut resp = (self.status, body).into_response();
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        if self.status == StatusCode::TOO_MANY_REQUESTS
+            || self.status == StatusCode::SERVICE_UNAVAILABLE
+        {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        resp
+    }
+}
+
+fn json_response(status: StatusCode, body: String) -> Response {
+    let mut resp = (status, body).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    resp
+}
+
+// ---------------------------------------------------------------------------------------
+// Submission
+// ---------------------------------------------------------------------------------------
+
+/// Query of `POST /v1/statements`.
+#[derive(Debug, Deserialize)]
+pub struct SubmitQuery {
+    /// `integrated` or `cosigned`.
+    wait: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wait {
+    None,
+    Integrated,
+    Cosigned,
+}
+
+/// Parses a signer key: `ed25519:<hex>`, 64 hex digits, or base64 of the 32 bytes.
+pub fn parse_key_text(text: &str) -> Option<[u8; 32]> {
+    if text.len() > 128 {
+        return None;
+    }
+    let t = text.strip_prefix("ed25519:").unwrap_or(text);
+    let bytes = if t.len() == 64 {
+        hex::decode(t).ok()?
+    } else {
+        base64::engine::general_purpose::STANDARD.decode(t).ok()?
+    };
+    let key = log_entry::parse_verifying_key(&bytes).ok()?;
+    Some(key.to_bytes())
+}
+
+fn envelope_error(e: &DsseError) -> ApiError {
+    match e {
+        DsseError::TooLarge { .. } => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            v1::ErrorCode::TooLarge,
+            e.to_string(),
+        ),
+        DsseError::NoValidSignature { .. } => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            v1::ErrorCode::BadSignature,
+            e.to_string(),
+        ),
+        DsseError::WrongPayloadType { .. } => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            v1::ErrorCode::InvalidStatement,
+            e.to_string(),
+        ),
+        _ => ApiError::malformed(e.to_string()),
+    }
+}
+
+fn entry_error(e: &LogEntryError) -> ApiError {
+    match e {
+        LogEntryError::TooLarge { .. } => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            v1::ErrorCode::TooLarge,
+            e.to_string(),
+        ),
+        LogEntryError::Envelope(d) => envelope_error(d),
+        _ => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            v1::ErrorCode::InvalidStatement,
+            e.to_string(),
+        ),
+    }
+}
+
+/// A submission item that passed every check and is ready for the sequencer.
+struct Verified {
+    entry: Vec<u8>,
+    digest: [u8; 32],
+    signer: [u8; 32],
+    subjects: Vec<(String, String)>,
+    received_ms: i64,
+}
+
+/// Splits an item into (envelope JSON value, signer key).
+fn item_parts(item: &Value) -> Result<(&Value, [u8; 32]), ApiError> {
+    let obj = item
+        .as_object()
+        .ok_or_else(|| ApiError::malformed("a submission must be a JSON object"))?;
+    if let Some(env) = obj.get("envelope") {
+        let key = obj
+            .get("publicKey")
+            .and_then(Value::as_str)
+            .ok_or_else(|| {
+                ApiError::malformed("`publicKey` (string) is required next to `envelope`")
+            })?;
+        let key = parse_key_text(key).ok_or_else(|| {
+            ApiError::malformed(
+                "`publicKey` is not a valid Ed25519 key (ed25519:<hex>, hex or base64)",
+            )
+        })?;
+        return Ok((env, key));
+    }
+    // A bare envelope: the signer key is a signature keyid of the form ed25519:<hex>.
+    let key = obj
+        .get("signatures")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s.get("keyid").and_then(Value::as_str))
+        .filter(|k| k.starts_with("ed25519:"))
+        .find_map(parse_key_text)
+        .ok_or_else(|| {
+            ApiError::malformed(
+                "no signer key: send {\"envelope\": ..., \"publicKey\": ...} or a signature keyid `ed25519:<hex>`",
+            )
+        })?;
+    Ok((item, key))
+}
+
+fn verify_item(item: &Value, received_ms: i64) -> Result<Verified, ApiError> {
+    let (env_value, key_bytes) = item_parts(item)?;
+    let env_json = serde_json::to_vec(env_value).map_err(ApiError::internal)?;
+    let envelope = Envelope::from_json(&env_json).map_err(|e| envelope_error(&e))?;
+    let key = log_entry::parse_verifying_key(&key_bytes).map_err(|e| entry_error(&e))?;
+    let validated = log_entry::verify_envelope(&envelope, &key).map_err(|e| entry_error(&e))?;
+    let subjects = validated
+        .packages()
+        .map(|p| (p.package.clone(), p.version.clone().unwrap_or_default()))
+        .collect();
+    let digest = envelope.digest();
+    let entry = LogEntry {
+        receipt_time_millis: received_ms,
+        envelope,
+        public_key: key_bytes,
+    }
+    .encode()
+    .map_err(|e| entry_error(&e))?;
+    Ok(Verified {
+        entry,
+        digest,
+        signer: key_bytes,
+        subjects,
+        received_ms,
+    })
+}
+
+async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiError> {
+    axum::body::to_bytes(body, limit).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            v1::ErrorCode::TooLarge,
+            format!("request body larger than {limit} bytes"),
+        )
+    })
+}
+
+async fn post_statements(
+    State(st): State<AppState>,
+    Query(q): Query<SubmitQuery>,
+    body: Body,
+) -> Response {
+    match submit(st, q, body).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn submit(st: AppState, q: SubmitQuery, body: Body) -> Result<Response, ApiError> {
+    let wait = match q.wait.as_deref() {
+        None | Some("") | Some("none") => Wait::None,
+        Some("integrated") => Wait::Integrated,
+        Some("cosigned") => Wait::Cosigned,
+        Some(_) => {
+            return Err(ApiError::malformed(
+                "`wait` must be `integrated` or `cosigned`",
+            ));
+        }
+    };
+    let bytes = read_body(body, st.cfg.max_body_bytes).await?;
+    let value: Value = serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::malformed(format!("body is not JSON: {e}")))?;
+    let (items, batch) = match value.get("envelopes") {
+        Some(Value::Array(a)) => (a.clone(), true),
+        Some(_) => return Err(ApiError::malformed("`envelopes` must be an array")),
+        None => (vec![value], false),
+    };
+    if items.is_empty() {
+        return Err(ApiError::malformed("`envelopes` is empty"));
+    }
+    if items.len() > st.cfg.max_batch_envelopes {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            v1::ErrorCode::TooLarge,
+            format!(
+                "{} envelopes in one request, the limit is {}",
+                items.len(),
+                st.cfg.max_batch_envelopes
+            ),
+        ));
+    }
+    let rate_limited = || {
+        st.log.metrics.rate_limited.fetch_add(1, Ordering::Relaxed);
+        ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            v1::ErrorCode::RateLimited,
+            "rate limit exceeded; retry later",
+        )
+    };
+    if !st.limiter.check_global(items.len()) {
+        return Err(rate_limited());
+    }
+    // Verification is CPU work: run big batches off the async workers.
+    let received = now_ms();
+    let results: Vec<Result<Verified, ApiError>> = if items.len() > 8 {
+        tokio::task::spawn_blocking(move || {
+            items.iter().map(|i| verify_item(i, received)).collect()
+        })
+        .await
+        .map_err(ApiError::internal)?
+    } else {
+        items.iter().map(|i| verify_item(i, received)).collect()
+    };
+    // Per-key limits, then hand the valid ones to the sequencer.
+    let mut pending = Vec::with_capacity(results.len());
+    for r in results {
+        let r = r.and_then(|v| {
+            if st.limiter.check_key(&v.signer, 1) {
+                Ok(v)
+            } else {
+                Err(rate_limited())
+            }
+        });
+        let r = match r {
+            Ok(v) => {
+                let (tx, rx) = tokio::sync::oneshot::channel();
+                let digest = v.digest;
+                st.log
+                    .submit(Submission {
+                        entry: v.entry,
+                        envelope_digest: v.digest,
+                        signer: v.signer,
+                        received_ms: v.received_ms,
+                        subjects: v.subjects,
+                        reply: tx,
+                    })
+                    .map_err(|e| {
+                        ApiError::new(
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            v1::ErrorCode::Unavailable,
+                            e.to_string(),
+                        )
+                    })
+                    .map(|()| (rx, digest))
+            }
+            Err(e) => {
+                if e.status != StatusCode::TOO_MANY_REQUESTS {
+                    st.log.metrics.rejected.fetch_add(1, Ordering::Relaxed);
+                }
+                Err(e)
+            }
+        };
+        pending.push(r);
+    }
+    let mut outcomes: Vec<Result<(Sequenced, [u8; 32]), ApiError>> =
+        Vec::with_capacity(pending.len());
+    for p in pending {
+        outcomes.push(match p {
+            Ok((rx, digest)) => match rx.await {
+                Ok(Ok(s)) => Ok((s, digest)),
+                Ok(Err(e)) => Err(ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    v1::ErrorCode::Unavailable,
+                    format!("the entry could not be stored: {e}; retry"),
+                )),
+                Err(_) => Err(ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    v1::ErrorCode::Unavailable,
+                    "the log is shutting down; retry",
+                )),
+            },
+            Err(e) => Err(e),
+        });
+    }
+    // Wait for a checkpoint covering every accepted entry, if asked.
+    let max_index = outcomes
+        .iter()
+        .filter_map(|o| o.as_ref().ok().map(|(s, _)| s.index))
+        .max();
+    let cp = match (wait, max_index) {
+        (Wait::None, _) | (_, None) => current_cover(&st, Wait::Integrated),
+        (w, Some(i)) => wait_for_cover(&st, w, i).await,
+    };
+    let responses: Vec<Result<v1::SubmitResponse, ApiError>> = outcomes
+        .into_iter()
+        .map(|o| {
+            o.and_then(|(s, digest)| {
+                submit_response(&st, s, digest, cp.as_deref().filter(|_| wait != Wait::None))
+            })
+        })
+        .collect();
+    if batch {
+        let results: Vec<Value> = responses
+            .into_iter()
+            .map(|r| match r {
+                Ok(r) => serde_json::to_value(&r).unwrap_or(Value::Null),
+                Err(e) => json!({"error": serde_json::to_value(e.body()).unwrap_or(Value::Null), "status": e.status.as_u16()}),
+            })
+            .collect();
+        let body =
+            serde_json::to_string(&json!({ "results": results })).map_err(ApiError::internal)?;
+        Ok(json_response(StatusCode::OK, body))
+    } else {
+        match responses.into_iter().next() {
+            Some(Ok(r)) => Ok(json_response(
+                StatusCode::OK,
+                serde_json::to_string(&r).map_err(ApiError::internal)?,
+            )),
+            Some(Err(e)) => Err(e),
+            None => Err(ApiError::internal("no response")),
+        }
+    }
+}
+
+fn required_cosigs(st: &AppState) -> usize {
+    if st.cfg.witnesses.is_empty() {
+        0
+    } else {
+        st.cfg.required_cosignatures.max(1)
+    }
+}
+
+fn current_cover(st: &AppState, w: Wait) -> Option<Arc<Published>> {
+    match w {
+        Wait::Cosigned => st.log.published.borrow().clone(),
+        _ => st.log.signed.borrow().clone(),
+    }
+}
+
+async fn wait_for_cover(st: &AppState, w: Wait, index: u64) -> Option<Arc<Published>> {
+    let need = required_cosigs(st);
+    let mut rx = match w {
+        Wait::Cosigned => st.log.published.clone(),
+        _ => st.log.signed.clone(),
+    };
+    let timeout = Duration::from_millis(st.cfg.max_wait_ms);
+    let res = tokio::time::timeout(
+        timeout,
+        rx.wait_for(|p| {
+            p.as_ref()
+                .is_some_and(|p| p.size > index && (w != Wait::Cosigned || p.cosignatures >= need))
+        }),
+    )
+    .await;
+    match res {
+        Ok(Ok(p)) => p.clone(),
+        _ => None,
+    }
+}
+
+fn submit_response(
+    st: &AppState,
+    s: Sequenced,
+    digest: [u8; 32],
+    cp: Option<&Published>,
+) -> Result<v1::SubmitResponse, ApiError> {
+    let (status, proof) = match cp.filter(|p| p.size > s.index) {
+        Some(p) => {
+            let hashes = st
+                .log
+                .tree
+                .prove_inclusion(p.size, s.index)
+                .map_err(ApiError::internal)?;
+            let status = if s.duplicate {
+                v1::SubmitStatus::Duplicate
+            } else {
+                v1::SubmitStatus::Sequenced
+            };
+            (
+                status,
+                crate::tiles::tlog_proof_text(s.index, &hashes, &p.note),
+            )
+        }
+        None if s.duplicate => (v1::SubmitStatus::Duplicate, String::new()),
+        None => (v1::SubmitStatus::Pending, String::new()),
+    };
+    Ok(v1::SubmitResponse {
+        index: s.index,
+        tlog_proof: proof,
+        status: status as i32,
+        envelope_digest: digest.to_vec(),
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Read API (C2SP tlog-tiles)
+// ---------------------------------------------------------------------------------------
+
+async fn get_checkpoint(State(st): State<AppState>) -> Response {
+    let p = st.log.published.borrow().clone();
+    match p {
+        Some(p) => {
+            let mut r = (StatusCode::OK, p.note.clone()).into_response();
+            let h = r.headers_mut();
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            );
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            r
+        }
+        None => ApiError::not_found("no checkpoint yet").into_response(),
+    }
+}
+
+fn tile_response(bytes: Bytes, full: bool) -> Response {
+    let mut r = (StatusCode::OK, bytes).into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(if full {
+            "public, max-age=31536000, immutable"
+        } else {
+            "public, max-age=1"
+        }),
+    );
+    r
+}
+
+async fn get_tile(State(st): State<AppState>, Path(path): Path<String>) -> Response {
+    st.log.metrics.tile_requests.fetch_add(1, Ordering::Relaxed);
+    match serve_tile(&st, &path).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn serve_tile(st: &AppState, path: &str) -> Result<Response, ApiError> {
+    let tile = parse_tile_path(path).ok_or_else(|| ApiError::not_found("no such tile path"))?;
+    let size = st.log.tree.size();
+    match tile {
+        TilePath::Hashes {
+            level,
+            index,
+            width,
+        } => {
+            let merkle_level = u32::from(level) * 8;
+            let nodes = if merkle_level >= 64 {
+                0
+            } else {
+                size >> merkle_level
+            };
+            let start = index
+                .checked_mul(256)
+                .ok_or_else(|| ApiError::not_found("tile beyond the tree"))?;
+            let w = u64::from(width.unwrap_or(256));
+            if start.checked_add(w).is_none_or(|end| end > nodes) {
+                return Err(ApiError::not_found("tile beyond the tree"));
+            }
+            let ids: Vec<u64> = (start..start + w)
+                .map(|n| stored_hash_index(merkle_level as u8, n))
+                .collect();
+            let hashes: Vec<Hash> =
+                quorum_verifier::merkle::HashReader::read_hashes(st.log.tree.as_ref(), &ids)
+                    .map_err(ApiError::internal)?;
+            let mut out = Vec::with_capacity(hashes.len() * 32);
+            for h in &hashes {
+                out.extend_from_slice(h);
+            }
+            Ok(tile_response(Bytes::from(out), width.is_none()))
+        }
+        TilePath::Entries { index, width } => {
+            let start = index
+                .checked_mul(256)
+                .ok_or_else(|| ApiError::not_found("tile beyond the tree"))?;
+            let w = u64::from(width.unwrap_or(256));
+            if start.checked_add(w).is_none_or(|end| end > size) {
+                return Err(ApiError::not_found("entry bundle beyond the tree"));
+            }
+            if width.is_none() {
+                let cached = st
+                    .bundles
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .get(&index)
+                    .cloned();
+                if let Some(b) = cached {
+                    return Ok(tile_response(b, true));
+                }
+            }
+            let entries = st
+                .log
+                .storage
+                .entries_range(start, start + w)
+                .await
+                .map_err(ApiError::internal)?;
+            let bundle =
+                Bytes::from(crate::tiles::encode_bundle(&entries).map_err(ApiError::internal)?);
+            if width.is_none() {
+                let mut cache = st.bundles.lock().unwrap_or_else(|e| e.into_inner());
+                if cache.len() >= MAX_CACHED_BUNDLES {
+                    cache.clear();
+                }
+                cache.insert(index, bundle.clone());
+            }
+            Ok(tile_response(bundle, width.is_none()))
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Lookups and evidence
+// ---------------------------------------------------------------------------------------
+
+/// Query of `GET /v1/statements` and `GET /v1/evidence`.
+#[derive(Debug, Deserialize)]
+pub struct LookupQuery {
+    purl: Option<String>,
+    signer: Option<String>,
+    after: Option<u64>,
+    limit: Option<u32>,
+}
+
+async fn lookup_indices(st: &AppState, q: &LookupQuery) -> Result<Vec<u64>, ApiError> {
+    let after = match q.after {
+        Some(a) => i64::try_from(a).map_err(|_| ApiError::malformed("`after` too large"))?,
+        None => -1,
+    };
+    let limit = q.limit.unwrap_or(MAX_LOOKUP).clamp(1, MAX_LOOKUP);
+    match (&q.purl, &q.signer) {
+        (Some(purl), None) => {
+            if purl.len() > MAX_QUERY_PARAM {
+                return Err(ApiError::malformed("`purl` too long"));
+            }
+            let (package, version) = quorum_verifier::statement::parse_purl(purl)
+                .map_err(|e| ApiError::malformed(e.to_string()))?;
+            st.log
+                .storage
+                .lookup_package(&package, version.as_deref(), after, limit)
+                .await
+                .map_err(ApiError::internal)
+        }
+        (None, Some(signer)) => {
+            let key = parse_key_text(signer)
+                .ok_or_else(|| ApiError::malformed("`signer` is not an Ed25519 key"))?;
+            st.log
+                .storage
+                .lookup_signer(&key, after, limit)
+                .await
+                .map_err(ApiError::internal)
+        }
+        _ => Err(ApiError::malformed(
+            "give exactly one of `purl` or `signer`",
+        )),
+    }
+}
+
+async fn get_statements(State(st): State<AppState>, Query(q): Query<LookupQuery>) -> Response {
+    let run = async {
+        let indices = lookup_indices(&st, &q).await?;
+        let entries = st
+            .log
+            .storage
+            .entries_by_index(&indices)
+            .await
+            .map_err(ApiError::internal)?;
+        let mut out = Vec::with_capacity(entries.len());
+        for (index, bytes) in &entries {
+            let e = LogEntry::decode(bytes).map_err(ApiError::internal)?;
+            let env: Value = serde_json::from_str(&e.envelope.to_json()).unwrap_or(Value::Null);
+            out.push(json!({
+                "index": index,
+                "publicKey": format!("ed25519:{}", hex::encode(e.public_key)),
+                "receiptTimeMillis": e.receipt_time_millis,
+                "envelope": env,
+                "logEntry": base64::engine::general_purpose::STANDARD.encode(bytes),
+            }));
+        }
+        let next = entries.last().map(|(i, _)| *i);
+        let body = json!({"entries": out, "next": next});
+        Ok::<_, ApiError>(json_response(StatusCode::OK, body.to_string()))
+    };
+    run.await.unwrap_or_else(|e| e.into_response())
+}
+
+async fn get_evidence(State(st): State<AppState>, Query(q): Query<LookupQuery>) -> Response {
+    let run = async {
+        if q.purl.is_none() {
+            return Err(ApiError::malformed("`purl` is required"));
+        }
+        let cp = st
+            .log
+            .published
+            .borrow()
+            .clone()
+            .ok_or_else(|| ApiError::not_found("no checkpoint yet"))?;
+        let indices: Vec<u64> = lookup_indices(&st, &q)
+            .await?
+            .into_iter()
+            .filter(|i| *i < cp.size)
+            .collect();
+        let entries = st
+            .log
+            .storage
+            .entries_by_index(&indices)
+            .await
+            .map_err(ApiError::internal)?;
+        let mut bundle_entries = Vec::with_capacity(entries.len());
+        for (index, bytes) in entries {
+            let proof = st
+                .log
+                .tree
+                .prove_inclusion(cp.size, index)
+                .map_err(ApiError::internal)?;
+            bundle_entries.push(v1::BundleEntry {
+                index,
+                log_entry: bytes,
+                inclusion_proof: proof.iter().map(|h| h.to_vec()).collect(),
+            });
+        }
+        let bundle = v1::EvidenceBundle {
+            log_origin: st.log.origin().to_owned(),
+            checkpoint: cp.note.as_bytes().to_vec(),
+            entries: bundle_entries,
+            ..Default::default()
+        };
+        let body = serde_json::to_string(&bundle).map_err(ApiError::internal)?;
+        Ok(json_response(StatusCode::OK, body))
+    };
+    run.await.unwrap_or_else(|e: ApiError| e.into_response())
+}
+
+// ---------------------------------------------------------------------------------------
+// Operations
+// ---------------------------------------------------------------------------------------
+
+async fn healthz(State(st): State<AppState>) -> Response {
+    match st.log.storage.ping().await {
+        Ok(()) => json_response(
+            StatusCode::OK,
+            json!({"status": "ok", "treeSize": st.log.tree.size()}).to_string(),
+        ),
+        Err(e) => {
+            tracing::warn!(error = %e, "health check failed");
+            json_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                json!({"status": "unavailable"}).to_string(),
+            )
+        }
+    }
+}
+
+async fn metrics(State(st): State<AppState>) -> Response {
+    let mut r = (StatusCode::OK, st.log.metrics.render()).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4"),
+    );
+    r
+}

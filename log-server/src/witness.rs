@@ -1,0 +1,271 @@
+//! Witnessing: pushes each new checkpoint to the configured C2SP tlog-witness servers
+//! (`POST /add-checkpoint` with the witness's last known size and a consistency proof),
+//! verifies and stores the cosignatures they return, and publishes the checkpoint with its
+//! cosignatures once enough have arrived.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use quorum_verifier::cosignature::CosignatureVerifier;
+use quorum_verifier::note::{Note, NoteSignature};
+use thiserror::Error;
+use tokio::sync::{Mutex, watch};
+
+use crate::config::WitnessConfig;
+use crate::log::{Log, Published, now_ms, with_cosignatures};
+use crate::storage::StoredCheckpoint;
+
+/// The largest witness response body read, in bytes.
+pub const MAX_WITNESS_RESPONSE: usize = 64 * 1024;
+
+/// Errors talking to a witness.
+#[derive(Debug, Error)]
+pub enum WitnessError {
+    /// The witness key is invalid.
+    #[error("invalid witness vkey: {0}")]
+    Key(String),
+    /// HTTP failure or timeout.
+    #[error("request to witness failed: {0}")]
+    Http(#[from] reqwest::Error),
+    /// The witness answered with an unexpected status.
+    #[error("witness answered {status}: {body}")]
+    Status {
+        /// HTTP status.
+        status: u16,
+        /// Body, truncated.
+        body: String,
+    },
+    /// The response carried no valid cosignature from this witness.
+    #[error("witness response has no valid cosignature: {0}")]
+    BadCosignature(String),
+    /// The witness claims a size larger than the checkpoint (it saw a different log).
+    #[error("witness is at size {witness} beyond our checkpoint {ours}")]
+    Ahead {
+        /// Size the witness reported.
+        witness: u64,
+        /// Our checkpoint size.
+        ours: u64,
+    },
+    /// Local failure (proof or storage).
+    #[error("{0}")]
+    Local(String),
+}
+
+/// A configured witness.
+#[derive(Debug, Clone)]
+pub struct Witness {
+    /// Name (from the vkey).
+    pub name: String,
+    /// Base URL.
+    pub url: String,
+    verifier: CosignatureVerifier,
+}
+
+impl Witness {
+    /// From configuration.
+    pub fn from_config(c: &WitnessConfig) -> Result<Witness, WitnessError> {
+        let verifier = CosignatureVerifier::from_vkey(&c.vkey)
+            .map_err(|e| WitnessError::Key(e.to_string()))?;
+        let name = quorum_verifier::note::NoteVerifier::name(&verifier).to_owned();
+        Ok(Witness {
+            name,
+            url: c.url.trim_end_matches('/').to_owned(),
+            verifier,
+        })
+    }
+}
+
+/// Publishes checkpoints to `/checkpoint` once they carry enough cosignatures.
+#[derive(Debug)]
+pub struct Publisher {
+    tx: watch::Sender<Option<Arc<Published>>>,
+    required: usize,
+    lock: Mutex<()>,
+}
+
+impl Publisher {
+    /// A publisher requiring `required` cosignatures.
+    pub fn new(tx: watch::Sender<Option<Arc<Published>>>, required: usize) -> Publisher {
+        Publisher {
+            tx,
+            required,
+            lock: Mutex::new(()),
+        }
+    }
+
+    /// Offers a checkpoint (with the cosignatures stored so far); publishes it if it has
+    /// enough cosignatures and is not older than the published one.
+    pub async fn offer(&self, log: &Log, cp: &Published) {
+        let _g = self.lock.lock().await;
+        let cosigs = match log.storage.cosignatures(cp.size).await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!(error = %e, "reading cosignatures failed");
+                return;
+            }
+        };
+        if cosigs.len() < self.required {
+            return;
+        }
+        let stored = StoredCheckpoint {
+            size: cp.size,
+            root: cp.root,
+            note: cp.signed_note.clone(),
+        };
+        let p = with_cosignatures(&stored, &cosigs);
+        self.tx.send_if_modified(|cur| {
+            let newer = match cur {
+                Some(c) => p.size > c.size || (p.size == c.size && p.cosignatures > c.cosignatures),
+                None => true,
+            };
+            if newer {
+                *cur = Some(Arc::new(p));
+            }
+            newer
+        });
+    }
+}
+
+/// Runs one witness's push loop until `signed` closes.
+pub async fn run_witness(
+    log: Log,
+    witness: Witness,
+    client: reqwest::Client,
+    mut signed: watch::Receiver<Option<Arc<Published>>>,
+    publisher: Arc<Publisher>,
+) {
+    loop {
+        let cp = signed.borrow_and_update().clone();
+        if let Some(cp) = cp {
+            match push(&log, &witness, &client, &cp).await {
+                Ok(()) => publisher.offer(&log, &cp).await,
+                Err(e) => {
+                    log.metrics
+                        .witness_errors
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    tracing::warn!(witness = %witness.name, size = cp.size, error = %e, "witness push failed");
+                    // Retry later even without a new checkpoint.
+                    if tokio::time::timeout(Duration::from_secs(2), signed.changed())
+                        .await
+                        .is_ok_and(|r| r.is_err())
+                    {
+                        return;
+                    }
+                    continue;
+                }
+            }
+        }
+        if signed.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Pushes one checkpoint to a witness and stores its cosignature.
+pub async fn push(
+    log: &Log,
+    witness: &Witness,
+    client: &reqwest::Client,
+    cp: &Published,
+) -> Result<(), WitnessError> {
+    let mut old = log
+        .storage
+        .witness_size(&witness.name)
+        .await
+        .map_err(|e| WitnessError::Local(e.to_string()))?
+        .unwrap_or(0);
+    if old > cp.size {
+        old = 0;
+    }
+    let note =
+        Note::parse(cp.signed_note.as_bytes()).map_err(|e| WitnessError::Local(e.to_string()))?;
+    for _ in 0..3 {
+        let proof = log
+            .tree
+            .prove_consistency(old, cp.size)
+            .map_err(|e| WitnessError::Local(e.to_string()))?;
+        let mut body = format!("old {old}\n");
+        for h in &proof {
+            body.push_str(&base64::engine::general_purpose::STANDARD.encode(h));
+            body.push('\n');
+        }
+        body.push('\n');
+        body.push_str(&cp.signed_note);
+        let resp = client
+            .post(format!("{}/add-checkpoint", witness.url))
+            .body(body)
+            .send()
+            .await?;
+        let status = resp.status().as_u16();
+        let bytes = resp.bytes().await?;
+        if bytes.len() > MAX_WITNESS_RESPONSE {
+            return Err(WitnessError::Status {
+                status,
+                body: "response too large".into(),
+            });
+        }
+        let text = String::from_utf8_lossy(&bytes);
+        match status {
+            200 => {
+                let line = text
+                    .lines()
+                    .filter_map(|l| NoteSignature::parse_line(l).ok())
+                    .find(|s| {
+                        s.name == witness.name
+                            && s.key_id
+                                == quorum_verifier::note::NoteVerifier::key_id(&witness.verifier)
+                            && witness
+                                .verifier
+                                .verify_cosignature(note.text.as_bytes(), &s.signature)
+                                .is_ok()
+                    })
+                    .ok_or_else(|| WitnessError::BadCosignature(truncate(&text)))?;
+                log.storage
+                    .add_cosignature(cp.size, &witness.name, &line.to_line(), now_ms())
+                    .await
+                    .map_err(|e| WitnessError::Local(e.to_string()))?;
+                log.storage
+                    .set_witness_size(&witness.name, cp.size)
+                    .await
+                    .map_err(|e| WitnessError::Local(e.to_string()))?;
+                log.metrics
+                    .cosignatures
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                tracing::debug!(witness = %witness.name, size = cp.size, "cosigned");
+                return Ok(());
+            }
+            409 => {
+                let size: u64 = text.trim().parse().map_err(|_| WitnessError::Status {
+                    status,
+                    body: truncate(&text),
+                })?;
+                if size > cp.size {
+                    return Err(WitnessError::Ahead {
+                        witness: size,
+                        ours: cp.size,
+                    });
+                }
+                log.storage
+                    .set_witness_size(&witness.name, size)
+                    .await
+                    .map_err(|e| WitnessError::Local(e.to_string()))?;
+                old = size;
+            }
+            _ => {
+                return Err(WitnessError::Status {
+                    status,
+                    body: truncate(&text),
+                });
+            }
+        }
+    }
+    Err(WitnessError::Status {
+        status: 409,
+        body: "witness size kept changing".into(),
+    })
+}
+
+fn truncate(s: &str) -> String {
+    s.chars().take(200).collect()
+}
