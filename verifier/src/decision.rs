@@ -279,8 +279,10 @@ impl<'a> Evaluation<'a> {
         now: u64,
     ) -> Result<Self, DecisionError> {
         let mut statements: Vec<&ProvenStatement> = statements.iter().collect();
+        // One entry can carry several claims (one per subject), so entries are not unique by
+        // index; identical claims of one entry (a bundle listing it twice) count once.
         statements.sort_by_key(|s| s.index);
-        statements.dedup_by_key(|s| s.index);
+        statements.dedup_by(|a, b| a.index == b.index && a.claim == b.claim);
 
         // A revocation counts only for the signer's own statements.
         let by_digest: BTreeMap<([u8; 32], [u8; 32]), u64> = statements
@@ -546,7 +548,6 @@ impl<'e, 'a> Tally<'e, 'a> {
                     .iter()
                     .all(|c| criteria.contains(c))
                 {
-                    self.signals.passing_audits += 1;
                     self.auditors.insert(s.signer);
                     self.capabilities.extend(capabilities.iter().cloned());
                     true
@@ -636,6 +637,8 @@ impl<'e, 'a> Tally<'e, 'a> {
         {
             self.signals.ownership_changed = true;
         }
+        // Audits count per auditor: one auditor attesting twice is still one audit.
+        self.signals.passing_audits = self.auditors.len() as u32;
         self.signals.auditors = self.auditors.iter().map(hex::encode).collect();
         self.signals.capabilities = self.capabilities.iter().cloned().collect();
         self.signals.provable_age_seconds = self.first_seen.map(|t| ev.now.saturating_sub(t));
@@ -916,6 +919,28 @@ mod tests {
                 .iter()
                 .any(|r| r.index == audit && r.reason.contains("revoked"))
         );
+    }
+
+    #[test]
+    fn audits_count_per_auditor_and_multi_subject_entries_keep_every_claim() {
+        let policy = policy("min_audits = 2");
+        let mut log = community();
+        log.audit(1, "1.0.0", true, &[]);
+        log.audit(1, "1.0.0", true, &[]);
+        let d = decide(&policy, &log, "1.0.0");
+        assert_eq!(d.signals.passing_audits, 1);
+        assert_eq!(d.verdict, Verdict::InsufficientEvidence);
+        // One entry (one index) adopting two versions of the package.
+        let index = log.adopt(2, "2.0.0");
+        let mut second = log.0[index as usize].clone();
+        second.claim = Claim::Adoption {
+            package: PKG.into(),
+            version: "2.0.1".into(),
+            adopted: true,
+        };
+        log.0.push(second);
+        assert_eq!(decide(&policy, &log, "2.0.1").signals.adopters, 1);
+        assert_eq!(decide(&policy, &log, "2.0.0").signals.adopters, 1);
     }
 
     #[test]

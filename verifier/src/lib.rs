@@ -10,6 +10,7 @@ pub mod checkpoint;
 pub mod cosignature;
 pub mod decision;
 pub mod dsse;
+pub mod evidence;
 pub mod lockfile;
 pub mod log_entry;
 pub mod merkle;
