@@ -8,6 +8,7 @@ use std::process::{Command, Output};
 use quorum_proto::prost::Message;
 use quorum_proto::v1;
 use quorum_verifier::checkpoint::Checkpoint;
+use quorum_verifier::cosignature::CosignatureSigner;
 use quorum_verifier::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE, SigningKey};
 use quorum_verifier::log_entry::LogEntry;
 use quorum_verifier::merkle::MemoryTree;
@@ -20,6 +21,11 @@ use quorum_verifier::statement::Subject;
 use serde_json::Value;
 
 const ORIGIN: &str = "quorum.test/log";
+const WITNESSED_AT: u64 = 1_750_000_000;
+
+fn witness() -> CosignatureSigner {
+    CosignatureSigner::from_seed("witness.test", &[5; 32]).unwrap_or_else(|e| panic!("{e}"))
+}
 
 fn quorum(state: &Path, args: &[&str]) -> Output {
     let out = Command::new(env!("CARGO_BIN_EXE_quorum"))
@@ -86,14 +92,16 @@ impl TestLog {
 
     fn checkpoint_note(&self, size: u64, signer: &Ed25519Signer) -> Vec<u8> {
         let root = self.tree.root_at(size).unwrap_or_else(|e| panic!("{e}"));
-        Checkpoint {
+        let root = Checkpoint {
             origin: ORIGIN.into(),
             size,
             root_hash: root,
             extensions: vec![],
         }
         .sign(&[signer])
-        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|e| panic!("{e}"));
+        quorum_verifier::note::add_signatures(&root, &[&witness().at(WITNESSED_AT)])
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// A bundle of every entry under the checkpoint of `size`, proving consistency from
@@ -219,8 +227,9 @@ fn standard_log() -> TestLog {
 
 fn policy_text(log: &TestLog) -> String {
     format!(
-        "[log]\norigin = \"{ORIGIN}\"\nkey = \"{}\"\n\n[trust]\nroots = [\"{}\"]\n\n[[rule]]\npackages = \"*\"\nmin_adopters = 1\n",
+        "[log]\norigin = \"{ORIGIN}\"\nkey = \"{}\"\n\n[witnesses]\npolicy = \"\"\"\nwitness w1 {}\nquorum w1\n\"\"\"\n\n[trust]\nroots = [\"{}\"]\n\n[[rule]]\npackages = \"*\"\nmin_adopters = 1\n",
         log.signer.vkey(),
+        witness().vkey(),
         hex::encode(root_key().verifying_key().as_bytes())
     )
 }
@@ -485,6 +494,7 @@ fn verify_bundle_exit_codes_and_json() {
     assert_eq!(d["checkpoint"]["origin"], ORIGIN);
     assert_eq!(d["checkpoint"]["size"], 4);
     assert!(d["checkpoint"]["root_hash"].is_string());
+    assert_eq!(d["checkpoint"]["time"], WITNESSED_AT);
     assert_eq!(d["entries_counted"], 1);
     assert_eq!(d["counted"][0], 0);
 
@@ -619,6 +629,20 @@ fn evidence_that_fails_verification_exits_3() {
     let forger = Ed25519Signer::from_seed(ORIGIN, &[9; 32]).unwrap_or_else(|e| panic!("{e}"));
     let mut bundle = log.bundle(4, &[]);
     bundle.checkpoint = log.checkpoint_note(4, &forger);
+    write(Path::new(&s.bundle), &bundle.encode_to_vec());
+    let out = verify(&s, &["pkg:cargo/serde@1.0.0"]);
+    assert_eq!(code(&out), 3, "{}", stderr(&out));
+
+    // A checkpoint without the witness's cosignature: no quorum.
+    let mut bundle = log.bundle(4, &[]);
+    bundle.checkpoint = Checkpoint {
+        origin: ORIGIN.into(),
+        size: 4,
+        root_hash: log.tree.root_at(4).unwrap_or_else(|e| panic!("{e}")),
+        extensions: vec![],
+    }
+    .sign(&[&log.signer])
+    .unwrap_or_else(|e| panic!("{e}"));
     write(Path::new(&s.bundle), &bundle.encode_to_vec());
     let out = verify(&s, &["pkg:cargo/serde@1.0.0"]);
     assert_eq!(code(&out), 3, "{}", stderr(&out));

@@ -3,14 +3,12 @@
 //! checkpoint seen, inclusion, entries. Everything the CLI decides on passes through here.
 
 use quorum_proto::v1;
-use quorum_verifier::checkpoint::{Checkpoint, open_checkpoint_for_origin};
-use quorum_verifier::decision::{ProvenStatement, claims_from_statement};
-use quorum_verifier::log_entry::verify_log_entry;
-use quorum_verifier::merkle;
-use quorum_verifier::note::Ed25519Verifier;
+use quorum_verifier::checkpoint::Checkpoint;
+use quorum_verifier::decision::ProvenStatement;
+use quorum_verifier::evidence::{self, CheckpointRef, EvidenceError, LogTrust};
+use quorum_verifier::policy::Policy;
 
 use crate::error::{evidence, usage};
-use quorum_verifier::policy::Policy;
 
 /// A checkpoint that verified against the policy (log key and witness quorum).
 #[derive(Debug, Clone)]
@@ -39,86 +37,53 @@ pub struct VerifiedEvidence {
     pub rejected: Vec<(u64, String)>,
 }
 
-/// Verifies a bundle against the policy and the last checkpoint seen for the log.
-///
-/// Interim implementation until `quorum_verifier::evidence` lands: log signature, origin,
-/// consistency with the last checkpoint seen, inclusion of every entry, entry verification.
-/// Witness policies are refused rather than ignored.
+/// Verifies a bundle against the policy and the last checkpoint seen for the log
+/// (`quorum_verifier::evidence`): log signature, witness quorum, consistency (rollback and
+/// fork are errors naming both checkpoints), inclusion and validity of every entry.
 pub fn verify_bundle(
     policy: &Policy,
     bundle: &v1::EvidenceBundle,
     last_seen: Option<&[u8]>,
 ) -> anyhow::Result<VerifiedEvidence> {
-    let proof_for = |old: u64| {
-        bundle
-            .consistency_proofs
-            .iter()
-            .find(|p| p.old_size == old)
-            .map(|p| p.hashes.clone())
-    };
-    let last_size = last_seen.and_then(summary).map(|(s, _)| s);
-    let proof: Option<Vec<[u8; 32]>> = match last_size.and_then(proof_for) {
-        Some(hashes) => Some(
-            hashes
-                .iter()
-                .map(|h| <[u8; 32]>::try_from(h.as_slice()))
-                .collect::<Result<_, _>>()
-                .map_err(|_| evidence("a consistency proof hash is not 32 bytes"))?,
-        ),
-        None => None,
-    };
-    let checkpoint = verify_checkpoint(policy, &bundle.checkpoint, last_seen, proof.as_deref())?;
-    if bundle.log_origin != checkpoint.origin {
-        return Err(evidence(format!(
-            "the bundle names log {:?} but its checkpoint is for {:?}",
-            bundle.log_origin, checkpoint.origin
-        )));
-    }
-    let mut statements = Vec::new();
-    let mut rejected = Vec::new();
-    for e in &bundle.entries {
-        let hashes: Result<Vec<[u8; 32]>, _> = e
-            .inclusion_proof
-            .iter()
-            .map(|h| <[u8; 32]>::try_from(h.as_slice()))
-            .collect();
-        let Ok(hashes) = hashes else {
-            rejected.push((e.index, "inclusion proof hash is not 32 bytes".to_string()));
-            continue;
-        };
-        let leaf = merkle::leaf_hash(&e.log_entry);
-        if let Err(err) =
-            merkle::verify_inclusion(&leaf, e.index, checkpoint.size, &hashes, &checkpoint.root)
-        {
-            rejected.push((e.index, format!("not proven included: {err}")));
-            continue;
-        }
-        match verify_log_entry(&e.log_entry) {
-            Ok(v) => {
-                for claim in claims_from_statement(&v.statement) {
-                    statements.push(ProvenStatement {
-                        index: e.index,
-                        signer: v.signer,
-                        envelope_digest: v.envelope_digest,
-                        first_cosigned_at: (checkpoint.time > 0).then_some(checkpoint.time),
-                        claim,
-                    });
-                }
-            }
-            Err(err) => rejected.push((e.index, err.to_string())),
-        }
+    let trust = log_trust(policy)?;
+    let seen = last_seen.and_then(checkpoint_ref);
+    let ev = evidence::verify_bundle(bundle, &trust, seen.as_ref()).map_err(classify)?;
+    for w in &ev.warnings {
+        eprintln!("warning: {w}");
     }
     Ok(VerifiedEvidence {
-        checkpoint,
-        statements,
-        rejected,
+        checkpoint: VerifiedCheckpoint {
+            note: bundle.checkpoint.clone(),
+            origin: ev.checkpoint.origin.clone(),
+            size: ev.checkpoint.size,
+            root: ev.checkpoint.root_hash,
+            time: ev.witnessed_at,
+        },
+        statements: ev.statements,
+        rejected: ev
+            .rejected
+            .into_iter()
+            .map(|r| (r.index, r.reason))
+            .collect(),
     })
 }
 
-fn summary(note: &[u8]) -> Option<(u64, [u8; 32])> {
+fn log_trust(policy: &Policy) -> anyhow::Result<LogTrust> {
+    LogTrust::from_policy(policy).map_err(|e| usage(format!("{e}")))
+}
+
+fn classify(e: EvidenceError) -> anyhow::Error {
+    match e {
+        EvidenceError::Policy(_) => usage(e.to_string()),
+        other => evidence(other.to_string()),
+    }
+}
+
+/// The reference (origin, size, root) of a stored checkpoint note.
+fn checkpoint_ref(note: &[u8]) -> Option<CheckpointRef> {
     let parsed = quorum_verifier::note::Note::parse(note).ok()?;
     let cp = Checkpoint::parse(&parsed.text).ok()?;
-    Some((cp.size, cp.root_hash))
+    Some(CheckpointRef::of(&cp))
 }
 
 /// Verifies a checkpoint note against the policy's log key and witness quorum, and its
@@ -129,43 +94,19 @@ pub fn verify_checkpoint(
     last_seen: Option<&[u8]>,
     proof: Option<&[[u8; 32]]>,
 ) -> anyhow::Result<VerifiedCheckpoint> {
-    let log = policy
-        .log
-        .as_ref()
-        .ok_or_else(|| usage("the policy has no [log] section (origin, key, url)"))?;
-    let verifier = Ed25519Verifier::from_vkey(&log.key)
-        .map_err(|e| usage(format!("policy [log] key {:?}: {e}", log.key)))?;
-    let signed = open_checkpoint_for_origin(note, &log.origin, &verifier)
-        .map_err(|e| evidence(format!("checkpoint rejected: {e}")))?;
-    if policy.witnesses.policy.is_some() {
-        return Err(evidence(
-            "this build cannot check witness cosignatures yet (quorum_verifier::evidence is missing); remove [witnesses] to accept checkpoints on the log's signature alone",
-        ));
-    }
-    let cp = signed.checkpoint;
-    if let Some((old_size, old_root)) = last_seen.and_then(summary)
-        && old_size < cp.size
-    {
-        let Some(proof) = proof else {
-            return Err(evidence(format!(
-                "no consistency proof from the checkpoint seen before (size {old_size}) to size {}; cannot rule out a fork",
-                cp.size
-            )));
-        };
-        merkle::verify_consistency(old_size, cp.size, &old_root, &cp.root_hash, proof).map_err(
-            |e| {
-                evidence(format!(
-                    "fork: checkpoint size {} is not consistent with the one seen before (size {old_size}): {e}",
-                    cp.size
-                ))
-            },
-        )?;
+    let trust = log_trust(policy)?;
+    let verified = trust.verify_checkpoint(note).map_err(classify)?;
+    if let Some(seen) = last_seen.and_then(checkpoint_ref) {
+        let proofs: Vec<(u64, Vec<[u8; 32]>)> = proof
+            .map(|p| vec![(seen.size, p.to_vec())])
+            .unwrap_or_default();
+        evidence::check_consistency(&seen, &verified.checkpoint, &proofs).map_err(classify)?;
     }
     Ok(VerifiedCheckpoint {
         note: note.to_vec(),
-        origin: cp.origin,
-        size: cp.size,
-        root: cp.root_hash,
-        time: 0,
+        origin: verified.checkpoint.origin.clone(),
+        size: verified.checkpoint.size,
+        root: verified.checkpoint.root_hash,
+        time: evidence::witnessed_at(&verified),
     })
 }
