@@ -454,11 +454,15 @@ fn submit(
     signer: &Ed25519Signer,
     envelope: &Envelope,
 ) -> anyhow::Result<Receipt> {
-    let request = v1::SubmitRequest {
-        envelope: Some(envelope.to_proto()),
-        public_key: signer.signing_key().verifying_key().to_bytes().to_vec(),
-    };
-    let body = serde_json::to_vec(&request).context("encoding the submission")?;
+    // The log's JSON submission form: the DSSE envelope as JSON next to the signer's key.
+    let envelope_json: serde_json::Value =
+        serde_json::from_str(&envelope.to_json()).context("encoding the envelope")?;
+    let public_hex = hex::encode(signer.signing_key().verifying_key().as_bytes());
+    let body = serde_json::to_vec(&json!({
+        "envelope": envelope_json,
+        "publicKey": format!("ed25519:{public_hex}"),
+    }))
+    .context("encoding the submission")?;
     let resp = client.post_json("/v1/statements?wait=integrated", body, MAX_SUBMIT_RESPONSE)?;
     if !(200..300).contains(&resp.status) {
         let hint = match resp.status {
