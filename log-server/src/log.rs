@@ -464,8 +464,8 @@ async fn sequence_batch(log: &Log, subs: Vec<Submission>) -> Result<(), LogError
     Ok(())
 }
 
-/// Signs and stores a checkpoint of the current tree if it grew past the latest one.
-/// Returns the new checkpoint, if any.
+/// Signs and stores a checkpoint of the current tree if it grew past the latest one in
+/// `signed_tx`. Returns the new checkpoint, if any; the caller announces it on `signed_tx`.
 pub async fn sign_checkpoint_if_grown(
     log: &Log,
     signed_tx: &watch::Sender<Option<Arc<Published>>>,
@@ -501,7 +501,6 @@ pub async fn sign_checkpoint_if_grown(
         .fetch_add(1, Ordering::Relaxed);
     log.metrics.checkpoint_size.store(size, Ordering::Relaxed);
     let p = Arc::new(with_cosignatures(&stored, &[]));
-    signed_tx.send_replace(Some(p.clone()));
     tracing::debug!(size, "signed checkpoint");
     Ok(Some(p))
 }

@@ -278,7 +278,12 @@ async fn sign_and_offer(
     publisher: &Publisher,
 ) {
     match sign_checkpoint_if_grown(log, signed_tx).await {
-        Ok(Some(p)) => publisher.offer(log, &p).await,
+        Ok(Some(p)) => {
+            // Publish first (immediate when no cosignatures are required), then announce
+            // it to `?wait=integrated` waiters and the witness tasks.
+            publisher.offer(log, &p).await;
+            signed_tx.send_replace(Some(p));
+        }
         Ok(None) => {}
         Err(e) => tracing::error!(error = %e, "signing a checkpoint failed"),
     }

@@ -1,0 +1,120 @@
+//! Shared test helpers: backends (real SQLite, real PostgreSQL), keys, statements, a client.
+#![allow(dead_code)]
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use quorum_log::config::Config;
+use quorum_log::server::{self, RunningServer};
+use quorum_verifier::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE, SigningKey};
+use quorum_verifier::note::Ed25519Signer;
+use quorum_verifier::predicates::ADOPTION_V1;
+use quorum_verifier::statement::{Statement, Subject};
+use serde_json::{Value, json};
+use sqlx::Connection as _;
+
+/// Which database a test runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// A fresh, empty database for one test; holds the temp dir alive.
+pub struct TestDb {
+    pub url: String,
+    pub dir: tempfile::TempDir,
+}
+
+/// The PostgreSQL base URL; fails loudly when unset.
+pub fn pg_base_url() -> String {
+    match std::env::var("QUORUM_TEST_DATABASE_URL") {
+        Ok(u) if !u.is_empty() => u,
+        _ => panic!(
+            "QUORUM_TEST_DATABASE_URL is not set: PostgreSQL tests need a server. Start one with \
+             `export QUORUM_TEST_DATABASE_URL=$(scripts/pg-start.sh)` (it prints the URL of a \
+             throw-away server) and run the tests again."
+        ),
+    }
+}
+
+pub async fn fresh_db(backend: Backend) -> TestDb {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = match backend {
+        Backend::Sqlite => format!("sqlite://{}/quorum.db?mode=rwc", dir.path().display()),
+        Backend::Postgres => {
+            let base = pg_base_url();
+            let name = format!(
+                "qtest_{}_{}_{}",
+                std::process::id(),
+                COUNTER.fetch_add(1, Ordering::Relaxed),
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.subsec_nanos())
+                    .unwrap_or(0)
+            );
+            let mut conn = sqlx::PgConnection::connect(&base)
+                .await
+                .expect("connect to QUORUM_TEST_DATABASE_URL");
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut conn)
+                .await
+                .expect("create database");
+            let (prefix, _) = base.rsplit_once('/').expect("URL with a database name");
+            format!("{prefix}/{name}")
+        }
+    };
+    TestDb { url, dir }
+}
+
+pub fn log_signer() -> Ed25519Signer {
+    Ed25519Signer::from_seed("quorum.test/log", &[7; 32]).expect("signer")
+}
+
+pub fn test_config(db: &TestDb) -> Config {
+    Config {
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        database_url: Some(db.url.clone()),
+        data_dir: db.dir.path().to_owned(),
+        checkpoint_interval_ms: 100,
+        ..Config::default()
+    }
+}
+
+pub async fn start(db: &TestDb) -> RunningServer {
+    server::start(test_config(db), log_signer())
+        .await
+        .expect("server starts")
+}
+
+pub fn user_key(seed: u8) -> SigningKey {
+    SigningKey::from_bytes(&[seed; 32])
+}
+
+pub fn envelope(key: &SigningKey, package: &str, version: &str) -> Envelope {
+    let st = Statement::new(
+        vec![Subject::package_version(
+            &format!("{package}@{version}"),
+            [3; 32],
+        )],
+        ADOPTION_V1,
+        json!({"status": "adopted"}),
+    );
+    Envelope::sign(IN_TOTO_PAYLOAD_TYPE, st.to_json(), key)
+}
+
+pub fn key_text(key: &SigningKey) -> String {
+    format!("ed25519:{}", hex::encode(key.verifying_key().to_bytes()))
+}
+
+pub fn submission(key: &SigningKey, env: &Envelope) -> Value {
+    json!({
+        "envelope": serde_json::from_str::<Value>(&env.to_json()).expect("json"),
+        "publicKey": key_text(key),
+    })
+}
+
+pub fn base(s: &RunningServer) -> String {
+    format!("http://{}", s.addr)
+}
