@@ -37,24 +37,24 @@ pub enum EvidenceError {
     },
     /// The checkpoint is not signed by the log or lacks the witness quorum.
     #[error("checkpoint rejected: {0}")]
-    Checkpoint(#[from] PolicyCheckError),
+    Checkpoint(#[from] Box<PolicyCheckError>),
     /// The log served a smaller tree than one this client already saw.
     #[error(
         "rollback: the log served checkpoint {served} but this client already saw {seen}; refusing to go back"
     )]
     Rollback {
         /// The checkpoint served now.
-        served: CheckpointRef,
+        served: Box<CheckpointRef>,
         /// The checkpoint seen before.
-        seen: CheckpointRef,
+        seen: Box<CheckpointRef>,
     },
     /// The served checkpoint cannot be an extension of the one seen before: a split view.
     #[error("fork: checkpoint {served} is not consistent with {seen} seen before: {reason}")]
     Fork {
         /// The checkpoint served now.
-        served: CheckpointRef,
+        served: Box<CheckpointRef>,
         /// The checkpoint seen before.
-        seen: CheckpointRef,
+        seen: Box<CheckpointRef>,
         /// What failed.
         reason: String,
     },
@@ -138,7 +138,10 @@ impl LogTrust {
         &self,
         note: &[u8],
     ) -> Result<PolicyVerifiedCheckpoint, EvidenceError> {
-        let verified = self.witness_policy.verify_checkpoint(note)?;
+        let verified = self
+            .witness_policy
+            .verify_checkpoint(note)
+            .map_err(Box::new)?;
         if verified.checkpoint.origin != self.origin {
             return Err(EvidenceError::WrongLog {
                 got: verified.checkpoint.origin,
@@ -169,8 +172,8 @@ pub fn check_consistency(
 ) -> Result<(), EvidenceError> {
     let served_ref = CheckpointRef::of(served);
     let fork = |reason: String| EvidenceError::Fork {
-        served: served_ref.clone(),
-        seen: seen.clone(),
+        served: Box::new(served_ref.clone()),
+        seen: Box::new(seen.clone()),
         reason,
     };
     if seen.origin != served.origin {
@@ -184,8 +187,8 @@ pub fn check_consistency(
         .ok_or_else(|| fork("the stored checkpoint's root hash is not 32 hex bytes".into()))?;
     if served.size < seen.size {
         return Err(EvidenceError::Rollback {
-            served: served_ref,
-            seen: seen.clone(),
+            served: Box::new(served_ref),
+            seen: Box::new(seen.clone()),
         });
     }
     if served.size == seen.size {
@@ -498,9 +501,7 @@ mod tests {
         let one_witness = log.bundle(log.checkpoint(1, 1), &[0]);
         assert!(matches!(
             verify_bundle(&one_witness, &trust, None),
-            Err(EvidenceError::Checkpoint(
-                PolicyCheckError::QuorumNotSatisfied { .. }
-            ))
+            Err(EvidenceError::Checkpoint(e)) if matches!(*e, PolicyCheckError::QuorumNotSatisfied { .. })
         ));
         let mut other = log.bundle(log.checkpoint(1, 2), &[0]);
         other.log_origin = "other.test/log".into();
