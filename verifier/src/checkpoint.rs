@@ -35,6 +35,9 @@ pub enum CheckpointError {
     /// An extension line is empty.
     #[error("checkpoint extension line {0} is empty")]
     EmptyExtension(usize),
+    /// The fields cannot be written as this checkpoint (e.g. a newline inside the origin).
+    #[error("checkpoint fields do not round-trip through the text format")]
+    Unrepresentable,
     /// The signed note could not be parsed or verified.
     #[error("checkpoint note: {0}")]
     Note(#[from] NoteError),
@@ -135,7 +138,9 @@ impl Checkpoint {
     /// Signs the checkpoint text with the given signers into a note.
     pub fn sign(&self, signers: &[&dyn note::NoteSigner]) -> Result<Vec<u8>, CheckpointError> {
         let text = self.to_text();
-        Checkpoint::parse(&text)?;
+        if Checkpoint::parse(&text)? != *self {
+            return Err(CheckpointError::Unrepresentable);
+        }
         Ok(note::sign(&text, signers)?)
     }
 }
@@ -299,6 +304,12 @@ mod tests {
             Err(CheckpointError::NotSignedByLog { .. })
         ));
         assert!(open_checkpoint_for_origin(&signed, "x", &log.verifier()).is_err());
+        // Fields that would change meaning when written out.
+        let sneaky = Checkpoint {
+            origin: "a\n5".into(),
+            ..c.clone()
+        };
+        assert!(sneaky.sign(&[&log]).is_err());
         // A signed note whose text is not a checkpoint.
         let not_cp = note::sign("hello\n", &[&log]).expect("sign");
         assert!(open_checkpoint(&not_cp, &log.verifier()).is_err());

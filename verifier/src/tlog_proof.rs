@@ -330,4 +330,71 @@ mod tests {
             Err(TlogProofError::TooLarge(_))
         ));
     }
+
+    /// Deterministic mutation fuzzing: flipping, inserting and deleting bytes of valid inputs
+    /// must only ever produce errors or valid values, never panics.
+    #[test]
+    fn mutations_never_panic() {
+        let log = Ed25519Signer::from_seed("example.com/log", &[1; 32]).expect("k");
+        let w = CosignatureSigner::from_seed("w.example", &[2; 32]).expect("k");
+        let c = Checkpoint {
+            origin: "example.com/log".into(),
+            size: 3,
+            root_hash: leaf_hash(b"x"),
+            extensions: vec!["ext".into()],
+        };
+        let signed = c.sign(&[&log]).expect("sign");
+        let cosigned = note::add_signatures(&signed, &[&w.at(5)]).expect("cosign");
+        let proof = TlogProof {
+            extra: Some(b"extra".to_vec()),
+            index: 1,
+            hashes: vec![leaf_hash(b"a"), leaf_hash(b"b")],
+            checkpoint: cosigned.clone(),
+        }
+        .to_bytes();
+        let policy = format!(
+            "log {}\nwitness w {}\ngroup g any w\nquorum g\n",
+            log.vkey(),
+            w.vkey()
+        );
+        let parsed_policy = WitnessPolicy::parse(policy.as_bytes()).expect("policy");
+        let verifiers = note::Verifiers::new()
+            .with(Box::new(log.verifier()))
+            .with(Box::new(w.verifier()));
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut rand = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for input in [cosigned.clone(), proof.clone(), policy.into_bytes()] {
+            for _ in 0..3000 {
+                let mut m = input.clone();
+                let pos = (rand() % m.len() as u64) as usize;
+                match rand() % 4 {
+                    0 => m[pos] ^= 1 << (rand() % 8),
+                    1 => {
+                        m[pos] =
+                            [b'\n', b' ', b'+', 0xe2, 0x80, 0x94, b'=', 0][(rand() % 8) as usize]
+                    }
+                    2 => m.insert(pos, (rand() % 256) as u8),
+                    _ => {
+                        m.remove(pos);
+                    }
+                }
+                let _ = note::open(&m, &verifiers);
+                if let Ok(n) = note::Note::parse(&m) {
+                    let _ = Checkpoint::parse(&n.text);
+                    let _ = cosignature::verify_cosignatures(&n, &[w.verifier()]);
+                }
+                let _ = checkpoint::open_checkpoint(&m, &log.verifier());
+                let _ = parsed_policy.verify_checkpoint(&m);
+                if let Ok(p) = TlogProof::parse(&m) {
+                    let _ = p.verify_with_policy(&leaf_hash(b"a"), &parsed_policy);
+                }
+                let _ = WitnessPolicy::parse(&m);
+            }
+        }
+    }
 }
