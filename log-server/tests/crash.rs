@@ -39,10 +39,10 @@ fn spawn(db: &TestDb, key: &std::path::Path, port: u16) -> Child {
 async fn wait_healthy(client: &reqwest::Client, url: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
-        if let Ok(r) = client.get(format!("{url}/healthz")).send().await {
-            if r.status().is_success() {
-                return;
-            }
+        if let Ok(r) = client.get(format!("{url}/healthz")).send().await
+            && r.status().is_success()
+        {
+            return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -90,7 +90,8 @@ async fn crash(backend: Backend) {
     wait_healthy(&client, &url).await;
 
     // Load: 4 writers submitting batches until the kill.
-    let acked: Arc<Mutex<Vec<(u64, [u8; 32])>>> = Arc::default();
+    type Acked = Arc<Mutex<Vec<(u64, [u8; 32])>>>;
+    let acked: Acked = Arc::default();
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut writers = Vec::new();
     for w in 0..4u8 {
@@ -139,10 +140,10 @@ async fn crash(backend: Backend) {
     wait_healthy(&client, &url).await;
     let deadline = Instant::now() + Duration::from_secs(10);
     let cp = loop {
-        if let Some(cp) = get_checkpoint(&client, &url, &signer).await {
-            if cp.size > max_acked {
-                break cp;
-            }
+        if let Some(cp) = get_checkpoint(&client, &url, &signer).await
+            && cp.size > max_acked
+        {
+            break cp;
         }
         assert!(
             Instant::now() < deadline,

@@ -71,7 +71,9 @@ async fn run(
 
     // Pre-sign every statement (client-side work is not measured).
     eprintln!("signing {total} statements...");
-    let keys: Vec<SigningKey> = (0..64u8).map(|i| SigningKey::from_bytes(&[i + 1; 32])).collect();
+    let keys: Vec<SigningKey> = (0..64u8)
+        .map(|i| SigningKey::from_bytes(&[i + 1; 32]))
+        .collect();
     let bodies: Vec<String> = (0..total.div_ceil(batch))
         .map(|b| {
             let items: Vec<Value> = (b * batch..((b + 1) * batch).min(total))
@@ -104,7 +106,8 @@ async fn run(
     let t0 = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..clients {
-        let (bodies, next, client, url) = (bodies.clone(), next.clone(), client.clone(), url.clone());
+        let (bodies, next, client, url) =
+            (bodies.clone(), next.clone(), client.clone(), url.clone());
         tasks.push(tokio::spawn(async move {
             let mut acked = 0usize;
             loop {
@@ -140,7 +143,10 @@ async fn run(
     let k = &keys[0];
     for i in 0..200 {
         let st = Statement::new(
-            vec![Subject::package_version(&format!("pkg:cargo/lat@0.0.{i}"), [9; 32])],
+            vec![Subject::package_version(
+                &format!("pkg:cargo/lat@0.0.{i}"),
+                [9; 32],
+            )],
             ADOPTION_V1,
             json!({"status": "adopted"}),
         );
@@ -204,7 +210,10 @@ async fn run(
         .filter_map(|e| e.ok()?.metadata().ok())
         .map(|m| m.len())
         .sum();
-    println!("statements acknowledged: {acked} in {:.2} s", ingest.as_secs_f64());
+    println!(
+        "statements acknowledged: {acked} in {:.2} s",
+        ingest.as_secs_f64()
+    );
     println!("ingest: {rate:.0} statements/s (full verification, durable commit)");
     println!(
         "submit->checkpoint (1 s interval): p50 {:.0} ms, p99 {:.0} ms",
