@@ -28,6 +28,9 @@ pub enum StoreError {
     /// The database URL names a backend this witness does not support.
     #[error("unsupported database URL {0:?}: use sqlite:<path> or postgres://...")]
     UnsupportedUrl(String),
+    /// The group-commit writer failed or stopped.
+    #[error("database write failed: {0}")]
+    Write(String),
     /// A stored value is not what the witness wrote.
     #[error("corrupt stored value: {0}")]
     Corrupt(String),
@@ -123,10 +126,80 @@ pub struct Evidence {
     pub observed_at: i64,
 }
 
+/// One compare-and-swap waiting for the SQLite group-commit writer.
+#[derive(Debug)]
+struct CasJob {
+    origin: String,
+    old_size: i64,
+    old_root: [u8; 32],
+    new_size: i64,
+    new_root: [u8; 32],
+    note: String,
+    now: i64,
+    reply: tokio::sync::oneshot::Sender<Result<bool, String>>,
+}
+
+/// Most compare-and-swaps committed in one SQLite transaction.
+const MAX_GROUP_COMMIT: usize = 256;
+
 /// The witness's database.
 #[derive(Clone, Debug)]
 pub struct Store {
     pools: Pools,
+    /// SQLite only: the group-commit writer. Concurrent compare-and-swaps are applied one
+    /// by one (each its own `UPDATE ... WHERE size = old AND root = old_root`) inside one
+    /// transaction, and each caller is answered after that transaction is durable.
+    writer: Option<tokio::sync::mpsc::Sender<CasJob>>,
+}
+
+/// Applies queued compare-and-swaps in batches, one durable commit per batch.
+async fn group_commit_writer(pool: SqlitePool, mut rx: tokio::sync::mpsc::Receiver<CasJob>) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < MAX_GROUP_COMMIT {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let result: std::result::Result<Vec<bool>, sqlx::Error> = async {
+            let mut tx = pool.begin().await?;
+            let mut applied = Vec::with_capacity(batch.len());
+            for job in &batch {
+                let n = sqlx::query(
+                    "UPDATE checkpoints SET size = $1, root = $2, note = $3, updated_at = $4 \
+                     WHERE origin = $5 AND size = $6 AND root = $7",
+                )
+                .bind(job.new_size)
+                .bind(&job.new_root[..])
+                .bind(&job.note)
+                .bind(job.now)
+                .bind(&job.origin)
+                .bind(job.old_size)
+                .bind(&job.old_root[..])
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                applied.push(n == 1);
+            }
+            tx.commit().await?;
+            Ok(applied)
+        }
+        .await;
+        match result {
+            Ok(applied) => {
+                for (job, ok) in batch.into_iter().zip(applied) {
+                    let _ = job.reply.send(Ok(ok));
+                }
+            }
+            Err(e) => {
+                let msg = e.to_string();
+                for job in batch {
+                    let _ = job.reply.send(Err(msg.clone()));
+                }
+            }
+        }
+    }
 }
 
 impl Store {
@@ -155,6 +228,7 @@ impl Store {
             sqlx::migrate!("migrations/postgres").run(&pool).await?;
             Ok(Store {
                 pools: Pools::Postgres(pool),
+                writer: None,
             })
         } else {
             Err(StoreError::UnsupportedUrl(url.to_string()))
@@ -173,8 +247,11 @@ impl Store {
             .connect_with(opts)
             .await?;
         sqlx::migrate!("migrations/sqlite").run(&pool).await?;
+        let (tx, rx) = tokio::sync::mpsc::channel(4 * MAX_GROUP_COMMIT);
+        tokio::spawn(group_commit_writer(pool.clone(), rx));
         Ok(Store {
             pools: Pools::Sqlite(pool),
+            writer: Some(tx),
         })
     }
 
@@ -357,6 +434,25 @@ impl Store {
         let old_size = to_i64(old.size)?;
         let new_size = to_i64(new_size)?;
         let now = now_unix();
+        if let Some(writer) = &self.writer {
+            let (reply, answer) = tokio::sync::oneshot::channel();
+            let job = CasJob {
+                origin: origin.to_string(),
+                old_size,
+                old_root: old.root,
+                new_size,
+                new_root: *new_root,
+                note: note.to_string(),
+                now,
+                reply,
+            };
+            let closed = || StoreError::Write("the database writer has stopped".into());
+            writer.send(job).await.map_err(|_| closed())?;
+            return answer
+                .await
+                .map_err(|_| closed())?
+                .map_err(StoreError::Write);
+        }
         let n = with_pool!(self, p => {
             sqlx::query(
                 "UPDATE checkpoints SET size = $1, root = $2, note = $3, updated_at = $4 \
