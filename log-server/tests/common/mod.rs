@@ -78,6 +78,7 @@ pub fn test_config(db: &TestDb) -> Config {
         database_url: Some(db.url.clone()),
         data_dir: db.dir.path().to_owned(),
         checkpoint_interval_ms: 100,
+        max_body_bytes: 512 << 10,
         ..Config::default()
     }
 }
