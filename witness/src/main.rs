@@ -259,10 +259,23 @@ async fn main() -> Result<()> {
                 .with_context(|| format!("listening on {addr}"))?;
             let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
             let mut pollers = Vec::new();
-            for log in cfg.logs.iter().filter(|l| l.url.is_some()) {
+            // Pull every log with a URL, whether it came from the config or from add-log.
+            for rec in store.logs().await?.into_iter().filter(|l| l.url.is_some()) {
+                let interval = cfg
+                    .logs
+                    .iter()
+                    .find(|l| l.origin == rec.origin)
+                    .map(|l| l.poll_interval_secs)
+                    .unwrap_or(60);
+                let log = quorum_witness::config::LogConfig {
+                    origin: rec.origin,
+                    keys: rec.keys,
+                    url: rec.url,
+                    poll_interval_secs: interval,
+                };
                 pollers.push(quorum_witness::pull::spawn_poller(
                     witness.clone(),
-                    log.clone(),
+                    log,
                     stop_rx.clone(),
                 ));
             }

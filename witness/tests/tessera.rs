@@ -161,3 +161,49 @@ async fn tessera_pull_sqlite() {
 async fn tessera_pull_postgres() {
     pull(Backend::Postgres).await;
 }
+
+#[tokio::test]
+async fn background_poller_cosigns_and_stops() {
+    let size = Arc::new(AtomicU64::new(15));
+    let url = serve_log(size).await;
+    let tw = TestWitness::start(Backend::Sqlite).await;
+    tw.witness
+        .add_log(ORIGIN, VKEY, Some(&url))
+        .await
+        .expect("add log");
+    let log = LogConfig {
+        origin: ORIGIN.into(),
+        keys: vec![VKEY.into()],
+        url: Some(url),
+        poll_interval_secs: 1,
+    };
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let poller = quorum_witness::pull::spawn_poller(tw.witness.clone(), log, stop_rx);
+    let mut cosigned = false;
+    for _ in 0..50 {
+        let st = tw
+            .store
+            .store
+            .state(ORIGIN)
+            .await
+            .expect("state")
+            .expect("log");
+        if st.size == 15 {
+            cosigned = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(cosigned, "the poller cosigned size 15");
+    stop_tx.send(true).expect("stop");
+    tokio::time::timeout(std::time::Duration::from_secs(5), poller)
+        .await
+        .expect("poller stops")
+        .expect("join");
+    let (_, metrics) = tw.get("/metrics").await;
+    assert!(
+        metrics.contains("witness_pull_cosigned_total 1"),
+        "{metrics}"
+    );
+    tw.stop().await;
+}
