@@ -23,7 +23,7 @@ ORIGIN="quorum.demo/log"
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 say "building (release)"
-cargo build --release --locked --bins -q
+cargo build --release --locked -q --bin quorum --bin quorum-log --bin quorum-witness
 BIN=$PWD/target/release
 export PATH="$BIN:$PATH"
 
@@ -87,6 +87,19 @@ echo "log     $LOG_URL  ($log_vkey)"
 echo "witness http://127.0.0.1:$W1_PORT  (${wkey[1]})"
 echo "witness http://127.0.0.1:$W2_PORT  (${wkey[2]})"
 
+# Evidence rests on the published checkpoint, which waits for both witnesses: wait until it
+# covers every entry the log has sequenced.
+wait_cosigned() {
+  local want
+  want=$(curl -fsS "$LOG_URL/healthz" | python3 -c 'import json,sys; print(json.load(sys.stdin)["treeSize"])')
+  for _ in $(seq 1 100); do
+    [ "$(curl -fsS "$LOG_URL/checkpoint" | sed -n 2p)" -ge "$want" ] && return 0
+    sleep 0.1
+  done
+  echo "demo: the witnesses did not cosign size $want in time; see $work/*.log" >&2
+  return 1
+}
+
 # --- people -------------------------------------------------------------------------------
 declare -A pub
 person() { # name
@@ -141,7 +154,7 @@ for i in $(seq 1 25); do
 done
 
 say "tokio changes owner with 1.40.0; carol starts using it"
-as carol ownership-change "pkg:cargo/tokio@1.40.0" --previous tokio-team --new new-maintainer
+as carol ownership-change "pkg:cargo/tokio" --previous tokio-team --new new-maintainer
 as carol adopt "pkg:cargo/tokio@1.40.0" --digest "$TOKIO"
 
 say "the developer's policy and lockfile"
@@ -176,6 +189,7 @@ EOF
 lock "$work/app.lock" "serde 1.0.200 $SERDE" "left-pad-rs 2.0.0 $PAD" "tokio 1.40.0 $TOKIO" "rand 0.9.0 $RAND"
 sed -n '/^\[\[rule/,$p' "$work/people/me/policy.toml"
 
+wait_cosigned
 say "verify, before the compromise is reported"
 set +e
 quorum --state-dir "$work/people/me" verify --lockfile "$work/app.lock"
@@ -184,6 +198,7 @@ set -e
 
 say "the security team reports left-pad-rs 2.0.0 malicious, fixed in 2.0.1"
 as secteam advise "pkg:cargo/left-pad-rs" MAL-2026-0001 --malicious --affected 2.0.0 --fixed 2.0.1
+wait_cosigned
 lock "$work/app-fixed.lock" "serde 1.0.200 $SERDE" "left-pad-rs 2.0.1 $PAD_FIX" "tokio 1.40.0 $TOKIO" "rand 0.9.0 $RAND"
 
 say "verify again: the compromised version is denied"

@@ -17,6 +17,7 @@ use quorum_proto::v1;
 use quorum_verifier::dsse::{DsseError, Envelope};
 use quorum_verifier::log_entry::{self, LogEntry, LogEntryError};
 use quorum_verifier::merkle::{Hash, stored_hash_index};
+use quorum_verifier::predicates::Predicate;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -252,10 +253,16 @@ fn verify_item(item: &Value, received_ms: i64) -> Result<Verified, ApiError> {
     let envelope = Envelope::from_json(&env_json).map_err(|e| envelope_error(&e))?;
     let key = log_entry::parse_verifying_key(&key_bytes).map_err(|e| entry_error(&e))?;
     let validated = log_entry::verify_envelope(&envelope, &key).map_err(|e| entry_error(&e))?;
-    let subjects = validated
+    let mut subjects: Vec<(String, String)> = validated
         .packages()
         .map(|p| (p.package.clone(), p.version.clone().unwrap_or_default()))
         .collect();
+    if matches!(
+        validated.predicate,
+        Predicate::Trust(_) | Predicate::Revocation(_)
+    ) {
+        subjects.push((TRUST_GRAPH_SUBJECT.to_owned(), String::new()));
+    }
     let digest = envelope.digest();
     let entry = LogEntry {
         receipt_time_millis: received_ms,
@@ -651,7 +658,15 @@ pub struct LookupQuery {
     signer: Option<String>,
     after: Option<u64>,
     limit: Option<u32>,
+    /// Evidence only: the size of the last checkpoint the client saw; the bundle then carries
+    /// a consistency proof from it to the checkpoint served.
+    since: Option<u64>,
 }
+
+/// The lookup name under which trust and revocation statements are indexed. Every evidence
+/// bundle includes them, since a client needs the whole trust graph and every revocation to
+/// weigh any package's statements. It cannot collide with a package: purls start with `pkg:`.
+pub const TRUST_GRAPH_SUBJECT: &str = "quorum:trust-graph";
 
 async fn lookup_indices(st: &AppState, q: &LookupQuery) -> Result<Vec<u64>, ApiError> {
     let after = match q.after {
@@ -726,11 +741,30 @@ async fn get_evidence(State(st): State<AppState>, Query(q): Query<LookupQuery>) 
             .borrow()
             .clone()
             .ok_or_else(|| ApiError::not_found("no checkpoint yet"))?;
-        let indices: Vec<u64> = lookup_indices(&st, &q)
-            .await?
-            .into_iter()
-            .filter(|i| *i < cp.size)
-            .collect();
+        let mut indices: Vec<u64> = lookup_indices(&st, &q).await?;
+        indices.extend(
+            st.log
+                .storage
+                .lookup_package(TRUST_GRAPH_SUBJECT, None, -1, MAX_LOOKUP)
+                .await
+                .map_err(ApiError::internal)?,
+        );
+        indices.retain(|i| *i < cp.size);
+        indices.sort_unstable();
+        indices.dedup();
+        let mut consistency_proofs = Vec::new();
+        if let Some(since) = q.since.filter(|s| *s > 0 && *s < cp.size) {
+            let hashes = st
+                .log
+                .tree
+                .prove_consistency(since, cp.size)
+                .map_err(ApiError::internal)?;
+            consistency_proofs.push(v1::ConsistencyProof {
+                old_size: since,
+                new_size: cp.size,
+                hashes: hashes.iter().map(|h| h.to_vec()).collect(),
+            });
+        }
         let entries = st
             .log
             .storage
@@ -754,6 +788,7 @@ async fn get_evidence(State(st): State<AppState>, Query(q): Query<LookupQuery>) 
             log_origin: st.log.origin().to_owned(),
             checkpoint: cp.note.as_bytes().to_vec(),
             entries: bundle_entries,
+            consistency_proofs,
             ..Default::default()
         };
         let body = serde_json::to_string(&bundle).map_err(ApiError::internal)?;

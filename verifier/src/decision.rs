@@ -616,8 +616,11 @@ impl<'e, 'a> Tally<'e, 'a> {
                 adopters.insert(*signer, *index);
             }
         }
-        let user_weight: f64 = users.values().sum();
-        let adopter_weight: f64 = adopters.keys().map(|k| ev.adopter_weight(k)).sum();
+        // Folded from +0.0: an empty f64 `sum()` is -0.0, which would print as "-0%".
+        let user_weight = users.values().fold(0.0, |acc, w| acc + w);
+        let adopter_weight = adopters
+            .keys()
+            .fold(0.0, |acc, k| acc + ev.adopter_weight(k));
         self.signals.users = users.len() as u32;
         self.signals.adopters = adopters.len() as u32;
         self.signals.adoption_fraction = if user_weight > 0.0 {
@@ -647,6 +650,9 @@ impl<'e, 'a> Tally<'e, 'a> {
         let mut reasons = Vec::new();
         let mut unmet = Vec::new();
         let mut vetoes = std::mem::take(&mut self.vetoes);
+        // One advisory can name a version in several VEX statements; say each reason once.
+        let mut said = BTreeSet::new();
+        vetoes.retain(|v| said.insert(v.clone()));
 
         if let Some(allowed) = &rule.allowed_capabilities {
             let grown: Vec<&String> = self
@@ -861,6 +867,8 @@ mod tests {
         assert_eq!(d.verdict, Verdict::InsufficientEvidence);
         assert_eq!(d.signals.adopters, 0);
         assert_eq!(d.signals.adoption_fraction, 0.0);
+        assert!(d.signals.adoption_fraction.is_sign_positive());
+        assert!(d.reasons[0].starts_with("adoption 0%"), "{:?}", d.reasons);
         assert_eq!(d.rejected.len(), 3000);
     }
 

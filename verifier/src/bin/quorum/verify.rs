@@ -115,11 +115,18 @@ fn read_bundle(path: &Path) -> anyhow::Result<v1::EvidenceBundle> {
 }
 
 /// Fetches the evidence bundle of a package from the log.
+///
+/// `since` is the size of the last checkpoint this client saw of the log: the log then adds
+/// a consistency proof from it, so the new checkpoint can be checked against the old one.
 fn fetch_bundle(
     client: &LogClient,
     package: &str,
+    since: Option<u64>,
 ) -> anyhow::Result<(Vec<u8>, v1::EvidenceBundle)> {
-    let path = format!("/v1/evidence?purl={}", query_escape(package));
+    let mut path = format!("/v1/evidence?purl={}", query_escape(package));
+    if let Some(size) = since {
+        path.push_str(&format!("&since={size}"));
+    }
     let bytes = client.get_ok(&path, MAX_BUNDLE)?;
     let bundle = parse_bundle(&bytes, &format!("the log's answer for {package}"))
         .map_err(|e| evidence(format!("{e:#}")))?;
@@ -149,6 +156,16 @@ fn describe(size: u64, root: &[u8; 32]) -> String {
         "size {size} root {}",
         base64::engine::general_purpose::STANDARD.encode(root)
     )
+}
+
+/// The size of the last checkpoint of the policy's log that this client stored.
+fn last_seen_size(state: &State, policy: &Policy) -> anyhow::Result<Option<u64>> {
+    let origin = log_origin(policy)?;
+    Ok(state
+        .last_checkpoint(&origin)?
+        .as_deref()
+        .and_then(checkpoint_summary)
+        .map(|(size, _, _)| size))
 }
 
 /// Verifies a bundle, refuses a rollback or a fork relative to the last checkpoint seen,
@@ -209,7 +226,8 @@ fn decide_all(
             (None, Source::Log(client)) => match cache.get(&t.package) {
                 Some(ev) => ev.clone(),
                 None => {
-                    let (_, bundle) = fetch_bundle(client, &t.package)?;
+                    let since = last_seen_size(&state, policy)?;
+                    let (_, bundle) = fetch_bundle(client, &t.package, since)?;
                     let ev = std::rc::Rc::new(
                         verify_and_record(&state, policy, &bundle)
                             .with_context(|| format!("evidence for {}", t.package))?,
@@ -450,7 +468,8 @@ pub fn fetch(global: &Global, args: &FetchArgs) -> anyhow::Result<u8> {
     let Source::Log(client) = source else {
         return Err(usage("fetch needs a log"));
     };
-    let (bytes, bundle) = fetch_bundle(&client, &package)?;
+    let since = last_seen_size(&state, &policy)?;
+    let (bytes, bundle) = fetch_bundle(&client, &package, since)?;
     let ev = verify_and_record(&state, &policy, &bundle)?;
     write_atomic(&args.out, &bytes)?;
     if global.json {
