@@ -65,19 +65,8 @@ fn save_progress(dir: &Path, p: &Progress) -> anyhow::Result<()> {
     write_atomic(&dir.join("progress.json"), &bytes)
 }
 
-/// The C2SP tile index path element: `x001/x234/067` for 1234067.
-pub fn tile_index_path(mut n: u64) -> String {
-    let mut groups = vec![format!("{:03}", n % 1000)];
-    n /= 1000;
-    while n > 0 {
-        groups.push(format!("x{:03}", n % 1000));
-        n /= 1000;
-    }
-    groups.reverse();
-    groups.join("/")
-}
-
-/// Splits an entry bundle (`uint16 BE length || bytes`, repeated).
+/// Splits the mirror's stored stream of entries (`uint16 BE length || bytes`, repeated, any
+/// number of them: unlike one entry bundle, not capped at 256).
 pub fn split_entry_bundle(mut data: &[u8]) -> Result<Vec<&[u8]>, String> {
     let mut out = Vec::new();
     while !data.is_empty() {
@@ -181,13 +170,16 @@ pub fn mirror(global: &Global, args: &MirrorArgs) -> anyhow::Result<u8> {
         let tile_start = tile * TILE_WIDTH;
         let end = (tile_start + TILE_WIDTH).min(cp.size);
         let width = end - tile_start;
-        let mut path = format!("/tile/entries/{}", tile_index_path(tile));
+        let mut path = format!(
+            "/tile/entries/{}",
+            quorum_verifier::tiles::encode_tile_index(tile)
+        );
         if width < TILE_WIDTH {
             path.push_str(&format!(".p/{width}"));
         }
         let data = client.get_ok(&path, MAX_TILE)?;
-        let entries =
-            split_entry_bundle(&data).map_err(|e| evidence(format!("entry bundle {path}: {e}")))?;
+        let entries = quorum_verifier::tiles::decode_entry_bundle(&data)
+            .map_err(|e| evidence(format!("entry bundle {path}: {e}")))?;
         if (entries.len() as u64) < width {
             return Err(evidence(format!(
                 "entry bundle {path} holds {} entries, expected {width}",
