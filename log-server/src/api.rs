@@ -18,6 +18,8 @@ use quorum_verifier::dsse::{DsseError, Envelope};
 use quorum_verifier::log_entry::{self, LogEntry, LogEntryError};
 use quorum_verifier::merkle::{Hash, stored_hash_index};
 use quorum_verifier::predicates::Predicate;
+use quorum_verifier::tiles::encode_entry_bundle;
+use quorum_verifier::tlog_proof::TlogProof;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -513,7 +515,17 @@ fn submit_response(
             };
             (
                 status,
-                crate::tiles::tlog_proof_text(s.index, &hashes, &p.note),
+                // The note is UTF-8 text, so the formatted proof is too.
+                String::from_utf8_lossy(
+                    &TlogProof {
+                        extra: None,
+                        index: s.index,
+                        hashes,
+                        checkpoint: p.note.as_bytes().to_vec(),
+                    }
+                    .to_bytes(),
+                )
+                .into_owned(),
             )
         }
         None if s.duplicate => (v1::SubmitStatus::Duplicate, String::new()),
@@ -633,8 +645,7 @@ async fn serve_tile(st: &AppState, path: &str) -> Result<Response, ApiError> {
                 .entries_range(start, start + w)
                 .await
                 .map_err(ApiError::internal)?;
-            let bundle =
-                Bytes::from(crate::tiles::encode_bundle(&entries).map_err(ApiError::internal)?);
+            let bundle = Bytes::from(encode_entry_bundle(&entries).map_err(ApiError::internal)?);
             if width.is_none() {
                 let mut cache = st.bundles.lock().unwrap_or_else(|e| e.into_inner());
                 if cache.len() >= MAX_CACHED_BUNDLES {

@@ -1,10 +1,5 @@
-//! Tile paths, entry bundles and tlog-proof text as the server serves them.
-//!
-//! These are thin adapters: while `quorum_verifier::tiles` and
-//! `quorum_verifier::tlog_proof` are not available, the encoders live here; they encode
-//! only (every decoder and verifier is in `quorum-verifier`).
-
-use base64::Engine as _;
+//! Routing of `/tile/...` request paths. Entry bundles and tlog-proof text are formatted
+//! by `quorum_verifier::tiles` and `quorum_verifier::tlog_proof`.
 
 /// A parsed tile path (the part after `/tile/`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,57 +85,12 @@ fn parse_index(s: &str) -> Option<u64> {
     Some(n)
 }
 
-/// Formats a tile index as C2SP path groups (`1234067` → `x001/x234/067`).
-pub fn format_index(mut n: u64) -> String {
-    let mut groups = vec![format!("{:03}", n % 1000)];
-    n /= 1000;
-    while n > 0 {
-        groups.push(format!("x{:03}", n % 1000));
-        n /= 1000;
-    }
-    groups.reverse();
-    groups.join("/")
-}
-
-/// An entry too large for a bundle's `uint16` length prefix.
-#[derive(Debug, thiserror::Error)]
-#[error("entry of {0} bytes does not fit an entry bundle")]
-pub struct EntryTooLarge(pub usize);
-
-/// Encodes an entry bundle: each entry as a big-endian `uint16` length and its bytes.
-pub fn encode_bundle(entries: &[Vec<u8>]) -> Result<Vec<u8>, EntryTooLarge> {
-    let mut out = Vec::with_capacity(entries.iter().map(|e| e.len() + 2).sum());
-    for e in entries {
-        let len = u16::try_from(e.len()).map_err(|_| EntryTooLarge(e.len()))?;
-        out.extend_from_slice(&len.to_be_bytes());
-        out.extend_from_slice(e);
-    }
-    Ok(out)
-}
-
-/// Formats a C2SP tlog-proof: header, index, inclusion proof hashes, blank line, checkpoint
-/// note (with its signatures).
-pub fn tlog_proof_text(index: u64, proof: &[[u8; 32]], checkpoint_note: &str) -> String {
-    let b64 = base64::engine::general_purpose::STANDARD;
-    let mut s = String::from("c2sp.org/tlog-proof@v1\n");
-    s.push_str(&format!("index {index}\n"));
-    for h in proof {
-        s.push_str(&b64.encode(h));
-        s.push('\n');
-    }
-    s.push('\n');
-    s.push_str(checkpoint_note);
-    s
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn paths() {
-        assert_eq!(format_index(1_234_067), "x001/x234/067");
-        assert_eq!(format_index(5), "005");
         assert_eq!(
             parse_tile_path("0/x001/x234/067"),
             Some(TilePath::Hashes {

@@ -183,11 +183,14 @@ async fn crash(backend: Backend) {
     while (entries.len() as u64) < cp.size {
         let left = cp.size - entries.len() as u64;
         let path = if left >= 256 {
-            format!("tile/entries/{}", quorum_log::tiles::format_index(n))
+            format!(
+                "tile/entries/{}",
+                quorum_verifier::tiles::encode_tile_index(n)
+            )
         } else {
             format!(
                 "tile/entries/{}.p/{left}",
-                quorum_log::tiles::format_index(n)
+                quorum_verifier::tiles::encode_tile_index(n)
             )
         };
         let data = fetch(path).expect("bundle");

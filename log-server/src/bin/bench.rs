@@ -192,7 +192,10 @@ async fn run(
                     break;
                 }
                 let n = (i as u64 * 7919) % full_tiles;
-                let path = format!("{url}/tile/0/{}", quorum_log::tiles::format_index(n));
+                let path = format!(
+                    "{url}/tile/0/{}",
+                    quorum_verifier::tiles::encode_tile_index(n)
+                );
                 let r = client.get(path).send().await?;
                 anyhow::ensure!(r.status().is_success());
                 let _ = r.bytes().await?;
