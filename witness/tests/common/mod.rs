@@ -106,7 +106,20 @@ impl TestWitness {
     }
 
     pub async fn start_on(store: TestStore, limits: Limits) -> TestWitness {
-        let signer = CosignatureSigner::generate(WITNESS_NAME).expect("witness key");
+        Self::start_as(WITNESS_NAME, store, limits).await
+    }
+
+    /// Starts a witness with its own name (a log counts cosignatures per witness name).
+    pub async fn start_named(name: &str, backend: Backend) -> TestWitness {
+        let limits = Limits {
+            requests_per_minute_per_log: 0,
+            ..Limits::default()
+        };
+        Self::start_as(name, store(backend).await, limits).await
+    }
+
+    pub async fn start_as(name: &str, store: TestStore, limits: Limits) -> TestWitness {
+        let signer = CosignatureSigner::generate(name).expect("witness key");
         let limiter = RateLimiter::new(limits.requests_per_minute_per_log, limits.burst_per_log);
         let witness = Arc::new(Witness::new(store.store.clone(), signer.clone(), limiter));
         let router = quorum_witness::server::router(witness.clone(), &limits);
