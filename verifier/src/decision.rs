@@ -79,6 +79,20 @@ pub enum Claim {
     },
 }
 
+impl Claim {
+    /// The package (purl without version) the claim is about; `None` for trust and
+    /// revocation claims, which are about keys and statements.
+    pub fn package(&self) -> Option<&str> {
+        match self {
+            Claim::Adoption { package, .. }
+            | Claim::Audit { package, .. }
+            | Claim::Advisory { package, .. }
+            | Claim::OwnershipChange { package, .. } => Some(package),
+            Claim::Trust { .. } | Claim::Revocation { .. } => None,
+        }
+    }
+}
+
 /// Reduces a validated statement to the claims decisions count, one per package subject (or
 /// one for a trust or revocation statement).
 ///
@@ -264,6 +278,9 @@ pub struct Evaluation<'a> {
     policy: &'a Policy,
     now: u64,
     statements: Vec<&'a ProvenStatement>,
+    /// Positions in `statements` of the claims about each package, ascending, so deciding
+    /// one package reads only its own statements.
+    by_package: BTreeMap<&'a str, Vec<usize>>,
     revoked: BTreeMap<u64, u64>,
     principals: PrincipalIndex,
     scores: TrustScores,
@@ -325,10 +342,17 @@ impl<'a> Evaluation<'a> {
             max_depth: policy.trust.max_depth,
         };
         let scores = graph.compute(&roots, &params)?;
+        let mut by_package: BTreeMap<&'a str, Vec<usize>> = BTreeMap::new();
+        for (position, s) in statements.iter().enumerate() {
+            if let Some(package) = s.claim.package() {
+                by_package.entry(package).or_default().push(position);
+            }
+        }
         let mut evaluation = Evaluation {
             policy,
             now,
             statements,
+            by_package,
             revoked,
             principals,
             scores,
@@ -426,8 +450,8 @@ impl<'a> Evaluation<'a> {
     pub fn decide(&self, package: &str, version: &str) -> Decision {
         let rule = self.policy.rule_for(package);
         let mut tally = Tally::new(self, &rule, package, version);
-        for s in &self.statements {
-            tally.count(s);
+        for &position in self.by_package.get(package).into_iter().flatten() {
+            tally.count(self.statements[position]);
         }
         tally.finish()
     }
@@ -480,13 +504,7 @@ impl<'e, 'a> Tally<'e, 'a> {
     }
 
     fn about_this_package(&self, claim: &Claim) -> bool {
-        match claim {
-            Claim::Adoption { package, .. }
-            | Claim::Audit { package, .. }
-            | Claim::Advisory { package, .. }
-            | Claim::OwnershipChange { package, .. } => package == self.package,
-            Claim::Trust { .. } | Claim::Revocation { .. } => false,
-        }
+        claim.package() == Some(self.package)
     }
 
     fn reject(&mut self, index: u64, reason: String) {

@@ -18,6 +18,7 @@ mod net;
 mod output;
 mod publish;
 mod state;
+mod store;
 mod timefmt;
 mod verify;
 

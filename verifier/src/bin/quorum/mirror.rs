@@ -1,20 +1,17 @@
 //! `quorum mirror`: download every entry of the log through the C2SP tlog-tiles entry
-//! bundles, recompute the root, check it against a verified checkpoint, and resume after an
-//! interruption. `verify --mirror` then decides from all entries: completeness `complete`.
+//! bundles, verify and index each, recompute the root, check it against a verified
+//! checkpoint, and resume after an interruption. `verify --mirror` then decides from the
+//! entries about the packages asked for plus the whole trust graph: completeness `complete`.
 //!
-//! Files in `mirror/<log>/`: `entries.bin` (every entry as `uint16 BE length || bytes`, the
-//! entry-bundle framing) and `progress.json` (how far the download and the verification
-//! got, and the checkpoints seen, which date the entries for provable age).
+//! Files in `mirror/<log>/`: `entries.bin`, `leaves.bin` and `index.bin` (see `store.rs`)
+//! and `progress.json` (how far the download and the verification got, and the checkpoints
+//! seen, which date the entries for provable age).
 
 use std::fs;
-use std::io::{Read, Seek, Write};
 use std::path::Path;
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
-use quorum_verifier::decision::{ProvenStatement, claims_from_statement};
-use quorum_verifier::log_entry::verify_log_entry;
-use quorum_verifier::merkle::MemoryTree;
 use quorum_verifier::policy::Policy;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -24,24 +21,35 @@ use crate::error::{evidence, usage};
 use crate::glue::{self, VerifiedCheckpoint, VerifiedEvidence};
 use crate::net::{LogClient, MAX_CHECKPOINT, MAX_TILE};
 use crate::state::{State, write_atomic};
+use crate::store::{self, Lengths, MirrorFiles, MirrorWriter, StoreError};
 
 /// Entries per full tile (C2SP tlog-tiles).
 const TILE_WIDTH: u64 = 256;
 
+/// The on-disk format this code writes; a mirror in another format is mirrored again.
+const FORMAT: u32 = 2;
+
+/// Tiles fetched before their entries are verified and written together: larger batches
+/// keep both cores busy verifying signatures.
+const TILES_PER_BATCH: u64 = 16;
+
 /// Download and verification progress.
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Progress {
-    /// Entries in `entries.bin` that were completely written.
-    downloaded_size: u64,
-    /// Bytes of `entries.bin` holding those entries.
-    downloaded_bytes: u64,
-    /// Entries verified against `checkpoint`.
-    verified_size: u64,
-    /// Bytes of `entries.bin` holding the verified entries.
-    verified_bytes: u64,
+    /// The mirror's file format ([`FORMAT`]).
+    #[serde(default)]
+    format: u32,
+    /// How far the files were written (entries downloaded, verified and indexed).
+    #[serde(default)]
+    downloaded: Lengths,
+    /// The prefix whose root matched `checkpoint`.
+    #[serde(default)]
+    verified: Lengths,
     /// The verified checkpoint note (text), if any.
+    #[serde(default)]
     checkpoint: Option<String>,
     /// (size, cosignature time) of every checkpoint the mirror verified, ascending.
+    #[serde(default)]
     dates: Vec<(u64, u64)>,
 }
 
@@ -55,7 +63,10 @@ fn load_progress(dir: &Path) -> anyhow::Result<Progress> {
                 dir.display()
             ))
         }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Progress::default()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Progress {
+            format: FORMAT,
+            ..Progress::default()
+        }),
         Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
     }
 }
@@ -65,51 +76,13 @@ fn save_progress(dir: &Path, p: &Progress) -> anyhow::Result<()> {
     write_atomic(&dir.join("progress.json"), &bytes)
 }
 
-/// Splits the mirror's stored stream of entries (`uint16 BE length || bytes`, repeated, any
-/// number of them: unlike one entry bundle, not capped at 256).
-pub fn split_entry_bundle(mut data: &[u8]) -> Result<Vec<&[u8]>, String> {
-    let mut out = Vec::new();
-    while !data.is_empty() {
-        let [a, b, rest @ ..] = data else {
-            return Err("truncated length prefix".into());
-        };
-        let len = usize::from(u16::from_be_bytes([*a, *b]));
-        if rest.len() < len {
-            return Err(format!("entry of {len} bytes but only {} left", rest.len()));
-        }
-        out.push(&rest[..len]);
-        data = &rest[len..];
+/// Store errors as exit codes: a root mismatch is failed evidence, damage an input error.
+fn store_error(e: StoreError) -> anyhow::Error {
+    match e {
+        StoreError::RootMismatch { .. } => evidence(e.to_string()),
+        StoreError::Damaged { .. } => usage(e.to_string()),
+        StoreError::Io { .. } => anyhow::Error::new(e),
     }
-    Ok(out)
-}
-
-fn read_entries(path: &Path, bytes: u64) -> anyhow::Result<Vec<u8>> {
-    let mut buf = Vec::new();
-    match fs::File::open(path) {
-        Ok(f) => {
-            f.take(bytes)
-                .read_to_end(&mut buf)
-                .with_context(|| format!("reading {}", path.display()))?;
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && bytes == 0 => {}
-        Err(e) => return Err(e).with_context(|| format!("opening {}", path.display())),
-    }
-    if (buf.len() as u64) < bytes {
-        return Err(usage(format!(
-            "{} is shorter than its progress record; delete its folder and mirror again",
-            path.display()
-        )));
-    }
-    Ok(buf)
-}
-
-fn root_of(entries: &[&[u8]], size: u64) -> anyhow::Result<[u8; 32]> {
-    let mut tree = MemoryTree::new();
-    for e in entries {
-        tree.append(e);
-    }
-    tree.root_at(size)
-        .map_err(|e| evidence(format!("recomputing the root at size {size}: {e}")))
 }
 
 /// `quorum mirror`.
@@ -129,29 +102,29 @@ pub fn mirror(global: &Global, args: &MirrorArgs) -> anyhow::Result<u8> {
     state.ensure()?;
     crate::state::create_private_dir(&dir)?;
     let mut progress = load_progress(&dir)?;
-    let entries_path = dir.join("entries.bin");
+    if progress.format != FORMAT {
+        // An older layout (no index): start over rather than guess.
+        store::remove_files(&dir).map_err(store_error)?;
+        progress = Progress {
+            format: FORMAT,
+            ..Progress::default()
+        };
+    }
 
     let note = client.get_ok("/checkpoint", MAX_CHECKPOINT)?;
     let cp = glue::verify_checkpoint(&policy, &note, None, None)?;
-    if cp.size < progress.verified_size {
+    if cp.size < progress.verified.size {
         return Err(evidence(format!(
             "rollback: the log's checkpoint has size {} but the mirror verified size {} before",
-            cp.size, progress.verified_size
+            cp.size, progress.verified.size
         )));
     }
+    if progress.downloaded.size > cp.size {
+        // Downloaded past this checkpoint under a checkpoint that did not verify: redo.
+        progress.downloaded = progress.verified;
+    }
 
-    // Drop anything written after the last completed tile.
-    let mut file = fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .read(true)
-        .write(true)
-        .open(&entries_path)
-        .with_context(|| format!("opening {}", entries_path.display()))?;
-    file.set_len(progress.downloaded_bytes)
-        .with_context(|| format!("truncating {}", entries_path.display()))?;
-    file.seek(std::io::SeekFrom::End(0))?;
-
+    let mut writer = MirrorWriter::open(&dir, progress.downloaded).map_err(store_error)?;
     let bar = if args.quiet || global.json {
         ProgressBar::hidden()
     } else {
@@ -163,76 +136,88 @@ pub fn mirror(global: &Global, args: &MirrorArgs) -> anyhow::Result<u8> {
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    bar.set_position(progress.downloaded_size.min(cp.size));
-    while progress.downloaded_size < cp.size {
-        let start = progress.downloaded_size;
-        let tile = start / TILE_WIDTH;
-        let tile_start = tile * TILE_WIDTH;
-        let end = (tile_start + TILE_WIDTH).min(cp.size);
-        let width = end - tile_start;
-        let mut path = format!(
-            "/tile/entries/{}",
-            quorum_verifier::tiles::encode_tile_index(tile)
-        );
-        if width < TILE_WIDTH {
-            path.push_str(&format!(".p/{width}"));
+    bar.set_position(progress.downloaded.size);
+    let started = std::time::Instant::now();
+    let first = progress.downloaded.size;
+    while writer.lengths().size < cp.size {
+        let mut batch: Vec<Vec<u8>> = Vec::new();
+        let mut start = writer.lengths().size;
+        for _ in 0..TILES_PER_BATCH {
+            if start >= cp.size {
+                break;
+            }
+            let tile = start / TILE_WIDTH;
+            let tile_start = tile * TILE_WIDTH;
+            let end = (tile_start + TILE_WIDTH).min(cp.size);
+            let width = end - tile_start;
+            let mut path = format!(
+                "/tile/entries/{}",
+                quorum_verifier::tiles::encode_tile_index(tile)
+            );
+            if width < TILE_WIDTH {
+                path.push_str(&format!(".p/{width}"));
+            }
+            let data = client.get_ok(&path, MAX_TILE)?;
+            let entries = quorum_verifier::tiles::decode_entry_bundle(&data)
+                .map_err(|e| evidence(format!("entry bundle {path}: {e}")))?;
+            if (entries.len() as u64) < width {
+                return Err(evidence(format!(
+                    "entry bundle {path} holds {} entries, expected {width}",
+                    entries.len()
+                )));
+            }
+            batch.extend(
+                entries[(start - tile_start) as usize..width as usize]
+                    .iter()
+                    .map(|e| e.to_vec()),
+            );
+            start = end;
         }
-        let data = client.get_ok(&path, MAX_TILE)?;
-        let entries = quorum_verifier::tiles::decode_entry_bundle(&data)
-            .map_err(|e| evidence(format!("entry bundle {path}: {e}")))?;
-        if (entries.len() as u64) < width {
-            return Err(evidence(format!(
-                "entry bundle {path} holds {} entries, expected {width}",
-                entries.len()
-            )));
-        }
-        let mut buf = Vec::new();
-        for e in &entries[(start - tile_start) as usize..width as usize] {
-            buf.extend_from_slice(&(e.len() as u16).to_be_bytes());
-            buf.extend_from_slice(e);
-        }
-        file.write_all(&buf)
-            .and_then(|()| file.sync_data())
-            .with_context(|| format!("writing {}", entries_path.display()))?;
-        progress.downloaded_size = end;
-        progress.downloaded_bytes += buf.len() as u64;
+        let refs: Vec<&[u8]> = batch.iter().map(Vec::as_slice).collect();
+        writer.append(&refs).map_err(store_error)?;
+        progress.downloaded = writer.lengths();
         save_progress(&dir, &progress)?;
-        bar.set_position(end);
+        bar.set_position(progress.downloaded.size);
     }
     bar.finish_and_clear();
+    drop(writer);
+    let fetched = progress.downloaded.size - first;
+    let seconds = started.elapsed().as_secs_f64();
 
-    // Recompute the root over everything and compare with the checkpoint.
-    let all = read_entries(&entries_path, progress.downloaded_bytes)?;
-    let entries = split_entry_bundle(&all)
-        .map_err(|e| usage(format!("{} is damaged: {e}", entries_path.display())))?;
+    // The earlier verified prefix must still hash to its root (else the log forked), and the
+    // whole must hash to the new checkpoint's root.
+    let files = MirrorFiles { dir: dir.clone() };
     let check = || -> anyhow::Result<()> {
-        if progress.verified_size > 0
+        if progress.verified.size > 0
             && let Some(old) = progress.checkpoint.as_deref()
             && let Some((old_size, old_root)) = note_size_root(old.as_bytes())
-            && root_of(&entries, old_size)? != old_root
         {
-            return Err(evidence(format!(
-                "fork: the log's entries up to size {old_size} no longer hash to the root verified before"
-            )));
+            match files.check_root(old_size, &old_root) {
+                Ok(_) => {}
+                Err(StoreError::RootMismatch { .. }) => {
+                    return Err(evidence(format!(
+                        "fork: the log's entries up to size {old_size} no longer hash to the root verified before"
+                    )));
+                }
+                Err(e) => return Err(store_error(e)),
+            }
         }
-        let root = root_of(&entries, cp.size)?;
-        if root != cp.root {
-            return Err(evidence(format!(
+        files.check_root(cp.size, &cp.root).map_err(|e| match e {
+            StoreError::RootMismatch { .. } => evidence(format!(
                 "the entries served by the tiles do not hash to the checkpoint's root at size {}",
                 cp.size
-            )));
-        }
+            )),
+            other => store_error(other),
+        })?;
         Ok(())
     };
     if let Err(e) = check() {
         // Keep only what was verified before; the next run downloads the rest again.
-        progress.downloaded_size = progress.verified_size;
-        progress.downloaded_bytes = progress.verified_bytes;
+        progress.downloaded = progress.verified;
         save_progress(&dir, &progress)?;
         return Err(e);
     }
-    progress.verified_size = cp.size;
-    progress.verified_bytes = progress.downloaded_bytes;
+    progress.verified = progress.downloaded;
     progress.checkpoint = Some(String::from_utf8_lossy(&cp.note).into_owned());
     if progress.dates.last().map(|d| d.0) != Some(cp.size) {
         progress.dates.push((cp.size, cp.time));
@@ -246,17 +231,24 @@ pub fn mirror(global: &Global, args: &MirrorArgs) -> anyhow::Result<u8> {
     if cp.size >= last_size {
         state.store_checkpoint(&cp.origin, &cp.note)?;
     }
+    let rate = if seconds > 0.0 {
+        fetched as f64 / seconds
+    } else {
+        0.0
+    };
     if global.json {
         println!(
             "{}",
-            json!({"origin": cp.origin, "size": cp.size,
+            json!({"origin": cp.origin, "size": cp.size, "fetched": fetched,
+                   "entries_per_second": rate.round(),
                    "root_hash": base64_root(&cp.root), "completeness": "complete"})
         );
     } else {
         println!(
-            "mirrored {} entries of {}; root {} verified",
+            "mirrored {} entries of {} ({fetched} new, {:.0} entries/s); root {} verified",
             cp.size,
             cp.origin,
+            rate,
             base64_root(&cp.root)
         );
     }
@@ -274,8 +266,13 @@ fn note_size_root(note: &[u8]) -> Option<(u64, [u8; 32])> {
     Some((cp.size, cp.root_hash))
 }
 
-/// Loads every verified entry of the mirror as evidence (completeness `complete`).
-pub fn load_mirror(state: &State, policy: &Policy) -> anyhow::Result<VerifiedEvidence> {
+/// Loads, from the mirror, the verified entries about `packages` (purls without version)
+/// and the whole trust graph, as evidence of completeness `complete`.
+pub fn load_mirror(
+    state: &State,
+    policy: &Policy,
+    packages: &[String],
+) -> anyhow::Result<VerifiedEvidence> {
     let origin = policy
         .log
         .as_ref()
@@ -288,44 +285,39 @@ pub fn load_mirror(state: &State, policy: &Policy) -> anyhow::Result<VerifiedEvi
             "no mirror of {origin} yet; run `quorum mirror` first"
         )));
     };
+    if progress.format != FORMAT {
+        return Err(usage(format!(
+            "the mirror of {origin} is in an older format; run `quorum mirror` to rebuild it"
+        )));
+    }
+    // The checkpoint again against today's policy (log key, witness quorum).
     let checkpoint: VerifiedCheckpoint =
         glue::verify_checkpoint(policy, note.as_bytes(), None, None)?;
-    let all = read_entries(&dir.join("entries.bin"), progress.verified_bytes)?;
-    let entries = split_entry_bundle(&all)
-        .map_err(|e| usage(format!("the mirror of {origin} is damaged: {e}")))?;
-    if root_of(&entries, checkpoint.size)? != checkpoint.root {
-        return Err(evidence(format!(
-            "the mirror of {origin} does not hash to its checkpoint; delete {} and mirror again",
+    if checkpoint.size != progress.verified.size {
+        return Err(usage(format!(
+            "the mirror of {origin} is damaged (checkpoint size {} but {} entries verified); delete {} and mirror again",
+            checkpoint.size,
+            progress.verified.size,
             dir.display()
         )));
     }
-    let mut statements = Vec::new();
-    let mut rejected = Vec::new();
-    for (i, bytes) in entries.iter().enumerate().take(checkpoint.size as usize) {
-        let index = i as u64;
-        match verify_log_entry(bytes) {
-            Ok(v) => {
-                let dated = progress
-                    .dates
-                    .iter()
-                    .find(|(size, _)| *size > index)
-                    .map(|(_, t)| *t);
-                for claim in claims_from_statement(&v.statement) {
-                    statements.push(ProvenStatement {
-                        index,
-                        signer: v.signer,
-                        envelope_digest: v.envelope_digest,
-                        first_cosigned_at: dated,
-                        claim,
-                    });
-                }
-            }
-            Err(e) => rejected.push((index, e.to_string())),
-        }
-    }
+    let loaded = store::load_for_packages(
+        &dir,
+        progress.verified,
+        &checkpoint.root,
+        packages,
+        &progress.dates,
+    )
+    .map_err(|e| match e {
+        StoreError::RootMismatch { .. } => evidence(format!(
+            "the mirror of {origin} does not hash to its checkpoint; delete {} and mirror again",
+            dir.display()
+        )),
+        other => store_error(other),
+    })?;
     Ok(VerifiedEvidence {
         checkpoint,
-        statements,
-        rejected,
+        statements: loaded.statements,
+        rejected: loaded.rejected,
     })
 }

@@ -214,32 +214,55 @@ fn decide_all(
     let mut cache: BTreeMap<String, std::rc::Rc<VerifiedEvidence>> = BTreeMap::new();
     let shared = match source {
         Source::Bundle(b) => Some(std::rc::Rc::new(verify_and_record(&state, policy, b)?)),
-        Source::Mirror => Some(std::rc::Rc::new(crate::mirror::load_mirror(
-            &state, policy,
-        )?)),
+        Source::Mirror => {
+            let packages: Vec<String> = targets
+                .iter()
+                .map(|t| t.package.clone())
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            Some(std::rc::Rc::new(crate::mirror::load_mirror(
+                &state, policy, &packages,
+            )?))
+        }
         Source::Log(_) => None,
+    };
+    let apply = |e: quorum_verifier::decision::DecisionError| {
+        usage(format!("the policy cannot be applied: {e}"))
+    };
+    // Trust weights depend on the evidence, not on the package: with one shared body of
+    // evidence they are computed once for every target.
+    let shared_evaluation = match &shared {
+        Some(ev) => {
+            Some(Evaluation::new(policy, &ev.statements, ev.checkpoint.time).map_err(apply)?)
+        }
+        None => None,
     };
     let mut out = Vec::new();
     for t in targets {
-        let ev = match (&shared, source) {
-            (Some(ev), _) => ev.clone(),
-            (None, Source::Log(client)) => match cache.get(&t.package) {
-                Some(ev) => ev.clone(),
-                None => {
-                    let since = last_seen_size(&state, policy)?;
-                    let (_, bundle) = fetch_bundle(client, &t.package, since)?;
-                    let ev = std::rc::Rc::new(
-                        verify_and_record(&state, policy, &bundle)
-                            .with_context(|| format!("evidence for {}", t.package))?,
-                    );
-                    cache.insert(t.package.clone(), ev.clone());
-                    ev
-                }
-            },
-            (None, _) => return Err(usage("no evidence source")),
+        if let (Some(ev), Some(evaluation)) = (&shared, &shared_evaluation) {
+            let decision = evaluation.decide(&t.package, &t.version);
+            out.push((t.clone(), decision, ev.clone()));
+            continue;
+        }
+        let Source::Log(client) = source else {
+            return Err(usage("no evidence source"));
         };
-        let evaluation = Evaluation::new(policy, &ev.statements, ev.checkpoint.time)
-            .map_err(|e| usage(format!("the policy cannot be applied: {e}")))?;
+        let ev = match cache.get(&t.package) {
+            Some(ev) => ev.clone(),
+            None => {
+                let since = last_seen_size(&state, policy)?;
+                let (_, bundle) = fetch_bundle(client, &t.package, since)?;
+                let ev = std::rc::Rc::new(
+                    verify_and_record(&state, policy, &bundle)
+                        .with_context(|| format!("evidence for {}", t.package))?,
+                );
+                cache.insert(t.package.clone(), ev.clone());
+                ev
+            }
+        };
+        let evaluation =
+            Evaluation::new(policy, &ev.statements, ev.checkpoint.time).map_err(apply)?;
         let decision = evaluation.decide(&t.package, &t.version);
         out.push((t.clone(), decision, ev));
     }

@@ -1,0 +1,475 @@
+//! The mirror's files on disk and the index that lets `verify --mirror` read only what a
+//! decision needs.
+//!
+//! A mirror directory holds three append-only files, all covering the same entries in log
+//! order:
+//!
+//! - `entries.bin`: every entry as `uint16 BE length || bytes` (the entry-bundle framing);
+//! - `leaves.bin`: every entry's RFC 6962 leaf hash, 32 bytes each, so the root of the
+//!   mirrored tree can be recomputed without rehashing the entries;
+//! - `index.bin`: one record per entry: `uint64 BE offset in entries.bin || uint16 BE length
+//!   || uint16 BE key count || key count × uint64 BE key`, where a key is the first 8 bytes
+//!   of SHA-256 of a package purl without version that the entry's statement is about,
+//!   [`TRUST_GRAPH_KEY`] for trust and revocation statements (a decision needs the whole
+//!   trust graph), or [`UNVERIFIED_KEY`] for an entry that failed verification (reported as
+//!   rejected with every decision). A key collision only loads an extra entry, which the
+//!   decision then ignores: keys select, they never vouch.
+//!
+//! What is verified when (`spec/verifier-semantics.md` §2): at sync, every entry's envelope
+//! signature and statement (to index it) and the root recomputed from the leaf hashes against
+//! the cosigned checkpoint; when deciding, the root again from `leaves.bin`, each loaded
+//! entry's bytes against its leaf hash, and each loaded entry's signature and statement
+//! again, in batches spread over the available cores.
+//!
+//! This file has no dependency on the rest of the binary so that `benches/mirror.rs` can
+//! include it and time exactly the code `quorum` runs.
+
+use std::collections::{BTreeSet, HashSet};
+use std::fs::{self, File, OpenOptions};
+use std::io::{BufReader, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use quorum_verifier::decision::{ProvenStatement, claims_from_statement};
+use quorum_verifier::log_entry::{LogEntryError, VerifiedEntry, verify_log_entry};
+use quorum_verifier::merkle::{empty_root, leaf_hash, node_hash};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// The index key under which trust and revocation statements are found.
+pub const TRUST_GRAPH_KEY: &str = "quorum:trust-graph";
+/// The index key of entries that failed verification at sync.
+pub const UNVERIFIED_KEY: &str = "quorum:unverified";
+
+/// The most index keys one entry can have (an entry is at most 64 KiB, so this is never
+/// reached by a real statement; it bounds what a damaged index can make the reader do).
+const MAX_KEYS_PER_ENTRY: usize = 4096;
+
+/// Errors of the mirror store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A file could not be read or written.
+    #[error("{what} {path}: {source}")]
+    Io {
+        /// What was being done.
+        what: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The files disagree with each other or with the progress record.
+    #[error("the mirror in {dir} is damaged ({detail}); delete the folder and mirror again")]
+    Damaged {
+        /// The mirror directory.
+        dir: PathBuf,
+        /// What is wrong.
+        detail: String,
+    },
+    /// The mirrored entries do not hash to the checkpoint's root.
+    #[error("the mirrored entries do not hash to the checkpoint's root at size {size}")]
+    RootMismatch {
+        /// The tree size checked.
+        size: u64,
+    },
+}
+
+/// How far each file is filled: what `progress.json` records for a consistent state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lengths {
+    /// Entries stored.
+    pub size: u64,
+    /// Bytes of `entries.bin`.
+    pub entries_bytes: u64,
+    /// Bytes of `index.bin`.
+    pub index_bytes: u64,
+}
+
+/// The first 8 bytes of SHA-256 of an index key.
+pub fn key_hash(key: &str) -> u64 {
+    let d = Sha256::digest(key.as_bytes());
+    u64::from_be_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]])
+}
+
+/// The index keys of a verified entry: the packages its claims are about, or the trust graph.
+pub fn keys_of(entry: &VerifiedEntry) -> BTreeSet<u64> {
+    let mut keys = BTreeSet::new();
+    for claim in claims_from_statement(&entry.statement) {
+        keys.insert(key_hash(claim.package().unwrap_or(TRUST_GRAPH_KEY)));
+    }
+    keys
+}
+
+/// Verifies entries (decoding, envelope signature, statement), spreading them over the
+/// available cores. Results are in input order.
+pub fn verify_entries(entries: &[&[u8]]) -> Vec<Result<VerifiedEntry, LogEntryError>> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(16);
+    if threads <= 1 || entries.len() < 64 {
+        return verify_chunk(entries);
+    }
+    let chunk = entries.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = entries
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || verify_chunk(part)))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| match h.join() {
+                Ok(results) => results,
+                // A panic inside verification is a bug; rethrow it rather than drop entries.
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    })
+}
+
+fn verify_chunk(entries: &[&[u8]]) -> Vec<Result<VerifiedEntry, LogEntryError>> {
+    entries.iter().map(|e| verify_log_entry(e)).collect()
+}
+
+/// The RFC 6962 root of a list of leaf hashes (32 bytes each), without storing the tree.
+pub fn root_of_leaves(leaves: &[u8]) -> [u8; 32] {
+    // A stack of complete subtrees, like the digits of a binary counter: (height, hash).
+    let mut stack: Vec<(u32, [u8; 32])> = Vec::with_capacity(64);
+    for leaf in leaves.chunks_exact(32) {
+        let mut hash = [0u8; 32];
+        hash.copy_from_slice(leaf);
+        let mut height = 0u32;
+        while let Some(&(h, left)) = stack.last() {
+            if h != height {
+                break;
+            }
+            stack.pop();
+            hash = node_hash(&left, &hash);
+            height += 1;
+        }
+        stack.push((height, hash));
+    }
+    let Some((_, mut root)) = stack.pop() else {
+        return empty_root();
+    };
+    while let Some((_, left)) = stack.pop() {
+        root = node_hash(&left, &root);
+    }
+    root
+}
+
+fn io(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> StoreError {
+    let path = path.to_path_buf();
+    move |source| StoreError::Io { what, path, source }
+}
+
+/// The paths of a mirror's files.
+#[derive(Debug, Clone)]
+pub struct MirrorFiles {
+    /// The directory.
+    pub dir: PathBuf,
+}
+
+impl MirrorFiles {
+    /// `entries.bin`.
+    pub fn entries(&self) -> PathBuf {
+        self.dir.join("entries.bin")
+    }
+    /// `leaves.bin`.
+    pub fn leaves(&self) -> PathBuf {
+        self.dir.join("leaves.bin")
+    }
+    /// `index.bin`.
+    pub fn index(&self) -> PathBuf {
+        self.dir.join("index.bin")
+    }
+
+    fn damaged(&self, detail: impl Into<String>) -> StoreError {
+        StoreError::Damaged {
+            dir: self.dir.clone(),
+            detail: detail.into(),
+        }
+    }
+
+    /// Reads the leaf hashes of the first `size` entries.
+    pub fn read_leaves(&self, size: u64) -> Result<Vec<u8>, StoreError> {
+        let path = self.leaves();
+        let want = size
+            .checked_mul(32)
+            .ok_or_else(|| self.damaged("tree size out of range"))?;
+        let mut buf = Vec::new();
+        match File::open(&path) {
+            Ok(f) => {
+                f.take(want)
+                    .read_to_end(&mut buf)
+                    .map_err(io("reading", &path))?;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && size == 0 => {}
+            Err(e) => return Err(io("opening", &path)(e)),
+        }
+        if buf.len() as u64 != want {
+            return Err(self.damaged(format!(
+                "leaves.bin holds {} hashes, the progress record says {size}",
+                buf.len() / 32
+            )));
+        }
+        Ok(buf)
+    }
+
+    /// Checks that the first `size` leaf hashes hash to `root`.
+    pub fn check_root(&self, size: u64, root: &[u8; 32]) -> Result<Vec<u8>, StoreError> {
+        let leaves = self.read_leaves(size)?;
+        if &root_of_leaves(&leaves) != root {
+            return Err(StoreError::RootMismatch { size });
+        }
+        Ok(leaves)
+    }
+}
+
+/// Appends verified and indexed entries to a mirror.
+pub struct MirrorWriter {
+    files: MirrorFiles,
+    entries: File,
+    leaves: File,
+    index: File,
+    lengths: Lengths,
+}
+
+impl MirrorWriter {
+    /// Opens the files, dropping anything past `lengths` (the last consistent state, as the
+    /// progress record says: a crash can leave a partial append behind).
+    pub fn open(dir: &Path, lengths: Lengths) -> Result<MirrorWriter, StoreError> {
+        let files = MirrorFiles {
+            dir: dir.to_path_buf(),
+        };
+        let open = |path: PathBuf, len: u64| -> Result<File, StoreError> {
+            let mut f = OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .read(true)
+                .write(true)
+                .open(&path)
+                .map_err(io("opening", &path))?;
+            let actual = f.metadata().map_err(io("reading", &path))?.len();
+            if actual < len {
+                return Err(StoreError::Damaged {
+                    dir: dir.to_path_buf(),
+                    detail: format!(
+                        "{} has {actual} bytes, the progress record says {len}",
+                        path.display()
+                    ),
+                });
+            }
+            f.set_len(len).map_err(io("truncating", &path))?;
+            f.seek(SeekFrom::End(0)).map_err(io("seeking", &path))?;
+            Ok(f)
+        };
+        let entries = open(files.entries(), lengths.entries_bytes)?;
+        let leaves = open(files.leaves(), lengths.size * 32)?;
+        let index = open(files.index(), lengths.index_bytes)?;
+        Ok(MirrorWriter {
+            files,
+            entries,
+            leaves,
+            index,
+            lengths,
+        })
+    }
+
+    /// How far the files are filled.
+    pub fn lengths(&self) -> Lengths {
+        self.lengths
+    }
+
+    /// Verifies and appends entries (the next ones in log order), then flushes them to disk.
+    /// An entry that fails verification is stored too (the tree needs it) and indexed under
+    /// [`UNVERIFIED_KEY`].
+    pub fn append(&mut self, batch: &[&[u8]]) -> Result<(), StoreError> {
+        let verified = verify_entries(batch);
+        let mut entries = Vec::new();
+        let mut leaves = Vec::with_capacity(batch.len() * 32);
+        let mut index = Vec::new();
+        let mut offset = self.lengths.entries_bytes;
+        for (bytes, result) in batch.iter().zip(&verified) {
+            let len = u16::try_from(bytes.len())
+                .map_err(|_| self.files.damaged("an entry is longer than 65535 bytes"))?;
+            let keys = match result {
+                Ok(v) => keys_of(v),
+                Err(_) => BTreeSet::from([key_hash(UNVERIFIED_KEY)]),
+            };
+            entries.extend_from_slice(&len.to_be_bytes());
+            entries.extend_from_slice(bytes);
+            leaves.extend_from_slice(&leaf_hash(bytes));
+            index.extend_from_slice(&offset.to_be_bytes());
+            index.extend_from_slice(&len.to_be_bytes());
+            index.extend_from_slice(&(keys.len() as u16).to_be_bytes());
+            for k in &keys {
+                index.extend_from_slice(&k.to_be_bytes());
+            }
+            offset += 2 + u64::from(len);
+        }
+        let write = |f: &mut File, buf: &[u8], path: PathBuf| -> Result<(), StoreError> {
+            f.write_all(buf)
+                .and_then(|()| f.sync_data())
+                .map_err(io("writing", &path))
+        };
+        write(&mut self.entries, &entries, self.files.entries())?;
+        write(&mut self.leaves, &leaves, self.files.leaves())?;
+        write(&mut self.index, &index, self.files.index())?;
+        self.lengths.size += batch.len() as u64;
+        self.lengths.entries_bytes = offset;
+        self.lengths.index_bytes += index.len() as u64;
+        Ok(())
+    }
+}
+
+/// What `verify --mirror` loads for a set of packages.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// Statements proven in the mirror and verified, one per claim.
+    pub statements: Vec<ProvenStatement>,
+    /// Entries that were loaded but failed verification: (index, reason).
+    pub rejected: Vec<(u64, String)>,
+}
+
+/// Loads, proves and verifies the entries about `packages` (purls without version) plus the
+/// whole trust graph, from a mirror whose consistent state is `lengths`, against the
+/// checkpoint root `root` of size `lengths.size`. `dates` are the (size, cosignature time)
+/// of the checkpoints the mirror verified, ascending, used to date entries.
+pub fn load_for_packages(
+    dir: &Path,
+    lengths: Lengths,
+    root: &[u8; 32],
+    packages: &[String],
+    dates: &[(u64, u64)],
+) -> Result<Loaded, StoreError> {
+    let files = MirrorFiles {
+        dir: dir.to_path_buf(),
+    };
+    let leaves = files.check_root(lengths.size, root)?;
+
+    let mut wanted: HashSet<u64> = packages.iter().map(|p| key_hash(p)).collect();
+    wanted.insert(key_hash(TRUST_GRAPH_KEY));
+    wanted.insert(key_hash(UNVERIFIED_KEY));
+    let selected = scan_index(&files, lengths, &wanted)?;
+
+    // Read the selected entries in file order and check each against its leaf hash.
+    let path = files.entries();
+    let mut file = File::open(&path).map_err(io("opening", &path))?;
+    let mut bytes: Vec<Vec<u8>> = Vec::with_capacity(selected.len());
+    for &(index, offset, len) in &selected {
+        file.seek(SeekFrom::Start(offset + 2))
+            .map_err(io("seeking", &path))?;
+        let mut buf = vec![0u8; usize::from(len)];
+        file.read_exact(&mut buf).map_err(io("reading", &path))?;
+        let at = (index as usize) * 32;
+        if leaves.get(at..at + 32) != Some(&leaf_hash(&buf)[..]) {
+            return Err(files.damaged(format!("entry {index} does not match its leaf hash")));
+        }
+        bytes.push(buf);
+    }
+    let refs: Vec<&[u8]> = bytes.iter().map(Vec::as_slice).collect();
+    let verified = verify_entries(&refs);
+
+    let mut loaded = Loaded::default();
+    for (&(index, _, _), result) in selected.iter().zip(verified) {
+        match result {
+            Ok(v) => {
+                let dated = dates
+                    .iter()
+                    .find(|(size, _)| *size > index)
+                    .map(|(_, t)| *t);
+                for claim in claims_from_statement(&v.statement) {
+                    loaded.statements.push(ProvenStatement {
+                        index,
+                        signer: v.signer,
+                        envelope_digest: v.envelope_digest,
+                        first_cosigned_at: dated,
+                        claim,
+                    });
+                }
+            }
+            Err(e) => loaded.rejected.push((index, e.to_string())),
+        }
+    }
+    Ok(loaded)
+}
+
+/// Scans `index.bin` for entries with any of the `wanted` keys: (index, offset, length).
+fn scan_index(
+    files: &MirrorFiles,
+    lengths: Lengths,
+    wanted: &HashSet<u64>,
+) -> Result<Vec<(u64, u64, u16)>, StoreError> {
+    let path = files.index();
+    let file = File::open(&path).map_err(io("opening", &path))?;
+    let mut reader = BufReader::with_capacity(1 << 20, file.take(lengths.index_bytes));
+    let mut selected = Vec::new();
+    let mut header = [0u8; 12];
+    let mut keys = vec![0u8; 8 * MAX_KEYS_PER_ENTRY];
+    let mut expected_offset = 0u64;
+    for index in 0..lengths.size {
+        reader
+            .read_exact(&mut header)
+            .map_err(|_| files.damaged(format!("index.bin ends before entry {index}")))?;
+        let offset = u64::from_be_bytes([
+            header[0], header[1], header[2], header[3], header[4], header[5], header[6], header[7],
+        ]);
+        let len = u16::from_be_bytes([header[8], header[9]]);
+        let count = usize::from(u16::from_be_bytes([header[10], header[11]]));
+        if count > MAX_KEYS_PER_ENTRY || offset != expected_offset {
+            return Err(files.damaged(format!("index record {index} is inconsistent")));
+        }
+        expected_offset = offset + 2 + u64::from(len);
+        let keys = &mut keys[..8 * count];
+        reader
+            .read_exact(keys)
+            .map_err(|_| files.damaged(format!("index.bin ends inside entry {index}")))?;
+        let hit = keys.chunks_exact(8).any(|k| {
+            wanted.contains(&u64::from_be_bytes([
+                k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7],
+            ]))
+        });
+        if hit {
+            selected.push((index, offset, len));
+        }
+    }
+    if expected_offset != lengths.entries_bytes {
+        return Err(files.damaged("index.bin and entries.bin disagree on the entries' sizes"));
+    }
+    Ok(selected)
+}
+
+/// Removes a mirror's files (used when a mirror is rebuilt in the new format).
+pub fn remove_files(dir: &Path) -> Result<(), StoreError> {
+    let files = MirrorFiles {
+        dir: dir.to_path_buf(),
+    };
+    for path in [files.entries(), files.leaves(), files.index()] {
+        match fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io("removing", &path)(e)),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quorum_verifier::merkle::MemoryTree;
+
+    #[test]
+    fn root_of_leaves_matches_the_tree() {
+        for n in [0u32, 1, 2, 3, 5, 8, 13, 256, 257, 1000] {
+            let mut tree = MemoryTree::new();
+            let mut leaves = Vec::new();
+            for i in 0..n {
+                let data = i.to_be_bytes();
+                tree.append(&data);
+                leaves.extend_from_slice(&leaf_hash(&data));
+            }
+            assert_eq!(root_of_leaves(&leaves), tree.root(), "size {n}");
+        }
+    }
+}
