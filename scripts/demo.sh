@@ -9,6 +9,10 @@
 #
 #   scripts/demo.sh           run and shut everything down
 #   scripts/demo.sh --keep    leave the log and witnesses running for exploring
+#
+# Every decision is checked against what the scenario must produce; a mismatch fails the run
+# (exit 1), so the test suite runs this same script (verifier/tests/scenario.rs) with
+# QUORUM_BIN_DIR pointing at the test build and free ports in LOG_PORT, W1_PORT, W2_PORT.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 keep=false
@@ -22,9 +26,13 @@ ORIGIN="quorum.demo/log"
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-say "building (release)"
-cargo build --release --locked -q --bin quorum --bin quorum-log --bin quorum-witness
-BIN=$PWD/target/release
+if [ -n "${QUORUM_BIN_DIR:-}" ]; then
+  BIN=$QUORUM_BIN_DIR
+else
+  say "building (release)"
+  cargo build --release --locked -q --bin quorum --bin quorum-log --bin quorum-witness
+  BIN=$PWD/target/release
+fi
 export PATH="$BIN:$PATH"
 
 work=$(mktemp -d /tmp/quorum-demo.XXXXXX)
@@ -100,6 +108,39 @@ wait_cosigned() {
   return 1
 }
 
+# Runs `quorum verify --lockfile` as the developer, shows the table, then checks each
+# package's decision against the expected one ("name=decision" arguments).
+failures=0
+verify_expecting() { # lockfile, expected exit code, name=decision...
+  local lockfile=$1 want_code=$2 code
+  shift 2
+  set +e
+  quorum --state-dir "$work/people/me" verify --lockfile "$lockfile"
+  code=$?
+  set -e
+  echo "exit code $code"
+  quorum --state-dir "$work/people/me" verify --lockfile "$lockfile" --json >"$work/decisions.json" || true
+  if ! python3 - "$work/decisions.json" "$want_code" "$code" "$@" <<'PY'
+import json, sys
+path, want_code, code, expected = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+record = json.load(open(path))
+got = {}
+for d in record["decisions"]:
+    got[d["package"].split("/")[-1]] = d["verdict"]
+bad = [f"{e}: got {got.get(e.split('=')[0], 'nothing')}" for e in expected
+       if got.get(e.split("=")[0]) != e.split("=")[1]]
+if code != want_code:
+    bad.append(f"exit code {code}, expected {want_code}")
+if bad:
+    print("demo: UNEXPECTED DECISIONS: " + "; ".join(bad), file=sys.stderr)
+    sys.exit(1)
+print("checked: " + ", ".join(expected) + f", exit code {code}")
+PY
+  then
+    failures=$((failures + 1))
+  fi
+}
+
 # --- people -------------------------------------------------------------------------------
 declare -A pub
 person() { # name
@@ -111,7 +152,7 @@ as() { # name, command...
   shift
   quorum --state-dir "$work/people/$who" --log "$LOG_URL" "$@" >/dev/null
 }
-for p in me alice secteam bob carol dave; do person "$p"; done
+for p in me alice secteam bob carol dave erin; do person "$p"; done
 
 # Artifact digests stand in for the registry's .crate checksums.
 sum() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
@@ -143,6 +184,10 @@ lock "$work/bob.lock" "serde 1.0.200 $SERDE" "left-pad-rs 1.9.0 $(sum left-pad-r
 lock "$work/carol.lock" "serde 1.0.200 $SERDE" "left-pad-rs 1.9.0 $(sum left-pad-rs-1.9.0)" "rand 0.9.0 $RAND"
 lock "$work/dave.lock" "serde 1.0.200 $SERDE" "tokio 1.39.0 $(sum tokio-1.39.0)"
 for p in bob carol dave; do as "$p" adopt --lockfile "$work/$p.lock"; done
+
+say "bob vouches for erin, whom the developer does not know; erin adopts serde (counted through bob)"
+as bob trust "${pub[erin]}" --level medium
+as erin adopt "pkg:cargo/serde@1.0.200" --digest "$SERDE"
 
 say "alice audits serde 1.0.200: safe-to-deploy, no network"
 as alice attest "pkg:cargo/serde@1.0.200" --digest "$SERDE" --verdict pass --criteria safe-to-deploy --capabilities filesystem
@@ -179,6 +224,7 @@ mode = "trust"
 [aliases]
 me = "${pub[me]}"
 alice = "${pub[alice]}"
+secteam = "${pub[secteam]}"
 
 [[rule]]
 packages = "pkg:cargo/*"
@@ -191,10 +237,8 @@ sed -n '/^\[\[rule/,$p' "$work/people/me/policy.toml"
 
 wait_cosigned
 say "verify, before the compromise is reported"
-set +e
-quorum --state-dir "$work/people/me" verify --lockfile "$work/app.lock"
-echo "exit code $?"
-set -e
+verify_expecting "$work/app.lock" 2 \
+  serde=allow left-pad-rs=insufficient-evidence tokio=insufficient-evidence rand=insufficient-evidence
 
 say "the security team reports left-pad-rs 2.0.0 malicious, fixed in 2.0.1"
 as secteam advise "pkg:cargo/left-pad-rs" MAL-2026-0001 --malicious --affected 2.0.0 --fixed 2.0.1
@@ -202,13 +246,16 @@ wait_cosigned
 lock "$work/app-fixed.lock" "serde 1.0.200 $SERDE" "left-pad-rs 2.0.1 $PAD_FIX" "tokio 1.40.0 $TOKIO" "rand 0.9.0 $RAND"
 
 say "verify again: the compromised version is denied"
-set +e
-quorum --state-dir "$work/people/me" verify --lockfile "$work/app.lock"
-echo "exit code $?"
+verify_expecting "$work/app.lock" 1 \
+  serde=allow left-pad-rs=deny tokio=insufficient-evidence rand=insufficient-evidence
 say "with the fix version pinned instead (allowed at once by the advisory)"
-quorum --state-dir "$work/people/me" verify --lockfile "$work/app-fixed.lock"
-echo "exit code $?"
-set -e
+verify_expecting "$work/app-fixed.lock" 2 \
+  serde=allow left-pad-rs=allow tokio=insufficient-evidence rand=insufficient-evidence
+
+say "why: every statement about left-pad-rs 2.0.0, counted or not (quorum explain)"
+quorum --state-dir "$work/people/me" explain "pkg:cargo/left-pad-rs@2.0.0" >"$work/explain.txt" || true
+head -n 12 "$work/explain.txt"
+echo "  ... ($(wc -l <"$work/explain.txt") lines in all)"
 
 say "the cosigned checkpoint the decisions rest on ($LOG_URL/checkpoint)"
 curl -fsS "$LOG_URL/checkpoint"
@@ -222,3 +269,9 @@ EOF
 if $keep; then
   echo "  running; stop with: kill ${pids[*]}"
 fi
+if [ "$failures" -ne 0 ]; then
+  echo "demo: $failures verification(s) did not give the expected decisions" >&2
+  exit 1
+fi
+echo
+echo "demo: every decision as expected"

@@ -4,6 +4,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The main-job test (verifier/tests/scenario.rs runs scripts/demo.sh) drives the servers with
+# curl and reads JSON with python3.
+missing=()
+for tool in curl python3; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  apt-get update -qq && apt-get install -y -qq "${missing[@]}"
+fi
+
 pg_dir=$(mktemp -d /tmp/quorum-pg.XXXXXX)
 cleanup() { scripts/pg-stop.sh "$pg_dir" >/dev/null 2>&1 || true; }
 trap cleanup EXIT
