@@ -456,6 +456,8 @@ pub fn remove_files(dir: &Path) -> Result<(), StoreError> {
 
 #[cfg(test)]
 mod tests {
+    // Also compiled, without its tests, when `benches/mirror.rs` includes this file.
+    #![allow(unused_imports)]
     use super::*;
     use quorum_verifier::merkle::MemoryTree;
 

@@ -1,0 +1,390 @@
+//! `verify --mirror` at scale: a 500-package lockfile decided against a local mirror of
+//! 1,000,000 entries, with the same store code the `quorum` binary runs
+//! (`src/bin/quorum/store.rs`, included below).
+//!
+//! The mirror is generated once into a temporary directory: 10,000 packages of 3 versions,
+//! 5,000 signers, a trust graph (a root, 50 keys it trusts, 40 keys each of those trusts,
+//! and a 500-key sybil ring nobody trusted reaches), 30,000 audits, 20 advisories, 100
+//! revocations, adoptions for the rest. Generation signs every entry and then runs the
+//! mirror's own append path (verify, index, write), whose speed is reported as the sync rate
+//! without network.
+//!
+//! Timed: loading the lockfile's packages plus the trust graph from the mirror (root
+//! recomputed from the leaf hashes, each loaded entry checked against its leaf hash and its
+//! signature and statement verified), trust propagation, and 500 decisions.
+//!
+//! Run: `cargo bench -p quorum-verifier --bench mirror` (set `QUORUM_BENCH_MIRROR_ENTRIES`
+//! to try another size).
+
+#[path = "../src/bin/quorum/store.rs"]
+#[allow(dead_code)]
+mod store;
+
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use quorum_verifier::decision::{Evaluation, Verdict};
+use quorum_verifier::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE, SigningKey};
+use quorum_verifier::log_entry::LogEntry;
+use quorum_verifier::policy::Policy;
+use quorum_verifier::predicates::{
+    Adoption, AdoptionStatus, Audit, OpenVex, Predicate, Revocation, Trust, TrustLevel,
+    Verdict as AuditVerdict, VexProduct, VexStatement, VexStatus, VexVulnerability,
+};
+use quorum_verifier::statement::Subject;
+
+const PACKAGES: u64 = 10_000;
+const VERSIONS: u64 = 3;
+const SIGNERS: u64 = 5_000;
+const LOCKFILE: u64 = 500;
+
+/// SplitMix64: a fixed, dependency-free generator so every run builds the same log.
+fn splitmix(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+fn signer(n: u64) -> SigningKey {
+    let mut seed = [0u8; 32];
+    seed[..8].copy_from_slice(&n.to_be_bytes());
+    seed[31] = 0x5a;
+    SigningKey::from_bytes(&seed)
+}
+
+fn package(n: u64) -> String {
+    format!("pkg:cargo/crate-{n:05}")
+}
+
+fn version(n: u64) -> String {
+    format!("1.0.{n}")
+}
+
+/// What one generated entry says: (signer, predicate, subjects).
+fn plan(index: u64, keys: &[[u8; 32]], digests: &[[u8; 32]]) -> (u64, Predicate, Vec<Subject>) {
+    let mut rng = index ^ 0x51ed_2701;
+    let r = splitmix(&mut rng);
+    // The trust graph first, as a log's early history would have it, then a mix.
+    let trust_edges = 50 + 50 * 40 + 500;
+    if index < trust_edges {
+        let (from, to, level) = if index < 50 {
+            (0, 1 + index, TrustLevel::High)
+        } else if index < 50 + 50 * 40 {
+            let i = index - 50;
+            (1 + i / 40, 51 + i, TrustLevel::Medium)
+        } else {
+            // The sybil ring: keys 4,000..4,499 vouch for each other.
+            let i = index - 50 - 50 * 40;
+            (4_000 + i, 4_000 + (i + 1) % 500, TrustLevel::High)
+        };
+        let predicate = Predicate::Trust(Trust {
+            key: hex::encode(keys[to as usize]),
+            level,
+            scope: None,
+            comment: None,
+        });
+        return (from, predicate, vec![Subject::key(&keys[to as usize])]);
+    }
+    let pkg = splitmix(&mut rng) % PACKAGES;
+    let ver = splitmix(&mut rng) % VERSIONS;
+    let purl = format!("{}@{}", package(pkg), version(ver));
+    let digest = digests[(pkg * VERSIONS + ver) as usize];
+    match r % 1000 {
+        // Audits by the first 200 trusted keys.
+        0..=29 => (
+            1 + splitmix(&mut rng) % 200,
+            Predicate::Audit(Audit {
+                verdict: AuditVerdict::Pass,
+                criteria: vec!["safe-to-deploy".into()],
+                capabilities: Some(vec![]),
+                notes: None,
+            }),
+            vec![Subject::package_version(&purl, digest)],
+        ),
+        // Rare advisories and revocations.
+        30 if index % 50 == 0 => (
+            1 + splitmix(&mut rng) % 50,
+            Predicate::Advisory(OpenVex {
+                context: "https://openvex.dev/ns/v0.2.0".into(),
+                id: format!("urn:bench:{index}"),
+                author: "bench".into(),
+                role: None,
+                timestamp: "2025-01-01T00:00:00Z".into(),
+                version: 1,
+                statements: vec![VexStatement {
+                    vulnerability: VexVulnerability {
+                        id: None,
+                        name: format!("MAL-2025-{index}"),
+                        description: None,
+                        aliases: vec![],
+                    },
+                    products: vec![VexProduct {
+                        id: purl.clone(),
+                        identifiers: None,
+                    }],
+                    status: VexStatus::Affected,
+                    justification: None,
+                    impact_statement: None,
+                    action_statement: Some("remove it".into()),
+                    status_notes: None,
+                }],
+            }),
+            vec![Subject::package(&package(pkg))],
+        ),
+        31 if index % 10 == 0 => (
+            1 + splitmix(&mut rng) % 50,
+            Predicate::Revocation(Revocation {
+                envelope_digest: hex::encode(digests[(r % 1000) as usize]),
+                reason: None,
+            }),
+            vec![Subject::envelope(&digests[(r % 1000) as usize])],
+        ),
+        _ => (
+            splitmix(&mut rng) % SIGNERS,
+            Predicate::Adoption(Adoption {
+                status: AdoptionStatus::Adopted,
+                comment: None,
+            }),
+            vec![Subject::package_version(&purl, digest)],
+        ),
+    }
+}
+
+struct Mirror {
+    _dir: tempfile::TempDir,
+    path: std::path::PathBuf,
+    lengths: store::Lengths,
+    root: [u8; 32],
+    policy: Policy,
+    lockfile: Vec<(String, String)>,
+}
+
+fn build_mirror(total: u64) -> Mirror {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().to_path_buf();
+    let signing: Vec<SigningKey> = (0..SIGNERS).map(signer).collect();
+    let keys: Vec<[u8; 32]> = signing
+        .iter()
+        .map(|k| k.verifying_key().to_bytes())
+        .collect();
+    let digests: Vec<[u8; 32]> = (0..PACKAGES * VERSIONS)
+        .map(|i| {
+            let mut d = [0u8; 32];
+            d[..8].copy_from_slice(&i.to_be_bytes());
+            d
+        })
+        .collect();
+    let mut writer = store::MirrorWriter::open(&path, store::Lengths::default()).expect("open");
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let started = Instant::now();
+    let mut sync_time = Duration::ZERO;
+    let chunk = 8_192u64;
+    let mut next = 0u64;
+    while next < total {
+        let end = (next + chunk).min(total);
+        let per = (end - next).div_ceil(threads as u64);
+        let entries: Vec<Vec<u8>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads as u64)
+                .map(|t| {
+                    let (keys, digests, signing) = (&keys, &digests, &signing);
+                    scope.spawn(move || {
+                        let from = next + t * per;
+                        let to = (from + per).min(end);
+                        (from..to)
+                            .map(|i| {
+                                let (who, predicate, subjects) = plan(i, keys, digests);
+                                let key = &signing[who as usize];
+                                let statement = predicate.into_statement(subjects);
+                                LogEntry {
+                                    receipt_time_millis: 1_700_000_000_000 + i as i64,
+                                    envelope: Envelope::sign(
+                                        IN_TOTO_PAYLOAD_TYPE,
+                                        statement.to_json(),
+                                        key,
+                                    ),
+                                    public_key: keys[who as usize],
+                                }
+                                .encode()
+                                .expect("entry fits")
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("generator thread"))
+                .collect()
+        });
+        let refs: Vec<&[u8]> = entries.iter().map(Vec::as_slice).collect();
+        let t = Instant::now();
+        writer.append(&refs).expect("append");
+        sync_time += t.elapsed();
+        next = end;
+    }
+    let lengths = writer.lengths();
+    let t = Instant::now();
+    let leaves = store::MirrorFiles { dir: path.clone() }
+        .read_leaves(lengths.size)
+        .expect("leaves");
+    let root = store::root_of_leaves(&leaves);
+    sync_time += t.elapsed();
+    println!(
+        "mirror: generated {total} entries in {:.1} s; sync without network (verify, index, write, root): {:.0} entries/s",
+        started.elapsed().as_secs_f64(),
+        total as f64 / sync_time.as_secs_f64()
+    );
+    let policy = Policy::parse(&format!(
+        "[trust]\nroots = [\"{}\"]\n\n[[rule]]\npackages = \"pkg:cargo/*\"\nmin_adoption = 0.3\nmin_adopters = 2\n",
+        hex::encode(keys[0])
+    ))
+    .expect("policy");
+    let lockfile = (0..LOCKFILE)
+        .map(|i| (package(i * (PACKAGES / LOCKFILE)), version(i % VERSIONS)))
+        .collect();
+    Mirror {
+        _dir: dir,
+        path,
+        lengths,
+        root,
+        policy,
+        lockfile,
+    }
+}
+
+/// Decides the lockfile against the mirror; returns (entries' claims loaded, verdict counts).
+fn decide_lockfile(m: &Mirror) -> (usize, [usize; 3]) {
+    let packages: Vec<String> = m.lockfile.iter().map(|(p, _)| p.clone()).collect();
+    let loaded = store::load_for_packages(
+        &m.path,
+        m.lengths,
+        &m.root,
+        &packages,
+        &[(m.lengths.size, 1_750_000_000)],
+    )
+    .expect("load");
+    let evaluation =
+        Evaluation::new(&m.policy, &loaded.statements, 1_750_000_000).expect("evaluation");
+    let mut verdicts = [0usize; 3];
+    for (p, v) in &m.lockfile {
+        let d = evaluation.decide(p, v);
+        verdicts[match d.verdict {
+            Verdict::Allow => 0,
+            Verdict::Deny => 1,
+            Verdict::InsufficientEvidence => 2,
+        }] += 1;
+    }
+    (loaded.statements.len(), verdicts)
+}
+
+fn bench_mirror(c: &mut Criterion) {
+    let total: u64 = std::env::var("QUORUM_BENCH_MIRROR_ENTRIES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let mirror = build_mirror(total);
+    let (claims, verdicts) = decide_lockfile(&mirror);
+    if std::env::var_os("QUORUM_BENCH_PHASES").is_some() {
+        let packages: Vec<String> = mirror.lockfile.iter().map(|(p, _)| p.clone()).collect();
+        let t = Instant::now();
+        let files = store::MirrorFiles {
+            dir: mirror.path.clone(),
+        };
+        let _ = files.check_root(mirror.lengths.size, &mirror.root);
+        println!("phase root: {:?}", t.elapsed());
+        let t = Instant::now();
+        let loaded =
+            store::load_for_packages(&mirror.path, mirror.lengths, &mirror.root, &packages, &[])
+                .expect("load");
+        println!("phase load+verify: {:?}", t.elapsed());
+        let t = Instant::now();
+        let evaluation =
+            Evaluation::new(&mirror.policy, &loaded.statements, 1_750_000_000).expect("evaluation");
+        println!("phase evaluation: {:?}", t.elapsed());
+        let t = Instant::now();
+        for (p, v) in &mirror.lockfile {
+            std::hint::black_box(evaluation.decide(p, v));
+        }
+        println!("phase decide: {:?}", t.elapsed());
+        let raw: Vec<Vec<u8>> = {
+            let data = std::fs::read(mirror.path.join("entries.bin")).expect("entries");
+            let mut out = Vec::new();
+            let mut at = 0usize;
+            while at + 2 <= data.len() && out.len() < 3000 {
+                let len = usize::from(u16::from_be_bytes([data[at], data[at + 1]]));
+                out.push(data[at + 2..at + 2 + len].to_vec());
+                at += 2 + len;
+            }
+            out
+        };
+        let t = Instant::now();
+        for e in &raw {
+            std::hint::black_box(quorum_verifier::log_entry::verify_log_entry(e).is_ok());
+        }
+        println!(
+            "phase single-thread verify_log_entry per entry: {:?}",
+            t.elapsed() / raw.len() as u32
+        );
+        let t = Instant::now();
+        let decoded: Vec<LogEntry> = raw
+            .iter()
+            .map(|e| LogEntry::decode(e).expect("decode"))
+            .collect();
+        println!(
+            "phase decode per entry: {:?}",
+            t.elapsed() / raw.len() as u32
+        );
+        let t = Instant::now();
+        for d in &decoded {
+            let key = quorum_verifier::log_entry::parse_verifying_key(&d.public_key).expect("key");
+            std::hint::black_box(d.envelope.verify(&key).is_ok());
+        }
+        println!(
+            "phase envelope verify per entry: {:?}",
+            t.elapsed() / raw.len() as u32
+        );
+        let t = Instant::now();
+        for d in &decoded {
+            let st = quorum_verifier::statement::Statement::from_json(&d.envelope.payload)
+                .expect("json");
+            std::hint::black_box(quorum_verifier::predicates::validate_statement(&st).is_ok());
+        }
+        println!(
+            "phase statement parse+validate per entry: {:?}",
+            t.elapsed() / raw.len() as u32
+        );
+    }
+    println!(
+        "mirror: {claims} claims loaded for {LOCKFILE} packages + trust graph; allow {} deny {} insufficient {}",
+        verdicts[0], verdicts[1], verdicts[2]
+    );
+    let mut samples: Vec<Duration> = Vec::new();
+    let mut group = c.benchmark_group("mirror");
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(20));
+    group.bench_function(format!("lockfile_{LOCKFILE}_vs_{total}_entries"), |b| {
+        b.iter_custom(|iters| {
+            let start = Instant::now();
+            for _ in 0..iters {
+                std::hint::black_box(decide_lockfile(&mirror));
+            }
+            let elapsed = start.elapsed();
+            samples.push(elapsed / iters.max(1) as u32);
+            elapsed
+        })
+    });
+    group.finish();
+    samples.sort();
+    if let Some(median) = samples.get(samples.len() / 2) {
+        println!(
+            "mirror: lockfile {LOCKFILE} pkgs vs {total} entries: median {:.0} ms ({} samples)",
+            median.as_secs_f64() * 1000.0,
+            samples.len()
+        );
+    }
+}
+
+criterion_group!(benches, bench_mirror);
+criterion_main!(benches);
