@@ -31,3 +31,62 @@ pub fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
     listener.local_addr().expect("local addr").port()
 }
+
+/// A child process killed (and reaped) when dropped, so a failing test leaves no server
+/// behind.
+pub struct ChildGuard {
+    /// The process.
+    pub child: std::process::Child,
+    /// What it is, for messages.
+    pub name: String,
+}
+
+impl ChildGuard {
+    /// Starts `program` with `args`, its output appended to `log` (kept for diagnosis).
+    pub fn spawn(
+        name: &str,
+        program: &std::path::Path,
+        args: &[&str],
+        log: &std::path::Path,
+    ) -> ChildGuard {
+        let out = std::fs::File::create(log).expect("create server log");
+        let err = out.try_clone().expect("clone log handle");
+        let child = std::process::Command::new(program)
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {}: {e}", program.display()));
+        ChildGuard {
+            child,
+            name: name.to_string(),
+        }
+    }
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Waits until `url` answers 200, failing after about 20 seconds.
+pub fn wait_http(url: &str) {
+    let client = reqwest::blocking::Client::builder()
+        .timeout(std::time::Duration::from_secs(2))
+        .build()
+        .expect("http client");
+    for _ in 0..200 {
+        if client
+            .get(url)
+            .send()
+            .is_ok_and(|r| r.status().is_success())
+        {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("{url} did not answer in time");
+}

@@ -65,6 +65,28 @@ pub enum Command {
     Fetch(FetchArgs),
     /// Download and verify the whole log through its tiles (resumable).
     Mirror(MirrorArgs),
+    /// Work with submission receipts (kept in the state directory's `receipts/`).
+    Receipt(ReceiptArgs),
+}
+
+/// `quorum receipt`.
+#[derive(Debug, Args)]
+pub struct ReceiptArgs {
+    /// What to do with a receipt.
+    #[command(subcommand)]
+    pub command: ReceiptCommand,
+}
+
+/// `quorum receipt` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ReceiptCommand {
+    /// Re-verify a saved receipt offline: the logged entry carries the envelope, and the
+    /// tlog-proof includes it under a checkpoint signed by the policy's log key and
+    /// cosigned by its witness quorum.
+    Verify {
+        /// The receipt file (`receipts/<envelope digest>.json` in the state directory).
+        file: PathBuf,
+    },
 }
 
 /// `quorum keygen`.

@@ -17,6 +17,7 @@ mod mirror;
 mod net;
 mod output;
 mod publish;
+mod receipt;
 mod state;
 mod store;
 mod timefmt;
@@ -67,5 +68,6 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Explain(args) => verify::explain(&global, &args),
         Command::Fetch(args) => verify::fetch(&global, &args),
         Command::Mirror(args) => mirror::mirror(&global, &args),
+        Command::Receipt(args) => receipt::receipt(&global, &args),
     }
 }

@@ -25,7 +25,10 @@ use crate::cli::{
 use crate::error::{unavailable, usage};
 use crate::keys::load_signer;
 use crate::net::{LogClient, MAX_SUBMIT_RESPONSE, error_text};
+use crate::receipt::Receipt;
 use crate::state::{MAX_INPUT_FILE, State, read_input, read_text, write_atomic};
+use base64::Engine as _;
+use quorum_verifier::policy::Policy;
 
 /// Subjects per adoption statement when recording a lockfile (the statement limit).
 const SUBJECTS_PER_STATEMENT: usize = quorum_verifier::statement::MAX_SUBJECTS;
@@ -419,51 +422,67 @@ fn publish(
     Ok(0)
 }
 
-/// The log to submit to: `--log`, else the policy's `[log] url`.
-fn log_client(global: &Global) -> anyhow::Result<LogClient> {
-    if let Some(url) = &global.log {
-        return LogClient::new(url);
-    }
-    let state = State::open(global)?;
-    let path = state.policy_path(global);
-    if path.exists() {
-        let policy = crate::verify::load_policy(&path)?;
-        if let Some(url) = policy.log.and_then(|l| l.url) {
-            return LogClient::new(&url);
-        }
-    }
-    Err(usage(
-        "no log to submit to: pass --log <url>, set [log] url in the policy, or use --out <file> to sign without submitting",
-    ))
+/// Where submissions go: the log (`--log`, else the policy's `[log] url`) and the policy
+/// whose log key and witness quorum the receipts are verified with, if there is one.
+pub struct Target {
+    client: LogClient,
+    policy: Option<Policy>,
 }
 
-/// A submission receipt, kept in `receipts/<digest>.json`.
-#[derive(serde::Serialize)]
-struct Receipt {
-    log: String,
-    envelope_digest: String,
-    index: u64,
-    status: String,
-    tlog_proof: String,
-    envelope: serde_json::Value,
+/// The log to submit to and the policy to check its receipts with.
+fn log_client(global: &Global) -> anyhow::Result<Target> {
+    let state = State::open(global)?;
+    let path = state.policy_path(global);
+    let policy = if path.exists() {
+        Some(crate::verify::load_policy(&path)?)
+    } else {
+        None
+    };
+    let url = global
+        .log
+        .clone()
+        .or_else(|| policy.as_ref().and_then(|p| p.log.as_ref()?.url.clone()));
+    match url {
+        Some(url) => Ok(Target {
+            client: LogClient::new(&url)?,
+            policy,
+        }),
+        None => Err(usage(
+            "no log to submit to: pass --log <url>, set [log] url in the policy, or use --out <file> to sign without submitting",
+        )),
+    }
 }
 
 fn submit(
     global: &Global,
-    client: &LogClient,
+    target: &Target,
     signer: &Ed25519Signer,
     envelope: &Envelope,
 ) -> anyhow::Result<Receipt> {
+    let client = &target.client;
     // The log's JSON submission form: the DSSE envelope as JSON next to the signer's key.
     let envelope_json: serde_json::Value =
         serde_json::from_str(&envelope.to_json()).context("encoding the envelope")?;
-    let public_hex = hex::encode(signer.signing_key().verifying_key().as_bytes());
+    let public_key = signer.signing_key().verifying_key().to_bytes();
+    let public_hex = hex::encode(public_key);
     let body = serde_json::to_vec(&json!({
         "envelope": envelope_json,
         "publicKey": format!("ed25519:{public_hex}"),
     }))
     .context("encoding the submission")?;
-    let resp = client.post_json("/v1/statements?wait=integrated", body, MAX_SUBMIT_RESPONSE)?;
+    // With a witness quorum to meet, wait for a cosigned checkpoint: a checkpoint the log
+    // has only signed would not verify against the policy.
+    let witnessed = target
+        .policy
+        .as_ref()
+        .and_then(|p| p.witnesses.policy.as_deref())
+        .is_some_and(|w| w.lines().any(|l| !l.trim().is_empty()));
+    let wait = if witnessed { "cosigned" } else { "integrated" };
+    let resp = client.post_json(
+        &format!("/v1/statements?wait={wait}"),
+        body,
+        MAX_SUBMIT_RESPONSE,
+    )?;
     if !(200..300).contains(&resp.status) {
         let hint = match resp.status {
             400 | 413 | 422 => "the log refused the statement",
@@ -488,14 +507,37 @@ fn submit(
         Ok(v1::SubmitStatus::Pending) => "pending",
         _ => "unknown",
     };
-    let receipt = Receipt {
+    let mut receipt = Receipt {
         log: client.base().to_string(),
         envelope_digest: digest.clone(),
         index: answer.index,
         status: status.to_string(),
         tlog_proof: answer.tlog_proof,
         envelope: serde_json::from_str(&envelope.to_json()).unwrap_or(serde_json::Value::Null),
+        entry: None,
+        verified: None,
     };
+    if !receipt.tlog_proof.is_empty() {
+        // Read the logged entry back (the proof does not carry it), check it is ours, then
+        // verify the proof before keeping the receipt.
+        let size = crate::receipt::proof_size(&receipt.tlog_proof)?;
+        let entry = crate::receipt::fetch_entry(client, receipt.index, size)?;
+        crate::receipt::check_entry_matches(&entry, &envelope.digest(), &public_key)?;
+        receipt.entry = Some(base64::engine::general_purpose::STANDARD.encode(&entry));
+        match target.policy.as_ref().filter(|p| p.log.is_some()) {
+            Some(policy) => {
+                let check = crate::receipt::verify_receipt(policy, &receipt).map_err(|e| {
+                    e.context(format!(
+                        "the log's receipt for {digest} does not verify; not saved"
+                    ))
+                })?;
+                receipt.verified = Some(check);
+            }
+            None => eprintln!(
+                "warning: no policy with a [log] key: the receipt for {digest} is saved unverified"
+            ),
+        }
+    }
     let state = State::open(global)?;
     let path = state.receipt_path(&digest);
     let text = serde_json::to_vec_pretty(&receipt).context("encoding the receipt")?;
@@ -509,7 +551,8 @@ fn report_receipts(global: &Global, receipts: &[Receipt]) {
             println!(
                 "{}",
                 json!({"log": r.log, "envelope_digest": r.envelope_digest, "index": r.index,
-                       "status": r.status, "has_proof": !r.tlog_proof.is_empty()})
+                       "status": r.status, "has_proof": !r.tlog_proof.is_empty(),
+                       "verified": r.verified})
             );
         } else {
             println!(
@@ -518,10 +561,13 @@ fn report_receipts(global: &Global, receipts: &[Receipt]) {
                 r.index,
                 r.log,
                 r.envelope_digest,
-                if r.tlog_proof.is_empty() {
-                    "; no proof yet"
-                } else {
-                    "; receipt saved"
+                match (&r.verified, r.tlog_proof.is_empty()) {
+                    (_, true) => "; no proof yet".to_string(),
+                    (Some(c), false) => format!(
+                        "; receipt verified under checkpoint size {} and saved",
+                        c.size
+                    ),
+                    (None, false) => "; receipt saved (not verified: no policy)".to_string(),
                 }
             );
         }
