@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Dependency policy check: licenses, bans and sources (configuration in deny.toml).
+#
+#   scripts/deny.sh
+#
+# Runs offline against Cargo.lock and the crate sources already in ~/.cargo/registry
+# (run `cargo fetch` first on a fresh machine). Advisories are not checked here: that needs
+# a RustSec database snapshot CI cannot download; with network access run
+# `cargo deny check advisories` by hand.
+#
+# Installs cargo-deny if it is missing (cargo-deny 0.20 has no cargo features, so
+# `--no-default-features` would build exactly the same thing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! cargo deny --version >/dev/null 2>&1; then
+    echo "deny.sh: installing cargo-deny" >&2
+    cargo install cargo-deny --locked
+fi
+cargo deny --version >&2
+exec cargo deny --offline --all-features check licenses bans sources
