@@ -13,7 +13,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use thiserror::Error;
 
-use crate::policy::{OwnershipChangeRule, Policy, PolicyError, RankingMode, Rule};
+use crate::policy::{
+    CompiledExpression, ExpressionInput, OwnershipChangeRule, Policy, PolicyError, RankingMode,
+    Rule,
+};
 use crate::predicates::{
     self, AdoptionStatus, AdvisoryKind, Predicate, ValidatedStatement, VexStatus,
 };
@@ -457,6 +460,11 @@ impl<'a> Evaluation<'a> {
     }
 }
 
+/// Compiles and evaluates a rule expression (already checked when the policy was loaded).
+fn evaluate(expression: &str, input: &ExpressionInput) -> Result<bool, String> {
+    CompiledExpression::compile(expression)?.evaluate(input)
+}
+
 /// The running count for one decision.
 struct Tally<'e, 'a> {
     evaluation: &'e Evaluation<'a>,
@@ -696,43 +704,99 @@ impl<'e, 'a> Tally<'e, 'a> {
         }
 
         let bypass = rule.fix_bypass && self.signals.named_fix;
+        // The rule's thresholds, checked even under a bypass so that expressions can read
+        // whether they are met.
+        let mut thresholds = Vec::new();
+        if self.signals.adoption_fraction < rule.min_adoption {
+            thresholds.push(format!(
+                "adoption {:.0}% of trusted users is below the required {:.0}%",
+                self.signals.adoption_fraction * 100.0,
+                rule.min_adoption * 100.0
+            ));
+        }
+        if self.signals.adopters < rule.min_adopters {
+            thresholds.push(format!(
+                "{} trusted adopters, {} required",
+                self.signals.adopters, rule.min_adopters
+            ));
+        }
+        if self.signals.passing_audits < rule.min_audits {
+            thresholds.push(format!(
+                "{} passing audits, {} required",
+                self.signals.passing_audits, rule.min_audits
+            ));
+        }
+        let mut required_auditors_met = true;
+        for auditor in &rule.required_auditors {
+            match ev.policy.resolve(auditor) {
+                Ok(key) if self.auditors.contains(&key) => {}
+                _ => {
+                    required_auditors_met = false;
+                    thresholds.push(format!("no passing audit by required auditor {auditor}"));
+                }
+            }
+        }
+        if rule.min_age_seconds > 0 {
+            match self.signals.provable_age_seconds {
+                Some(age) if age >= rule.min_age_seconds => {}
+                Some(age) => thresholds.push(format!(
+                    "provable age {age}s is below the required {}s",
+                    rule.min_age_seconds
+                )),
+                None => {
+                    thresholds.push("no witness-cosigned statement proves the version's age".into())
+                }
+            }
+        }
+
+        let input = || ExpressionInput {
+            package: self.package.to_string(),
+            version: self.version.to_string(),
+            adoption_fraction: self.signals.adoption_fraction,
+            adopters: self.signals.adopters,
+            users: self.signals.users,
+            passing_audits: self.signals.passing_audits,
+            failed_audits: self.signals.failed_audits,
+            auditors: self.signals.auditors.clone(),
+            required_auditors_met,
+            advisories: self.signals.advisories,
+            named_fix: self.signals.named_fix,
+            ownership_changed: self.signals.ownership_changed,
+            capabilities: self.signals.capabilities.clone(),
+            provable_age_seconds: self.signals.provable_age_seconds,
+            thresholds_met: thresholds.is_empty(),
+        };
+        if let Some(deny_if) = &rule.deny_if {
+            // Fails closed: an expression that cannot be evaluated denies.
+            match evaluate(deny_if.get_ref(), &input()) {
+                Ok(false) => {}
+                Ok(true) => vetoes.push(format!("deny_if `{}` is true", deny_if.get_ref())),
+                Err(e) => vetoes.push(format!("deny_if `{}`: {e}", deny_if.get_ref())),
+            }
+        }
+        let mut allowed_by_expression = None;
         if !bypass {
-            if self.signals.adoption_fraction < rule.min_adoption {
-                unmet.push(format!(
-                    "adoption {:.0}% of trusted users is below the required {:.0}%",
-                    self.signals.adoption_fraction * 100.0,
-                    rule.min_adoption * 100.0
-                ));
-            }
-            if self.signals.adopters < rule.min_adopters {
-                unmet.push(format!(
-                    "{} trusted adopters, {} required",
-                    self.signals.adopters, rule.min_adopters
-                ));
-            }
-            if self.signals.passing_audits < rule.min_audits {
-                unmet.push(format!(
-                    "{} passing audits, {} required",
-                    self.signals.passing_audits, rule.min_audits
-                ));
-            }
-            for auditor in &rule.required_auditors {
-                match ev.policy.resolve(auditor) {
-                    Ok(key) if self.auditors.contains(&key) => {}
-                    _ => unmet.push(format!("no passing audit by required auditor {auditor}")),
-                }
-            }
-            if rule.min_age_seconds > 0 {
-                match self.signals.provable_age_seconds {
-                    Some(age) if age >= rule.min_age_seconds => {}
-                    Some(age) => unmet.push(format!(
-                        "provable age {age}s is below the required {}s",
-                        rule.min_age_seconds
-                    )),
-                    None => {
-                        unmet.push("no witness-cosigned statement proves the version's age".into())
+            match &rule.allow_if {
+                None => unmet.extend(thresholds),
+                Some(allow_if) => match evaluate(allow_if.get_ref(), &input()) {
+                    Ok(true) => {
+                        allowed_by_expression = Some(format!(
+                            "allow_if `{}` is true (adoption {:.0}% by {} trusted adopters, {} passing audits)",
+                            allow_if.get_ref(),
+                            self.signals.adoption_fraction * 100.0,
+                            self.signals.adopters,
+                            self.signals.passing_audits
+                        ))
                     }
-                }
+                    Ok(false) => unmet.push(format!(
+                        "allow_if `{}` is false (adoption {:.0}% by {} trusted adopters, {} passing audits)",
+                        allow_if.get_ref(),
+                        self.signals.adoption_fraction * 100.0,
+                        self.signals.adopters,
+                        self.signals.passing_audits
+                    )),
+                    Err(e) => unmet.push(format!("allow_if `{}`: {e}", allow_if.get_ref())),
+                },
             }
         }
 
@@ -745,6 +809,8 @@ impl<'e, 'a> Tally<'e, 'a> {
         } else {
             if bypass {
                 reasons.push("a trusted advisory names this version as the fix".into());
+            } else if let Some(reason) = allowed_by_expression {
+                reasons.push(reason);
             } else {
                 reasons.push(format!(
                     "adoption {:.0}% by {} trusted adopters, {} passing audits: every rule is met",
@@ -870,6 +936,62 @@ mod tests {
         assert_eq!(d.verdict, Verdict::Allow, "{:?}", d.reasons);
         assert!((d.signals.adoption_fraction - 0.6).abs() < 1e-9);
         assert!(d.counted.contains(&third));
+    }
+
+    #[test]
+    fn expressions_allow_and_deny_and_say_so() {
+        // Two passing audits stand in for adoption; the built-in threshold alone would not allow.
+        let policy = policy(
+            "min_adoption = 0.9\nallow_if = \"thresholds_met || passing_audits >= 2\"\ndeny_if = \"'network' in capabilities\"",
+        );
+        let mut log = community();
+        log.adopt(1, "2.0.0");
+        let d = decide(&policy, &log, "2.0.0");
+        assert_eq!(d.verdict, Verdict::InsufficientEvidence, "{:?}", d.reasons);
+        assert!(d.reasons[0].starts_with("allow_if `"), "{:?}", d.reasons);
+        assert!(d.reasons[0].contains("is false"), "{:?}", d.reasons);
+        log.audit(1, "2.0.0", true, &[]);
+        log.audit(2, "2.0.0", true, &["filesystem"]);
+        let d = decide(&policy, &log, "2.0.0");
+        assert_eq!(d.verdict, Verdict::Allow, "{:?}", d.reasons);
+        assert!(
+            d.reasons[0].starts_with("allow_if `thresholds_met || passing_audits >= 2` is true"),
+            "{:?}",
+            d.reasons
+        );
+        // The built-in thresholds still allow 1.0.0 through `thresholds_met`.
+        assert_eq!(decide(&policy, &log, "1.0.0").verdict, Verdict::Allow);
+        // deny_if vetoes, whatever allow_if says.
+        log.audit(3, "2.0.0", true, &["network"]);
+        let d = decide(&policy, &log, "2.0.0");
+        assert_eq!(d.verdict, Verdict::Deny, "{:?}", d.reasons);
+        assert_eq!(
+            d.reasons,
+            vec!["deny_if `'network' in capabilities` is true"]
+        );
+        // An expression that fails at run time fails closed.
+        let policy = policy_with_rule("deny_if = \"adopters / (users - users) > 1\"");
+        let d = decide(&policy, &community(), "1.0.0");
+        assert_eq!(d.verdict, Verdict::Deny, "{:?}", d.reasons);
+        assert!(
+            d.reasons[0].contains("evaluation failed"),
+            "{:?}",
+            d.reasons
+        );
+    }
+
+    /// Like `policy`, for rules whose expressions cannot be evaluated over the load-time
+    /// samples either (built without the load-time check, to test the run-time path).
+    fn policy_with_rule(rule: &str) -> Policy {
+        let mut p = policy("");
+        let text = format!("[[rule]]\n{rule}\n");
+        #[derive(serde::Deserialize)]
+        struct Rules {
+            rule: Vec<Rule>,
+        }
+        let rules: Rules = toml::from_str(&text).unwrap();
+        p.rules = rules.rule;
+        p
     }
 
     #[test]

@@ -192,6 +192,15 @@ pub struct Rule {
     /// cosignature covering a statement about it and the checkpoint the decision uses.
     #[serde(default)]
     pub min_age_seconds: u64,
+    /// A CEL expression over the signals ([`EXPRESSION_VARIABLES`]) that replaces the
+    /// thresholds above: true meets the rule, false leaves the version with insufficient
+    /// evidence. Vetoes still apply first. The span locates it in the file for errors.
+    #[serde(default)]
+    pub allow_if: Option<toml::Spanned<String>>,
+    /// A CEL expression over the signals that denies the version when true, in addition to
+    /// the built-in vetoes.
+    #[serde(default)]
+    pub deny_if: Option<toml::Spanned<String>>,
 }
 
 fn match_everything() -> String {
@@ -217,6 +226,8 @@ impl Default for Rule {
             ownership_change: OwnershipChangeRule::default(),
             allowed_capabilities: None,
             min_age_seconds: 0,
+            allow_if: None,
+            deny_if: None,
         }
     }
 }
@@ -299,11 +310,11 @@ impl Policy {
             rules: file.rules,
             sha256: Sha256::digest(text.as_bytes()).into(),
         };
-        policy.check()?;
+        policy.check(text)?;
         Ok(policy)
     }
 
-    fn check(&self) -> Result<(), PolicyError> {
+    fn check(&self, text: &str) -> Result<(), PolicyError> {
         let t = &self.trust;
         if t.roots.is_empty() {
             return Err(PolicyError::Invalid(
@@ -348,6 +359,11 @@ impl Policy {
                 self.resolve(auditor).map_err(|e| {
                     PolicyError::Invalid(format!("rule {n} ({}): {e}", rule.packages))
                 })?;
+            }
+            for (key, expression) in [("allow_if", &rule.allow_if), ("deny_if", &rule.deny_if)] {
+                if let Some(expression) = expression {
+                    check_expression(text, key, expression)?;
+                }
             }
         }
         Ok(())
@@ -504,6 +520,49 @@ ownership_change = "deny"
     }
 
     #[test]
+    fn expressions_are_checked_at_load_and_errors_name_the_line() {
+        let good = sample().replace(
+            "min_adopters = 2",
+            "min_adopters = 2\nallow_if = \"thresholds_met || (passing_audits >= 2 && adopters > 0)\"\ndeny_if = \"'network' in capabilities && !required_auditors_met\"",
+        );
+        let policy = Policy::parse(&good).unwrap();
+        let rule = policy.rule_for("pkg:cargo/serde");
+        assert!(rule.allow_if.is_some() && rule.deny_if.is_some());
+        for (expression, needle) in [
+            ("adopters >", "syntax error"),
+            ("adopterz > 1", "unknown variable adopterz"),
+            ("adopters + 1", "not a boolean"),
+            ("adopters > 'many'", "evaluation failed"),
+            ("purl", "not a boolean"),
+            ("package == 'x'", "reserved"),
+        ] {
+            let text = sample().replace(
+                "min_adopters = 2",
+                &format!("min_adopters = 2\n\nallow_if = {expression:?}"),
+            );
+            let expected_line = text
+                .lines()
+                .position(|l| l.starts_with("allow_if"))
+                .map(|i| i + 1)
+                .unwrap();
+            match Policy::parse(&text) {
+                Err(PolicyError::Syntax { line, message, .. }) => {
+                    assert_eq!(line, expected_line, "{expression}: {message}");
+                    assert!(message.contains(needle), "{expression}: {message}");
+                    assert!(message.starts_with("allow_if"), "{message}");
+                }
+                other => panic!("{expression}: expected an error, got {other:?}"),
+            }
+        }
+        let long = sample().replace(
+            "min_adopters = 2",
+            &format!("allow_if = \"{}true\"", "true && ".repeat(600)),
+        );
+        let err = Policy::parse(&long).unwrap_err().to_string();
+        assert!(err.contains("limit"), "{err}");
+    }
+
+    #[test]
     fn policy_hash_covers_the_bytes() {
         let a = Policy::parse(&sample()).unwrap();
         let b = Policy::parse(&format!("{}\n# comment\n", sample())).unwrap();
@@ -521,4 +580,220 @@ ownership_change = "deny"
         assert!(glob_match("pkg:*a*a", "pkg:aa"));
         assert!(!glob_match("pkg:*ab*ab", "pkg:ab"));
     }
+}
+
+/// The largest expression accepted, in bytes.
+pub const MAX_EXPRESSION_BYTES: usize = 4096;
+
+/// The variables a rule expression (`allow_if`, `deny_if`) can read, with their CEL types.
+pub const EXPRESSION_VARIABLES: &[(&str, &str)] = &[
+    // `package` is a reserved word in CEL.
+    ("purl", "string"),
+    ("version", "string"),
+    ("adoption_fraction", "double"),
+    ("adopters", "int"),
+    ("users", "int"),
+    ("passing_audits", "int"),
+    ("failed_audits", "int"),
+    ("auditors", "list(string)"),
+    ("required_auditors_met", "bool"),
+    ("advisories", "int"),
+    ("named_fix", "bool"),
+    ("ownership_changed", "bool"),
+    ("capabilities", "list(string)"),
+    ("age_known", "bool"),
+    ("provable_age_seconds", "int"),
+    ("thresholds_met", "bool"),
+];
+
+/// The values of [`EXPRESSION_VARIABLES`] for one decision.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ExpressionInput {
+    /// Package purl without version.
+    pub package: String,
+    /// The version decided on.
+    pub version: String,
+    /// Weighted fraction of trusted users who adopted this version.
+    pub adoption_fraction: f64,
+    /// Trusted adopters of this version.
+    pub adopters: u32,
+    /// Trusted users of the package.
+    pub users: u32,
+    /// Passing audits by trusted auditors meeting the criteria.
+    pub passing_audits: u32,
+    /// Failing audits by trusted auditors.
+    pub failed_audits: u32,
+    /// Keys (hex) of the trusted auditors who passed this version.
+    pub auditors: Vec<String>,
+    /// Whether every required auditor passed this version.
+    pub required_auditors_met: bool,
+    /// Trusted advisories naming this version as affected.
+    pub advisories: u32,
+    /// Whether a trusted advisory names this version as a fix.
+    pub named_fix: bool,
+    /// Whether a trusted ownership-change report covers this version.
+    pub ownership_changed: bool,
+    /// Capabilities reported by passing trusted audits.
+    pub capabilities: Vec<String>,
+    /// Provable age in seconds, if any witnessed statement dates the version.
+    pub provable_age_seconds: Option<u64>,
+    /// Whether the rule's numeric thresholds (adoption, adopters, audits, required auditors,
+    /// age) are all met.
+    pub thresholds_met: bool,
+}
+
+impl ExpressionInput {
+    /// Values of every type, used to type-check an expression when the policy is loaded.
+    fn sample() -> ExpressionInput {
+        ExpressionInput {
+            package: "pkg:cargo/example".into(),
+            version: "1.0.0".into(),
+            adoption_fraction: 0.5,
+            adopters: 1,
+            users: 2,
+            passing_audits: 1,
+            failed_audits: 1,
+            auditors: vec!["00".repeat(32)],
+            required_auditors_met: true,
+            advisories: 1,
+            named_fix: false,
+            ownership_changed: false,
+            capabilities: vec!["network".into()],
+            provable_age_seconds: Some(86_400),
+            thresholds_met: true,
+        }
+    }
+
+    fn context(&self) -> cel::Context<'static, 'static> {
+        use cel::Value;
+        use std::sync::Arc;
+        let strings = |v: &[String]| {
+            Value::List(Arc::new(
+                v.iter()
+                    .map(|s| Value::String(Arc::new(s.clone())))
+                    .collect(),
+            ))
+        };
+        let mut ctx = cel::Context::default();
+        let vars: [(&str, Value); 16] = [
+            ("purl", Value::String(Arc::new(self.package.clone()))),
+            ("version", Value::String(Arc::new(self.version.clone()))),
+            ("adoption_fraction", Value::Float(self.adoption_fraction)),
+            ("adopters", Value::Int(i64::from(self.adopters))),
+            ("users", Value::Int(i64::from(self.users))),
+            ("passing_audits", Value::Int(i64::from(self.passing_audits))),
+            ("failed_audits", Value::Int(i64::from(self.failed_audits))),
+            ("auditors", strings(&self.auditors)),
+            (
+                "required_auditors_met",
+                Value::Bool(self.required_auditors_met),
+            ),
+            ("advisories", Value::Int(i64::from(self.advisories))),
+            ("named_fix", Value::Bool(self.named_fix)),
+            ("ownership_changed", Value::Bool(self.ownership_changed)),
+            ("capabilities", strings(&self.capabilities)),
+            (
+                "age_known",
+                Value::Bool(self.provable_age_seconds.is_some()),
+            ),
+            (
+                "provable_age_seconds",
+                Value::Int(
+                    self.provable_age_seconds
+                        .map_or(0, |a| i64::try_from(a).unwrap_or(i64::MAX)),
+                ),
+            ),
+            ("thresholds_met", Value::Bool(self.thresholds_met)),
+        ];
+        for (name, value) in vars {
+            ctx.add_variable_from_value(name, value);
+        }
+        ctx
+    }
+}
+
+/// A rule expression, compiled.
+pub struct CompiledExpression {
+    program: cel::Program,
+}
+
+impl std::fmt::Debug for CompiledExpression {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CompiledExpression")
+    }
+}
+
+impl CompiledExpression {
+    /// Compiles an expression (syntax, size, known variables only).
+    pub fn compile(text: &str) -> Result<CompiledExpression, String> {
+        if text.len() > MAX_EXPRESSION_BYTES {
+            return Err(format!(
+                "the expression is {} bytes; the limit is {MAX_EXPRESSION_BYTES}",
+                text.len()
+            ));
+        }
+        let program = cel::Program::compile(text).map_err(|e| {
+            let first = e.to_string();
+            format!(
+                "syntax error: {}",
+                first.lines().next().unwrap_or("unparsable expression")
+            )
+        })?;
+        let references = program.references();
+        let mut unknown: Vec<&str> = references
+            .variables()
+            .into_iter()
+            .filter(|v| !EXPRESSION_VARIABLES.iter().any(|(name, _)| name == v))
+            .collect();
+        unknown.sort_unstable();
+        if !unknown.is_empty() {
+            return Err(format!(
+                "unknown variable{} {}; known: {}",
+                if unknown.len() > 1 { "s" } else { "" },
+                unknown.join(", "),
+                EXPRESSION_VARIABLES
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        Ok(CompiledExpression { program })
+    }
+
+    /// Evaluates the expression; anything but a boolean result is an error.
+    pub fn evaluate(&self, input: &ExpressionInput) -> Result<bool, String> {
+        match self.program.execute(&input.context()) {
+            Ok(cel::Value::Bool(b)) => Ok(b),
+            Ok(other) => Err(format!(
+                "the expression gave {:?}, not a boolean",
+                other.type_of()
+            )),
+            Err(e) => Err(format!("evaluation failed: {e}")),
+        }
+    }
+}
+
+/// Compiles an expression and evaluates it once over sample values of every variable, so a
+/// syntax error, an unknown variable, a type error or a non-boolean result is reported when
+/// the policy is loaded, with the line it is on.
+fn check_expression(
+    text: &str,
+    key: &str,
+    expression: &toml::Spanned<String>,
+) -> Result<(), PolicyError> {
+    let at = expression.span().start.min(text.len());
+    let before = &text.as_bytes()[..at];
+    let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+    let column = before.iter().rev().take_while(|b| **b != b'\n').count() + 1;
+    let fail = |message: String| PolicyError::Syntax {
+        line,
+        column,
+        message: format!("{key}: {message}"),
+    };
+    let compiled = CompiledExpression::compile(expression.get_ref()).map_err(fail)?;
+    compiled
+        .evaluate(&ExpressionInput::sample())
+        .map_err(fail)?;
+    Ok(())
 }
