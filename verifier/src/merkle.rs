@@ -739,16 +739,17 @@ impl MemoryTree {
 
 impl HashReader for MemoryTree {
     fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, HashReadError> {
-        indexes
-            .iter()
-            .map(|&index| {
-                usize::try_from(index)
-                    .ok()
-                    .and_then(|position| self.stored.get(position))
-                    .copied()
-                    .ok_or(HashReadError::NotFound { index })
-            })
-            .collect()
+        // An explicit loop: collecting into a `Result<Vec<_>, _>` cannot size the vector
+        // up front, and this is on the path of every proof and tile.
+        let mut hashes = Vec::with_capacity(indexes.len());
+        for &index in indexes {
+            let hash = usize::try_from(index)
+                .ok()
+                .and_then(|position| self.stored.get(position))
+                .ok_or(HashReadError::NotFound { index })?;
+            hashes.push(*hash);
+        }
+        Ok(hashes)
     }
 }
 

@@ -610,10 +610,24 @@ pub fn hash_from_tile(tile: &Tile, data: &[u8], index: u64) -> Result<Hash, Tile
 /// Computes the data of `tile` (its hashes concatenated) from stored hashes.
 pub fn tile_data_from_hashes(tile: &Tile, reader: &impl HashReader) -> Result<Vec<u8>, TreeError> {
     tile.validate().map_err(backend)?;
-    let indexes = (0..u64::from(tile.width))
-        .map(|i| tile.stored_hash_index_of(i))
-        .collect::<Result<Vec<u64>, TileError>>()
-        .map_err(backend)?;
+    let width = u64::from(tile.width);
+    // Stored hash indexes grow with `n` at a fixed level, so checking the tile's last index
+    // checks every index of the tile; the others are then computed without overflow checks.
+    tile.stored_hash_index_of(width - 1).map_err(backend)?;
+    let beyond = || {
+        backend(TileError::BeyondAnyTree {
+            level: tile.level,
+            index: tile.index,
+        })
+    };
+    let level = tile.tree_level().ok_or_else(beyond)?;
+    let start = tile
+        .index
+        .checked_mul(u64::from(FULL_TILE_WIDTH))
+        .ok_or_else(beyond)?;
+    let indexes: Vec<u64> = (start..start + width)
+        .map(|n| stored_hash_index_in_range(level, n))
+        .collect();
     let hashes = reader.read_hashes(&indexes)?;
     if hashes.len() != indexes.len() {
         return Err(TreeError::WrongHashCount {
@@ -621,7 +635,17 @@ pub fn tile_data_from_hashes(tile: &Tile, reader: &impl HashReader) -> Result<Ve
             returned: hashes.len(),
         });
     }
-    Ok(hashes.concat())
+    Ok(hashes.as_flattened().to_vec())
+}
+
+/// [`crate::merkle::stored_hash_index`] without overflow checks, for a `(level, n)` whose
+/// index is known to fit in a `u64` (for instance because a larger `n` at the same level
+/// fits): `stored_hash_count((n+1)·2^level - 1) + level`.
+fn stored_hash_index_in_range(level: u8, n: u64) -> u64 {
+    let last_leaf = ((n + 1) << level) - 1;
+    let index = 2 * last_leaf - u64::from(last_leaf.count_ones()) + u64::from(level);
+    debug_assert_eq!(Some(index), checked_stored_hash_index(level, n));
+    index
 }
 
 fn backend(error: TileError) -> HashReadError {
