@@ -255,7 +255,7 @@ fn build_mirror(total: u64) -> Mirror {
 }
 
 /// Decides the lockfile against the mirror; returns (entries' claims loaded, verdict counts).
-fn decide_lockfile(m: &Mirror) -> (usize, [usize; 3]) {
+fn decide_lockfile(m: &Mirror, recheck: store::Recheck) -> (usize, [usize; 3]) {
     let packages: Vec<String> = m.lockfile.iter().map(|(p, _)| p.clone()).collect();
     let loaded = store::load_for_packages(
         &m.path,
@@ -263,6 +263,7 @@ fn decide_lockfile(m: &Mirror) -> (usize, [usize; 3]) {
         &m.root,
         &packages,
         &[(m.lengths.size, 1_750_000_000)],
+        recheck,
     )
     .expect("load");
     let evaluation =
@@ -285,105 +286,116 @@ fn bench_mirror(c: &mut Criterion) {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
     let mirror = build_mirror(total);
-    let (claims, verdicts) = decide_lockfile(&mirror);
-    if std::env::var_os("QUORUM_BENCH_PHASES").is_some() {
-        let packages: Vec<String> = mirror.lockfile.iter().map(|(p, _)| p.clone()).collect();
-        let t = Instant::now();
-        let files = store::MirrorFiles {
-            dir: mirror.path.clone(),
-        };
-        let _ = files.check_root(mirror.lengths.size, &mirror.root);
-        println!("phase root: {:?}", t.elapsed());
-        let t = Instant::now();
-        let loaded =
-            store::load_for_packages(&mirror.path, mirror.lengths, &mirror.root, &packages, &[])
-                .expect("load");
-        println!("phase load+verify: {:?}", t.elapsed());
-        let t = Instant::now();
-        let evaluation =
-            Evaluation::new(&mirror.policy, &loaded.statements, 1_750_000_000).expect("evaluation");
-        println!("phase evaluation: {:?}", t.elapsed());
-        let t = Instant::now();
-        for (p, v) in &mirror.lockfile {
-            std::hint::black_box(evaluation.decide(p, v));
-        }
-        println!("phase decide: {:?}", t.elapsed());
-        let raw: Vec<Vec<u8>> = {
-            let data = std::fs::read(mirror.path.join("entries.bin")).expect("entries");
-            let mut out = Vec::new();
-            let mut at = 0usize;
-            while at + 2 <= data.len() && out.len() < 3000 {
-                let len = usize::from(u16::from_be_bytes([data[at], data[at + 1]]));
-                out.push(data[at + 2..at + 2 + len].to_vec());
-                at += 2 + len;
-            }
-            out
-        };
-        let t = Instant::now();
-        for e in &raw {
-            std::hint::black_box(quorum_verifier::log_entry::verify_log_entry(e).is_ok());
-        }
-        println!(
-            "phase single-thread verify_log_entry per entry: {:?}",
-            t.elapsed() / raw.len() as u32
-        );
-        let t = Instant::now();
-        let decoded: Vec<LogEntry> = raw
-            .iter()
-            .map(|e| LogEntry::decode(e).expect("decode"))
-            .collect();
-        println!(
-            "phase decode per entry: {:?}",
-            t.elapsed() / raw.len() as u32
-        );
-        let t = Instant::now();
-        for d in &decoded {
-            let key = quorum_verifier::log_entry::parse_verifying_key(&d.public_key).expect("key");
-            std::hint::black_box(d.envelope.verify(&key).is_ok());
-        }
-        println!(
-            "phase envelope verify per entry: {:?}",
-            t.elapsed() / raw.len() as u32
-        );
-        let t = Instant::now();
-        for d in &decoded {
-            let st = quorum_verifier::statement::Statement::from_json(&d.envelope.payload)
-                .expect("json");
-            std::hint::black_box(quorum_verifier::predicates::validate_statement(&st).is_ok());
-        }
-        println!(
-            "phase statement parse+validate per entry: {:?}",
-            t.elapsed() / raw.len() as u32
-        );
-    }
+    let (claims, verdicts) = decide_lockfile(&mirror, store::Recheck::Statements);
     println!(
         "mirror: {claims} claims loaded for {LOCKFILE} packages + trust graph; allow {} deny {} insufficient {}",
         verdicts[0], verdicts[1], verdicts[2]
     );
-    let mut samples: Vec<Duration> = Vec::new();
+    assert_eq!(
+        decide_lockfile(&mirror, store::Recheck::Signatures),
+        (claims, verdicts),
+        "both modes decide alike"
+    );
+    if std::env::var_os("QUORUM_BENCH_PHASES").is_some() {
+        print_phases(&mirror);
+    }
     let mut group = c.benchmark_group("mirror");
     group.sample_size(10);
     group.measurement_time(Duration::from_secs(20));
-    group.bench_function(format!("lockfile_{LOCKFILE}_vs_{total}_entries"), |b| {
-        b.iter_custom(|iters| {
-            let start = Instant::now();
-            for _ in 0..iters {
-                std::hint::black_box(decide_lockfile(&mirror));
-            }
-            let elapsed = start.elapsed();
-            samples.push(elapsed / iters.max(1) as u32);
-            elapsed
-        })
-    });
-    group.finish();
-    samples.sort();
-    if let Some(median) = samples.get(samples.len() / 2) {
-        println!(
-            "mirror: lockfile {LOCKFILE} pkgs vs {total} entries: median {:.0} ms ({} samples)",
-            median.as_secs_f64() * 1000.0,
-            samples.len()
+    let mut medians = Vec::new();
+    for (name, recheck) in [
+        ("", store::Recheck::Statements),
+        (" --recheck-signatures", store::Recheck::Signatures),
+    ] {
+        let mut samples: Vec<Duration> = Vec::new();
+        let id = format!(
+            "lockfile_{LOCKFILE}_vs_{total}_entries{}",
+            name.replace(" --", "_").replace('-', "_")
         );
+        group.bench_function(id, |b| {
+            b.iter_custom(|iters| {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    std::hint::black_box(decide_lockfile(&mirror, recheck));
+                }
+                let elapsed = start.elapsed();
+                samples.push(elapsed / iters.max(1) as u32);
+                elapsed
+            })
+        });
+        samples.sort();
+        if let Some(median) = samples.get(samples.len() / 2) {
+            medians.push(format!(
+                "mirror: lockfile {LOCKFILE} pkgs vs {total} entries{name}: median {:.0} ms ({} samples)",
+                median.as_secs_f64() * 1000.0,
+                samples.len()
+            ));
+        }
     }
+    group.finish();
+    for line in medians {
+        println!("{line}");
+    }
+}
+
+/// Where the time goes (`QUORUM_BENCH_PHASES=1`).
+fn print_phases(mirror: &Mirror) {
+    let packages: Vec<String> = mirror.lockfile.iter().map(|(p, _)| p.clone()).collect();
+    let t = Instant::now();
+    let files = store::MirrorFiles {
+        dir: mirror.path.clone(),
+    };
+    let _ = files.check_root(mirror.lengths.size, &mirror.root);
+    println!("phase: root from leaf hashes {:?}", t.elapsed());
+    for recheck in [store::Recheck::Statements, store::Recheck::Signatures] {
+        let t = Instant::now();
+        let loaded = store::load_for_packages(
+            &mirror.path,
+            mirror.lengths,
+            &mirror.root,
+            &packages,
+            &[],
+            recheck,
+        )
+        .expect("load");
+        println!("phase: load ({recheck:?}) {:?}", t.elapsed());
+        let t = Instant::now();
+        let evaluation =
+            Evaluation::new(&mirror.policy, &loaded.statements, 1_750_000_000).expect("evaluation");
+        println!("phase: trust weights {:?}", t.elapsed());
+        let t = Instant::now();
+        for (p, v) in &mirror.lockfile {
+            std::hint::black_box(evaluation.decide(p, v));
+        }
+        println!("phase: {LOCKFILE} decisions {:?}", t.elapsed());
+    }
+    let data = std::fs::read(mirror.path.join("entries.bin")).expect("entries");
+    let mut raw: Vec<&[u8]> = Vec::new();
+    let mut at = 0usize;
+    while at + 2 <= data.len() && raw.len() < 3000 {
+        let len = usize::from(u16::from_be_bytes([data[at], data[at + 1]]));
+        raw.push(&data[at + 2..at + 2 + len]);
+        at += 2 + len;
+    }
+    let t = Instant::now();
+    for e in &raw {
+        std::hint::black_box(quorum_verifier::log_entry::verify_log_entry(e).is_ok());
+    }
+    println!(
+        "phase: verify_log_entry on one thread, per entry {:?}",
+        t.elapsed() / raw.len() as u32
+    );
+    let t = Instant::now();
+    for e in &raw {
+        let d = LogEntry::decode(e).expect("decode");
+        let st =
+            quorum_verifier::statement::Statement::from_json(&d.envelope.payload).expect("json");
+        std::hint::black_box(quorum_verifier::predicates::validate_statement(&st).is_ok());
+    }
+    println!(
+        "phase: decode and validate without the signature, per entry {:?}",
+        t.elapsed() / raw.len() as u32
+    );
 }
 
 criterion_group!(benches, bench_mirror);

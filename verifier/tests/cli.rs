@@ -773,3 +773,61 @@ fn malformed_inputs_are_errors_not_panics() {
     assert_eq!(code(&out), 64, "a purl without version");
     assert_eq!(code(&quorum(&s.state, &["--help"])), 0);
 }
+
+#[test]
+fn policy_expressions_decide_and_bad_ones_name_the_line() {
+    let log = standard_log();
+    let s = setup(&log, 4);
+    let base = policy_text(&log);
+
+    // allow_if replaces the thresholds: serde 2.0.0 has only a stranger's adoption.
+    let lenient = base.replace(
+        "min_adopters = 1\n",
+        "min_adopters = 1\nallow_if = \"thresholds_met || purl == 'pkg:cargo/serde' && version == '2.0.0'\"\n",
+    );
+    write(Path::new(&s.policy), lenient.as_bytes());
+    let out = quorum(
+        &s.state,
+        &[
+            "--json",
+            "--policy",
+            &s.policy,
+            "verify",
+            "--bundle",
+            &s.bundle,
+            "pkg:cargo/serde@2.0.0",
+        ],
+    );
+    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap_or(Value::Null);
+    let reason = v["decisions"][0]["reasons"][0].as_str().unwrap_or_default();
+    assert!(reason.starts_with("allow_if `"), "{reason}");
+
+    // deny_if vetoes what the thresholds allow.
+    let strict = base.replace(
+        "min_adopters = 1\n",
+        "min_adopters = 1\ndeny_if = \"version == '1.0.0'\"\n",
+    );
+    write(Path::new(&s.policy), strict.as_bytes());
+    let out = verify(&s, &["pkg:cargo/serde@1.0.0"]);
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    assert!(stdout(&out).contains("deny_if"), "{}", stdout(&out));
+
+    // A bad expression is an input error naming its line.
+    let bad = base.replace(
+        "min_adopters = 1\n",
+        "min_adopters = 1\nallow_if = \"adopters >= 'two'\"\n",
+    );
+    let line = bad
+        .lines()
+        .position(|l| l.starts_with("allow_if"))
+        .map_or(0, |i| i + 1);
+    write(Path::new(&s.policy), bad.as_bytes());
+    let out = verify(&s, &["pkg:cargo/serde@1.0.0"]);
+    assert_eq!(code(&out), 64, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("line {line}")),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -397,6 +397,19 @@ fn publish_receipts_mirror_and_verify_against_a_live_log() {
             ("pkg:cargo/serde@3.0.0".to_string(), "deny".to_string()),
         ]
     );
+    let rechecked = quorum(
+        &w.me,
+        p,
+        &[
+            "--json",
+            "verify",
+            "--mirror",
+            "--recheck-signatures",
+            "--lockfile",
+            &lock_arg,
+        ],
+    );
+    assert_eq!(decisions(&json(&rechecked)), decisions(&mv));
     assert_eq!(sv["completeness"], "served");
     assert_eq!(mv["completeness"], "complete");
     assert_eq!(mv["decisions"][0]["completeness"], "complete");

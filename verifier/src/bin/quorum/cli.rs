@@ -296,6 +296,9 @@ pub struct SourceOpts {
     /// Decide from the local mirror (`quorum mirror`): completeness `complete`.
     #[arg(long)]
     pub mirror: bool,
+    /// With --mirror: verify the signature of every loaded entry again, not only at sync.
+    #[arg(long, requires = "mirror")]
+    pub recheck_signatures: bool,
 }
 
 /// `quorum verify`.

@@ -272,6 +272,7 @@ pub fn load_mirror(
     state: &State,
     policy: &Policy,
     packages: &[String],
+    recheck: store::Recheck,
 ) -> anyhow::Result<VerifiedEvidence> {
     let origin = policy
         .log
@@ -307,6 +308,7 @@ pub fn load_mirror(
         &checkpoint.root,
         packages,
         &progress.dates,
+        recheck,
     )
     .map_err(|e| match e {
         StoreError::RootMismatch { .. } => evidence(format!(

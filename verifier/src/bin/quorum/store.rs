@@ -17,9 +17,10 @@
 //!
 //! What is verified when (`spec/verifier-semantics.md` §2): at sync, every entry's envelope
 //! signature and statement (to index it) and the root recomputed from the leaf hashes against
-//! the cosigned checkpoint; when deciding, the root again from `leaves.bin`, each loaded
-//! entry's bytes against its leaf hash, and each loaded entry's signature and statement
-//! again, in batches spread over the available cores.
+//! the cosigned checkpoint; when deciding, the checkpoint again, the root again from
+//! `leaves.bin`, each loaded entry's bytes against its leaf hash, and each loaded entry's
+//! statement ([`Recheck::Statements`]) or, on request, its signature too
+//! ([`Recheck::Signatures`]), spread over the available cores.
 //!
 //! This file has no dependency on the rest of the binary so that `benches/mirror.rs` can
 //! include it and time exactly the code `quorum` runs.
@@ -30,7 +31,9 @@ use std::io::{BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use quorum_verifier::decision::{ProvenStatement, claims_from_statement};
-use quorum_verifier::log_entry::{LogEntryError, VerifiedEntry, verify_log_entry};
+use quorum_verifier::log_entry::{
+    LogEntryError, VerifiedEntry, verify_log_entries_batch, verify_log_entry,
+};
 use quorum_verifier::merkle::{empty_root, leaf_hash, node_hash};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -99,35 +102,71 @@ pub fn keys_of(entry: &VerifiedEntry) -> BTreeSet<u64> {
     keys
 }
 
-/// Verifies entries (decoding, envelope signature, statement), spreading them over the
-/// available cores. Results are in input order.
+/// Verifies entries (decoding, envelope signature, statement) with the library's batch
+/// verifier, which spreads them over the available cores. Results are in input order.
 pub fn verify_entries(entries: &[&[u8]]) -> Vec<Result<VerifiedEntry, LogEntryError>> {
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .min(16);
-    if threads <= 1 || entries.len() < 64 {
-        return verify_chunk(entries);
+    verify_log_entries_batch(entries)
+}
+
+/// What `verify --mirror` re-checks in each loaded entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recheck {
+    /// Decode the entry and validate its statement; the signature was verified at sync over
+    /// these very bytes (their leaf hash is proven under the checkpoint root), and entries
+    /// that failed then are indexed only under [`UNVERIFIED_KEY`].
+    Statements,
+    /// Verify every loaded entry again in full, signature included.
+    Signatures,
+}
+
+/// A loaded entry reduced to what decisions need.
+struct Reduced {
+    signer: [u8; 32],
+    envelope_digest: [u8; 32],
+    statement: quorum_verifier::predicates::ValidatedStatement,
+}
+
+/// Decodes an entry and validates its statement without checking the signature.
+fn decode_statement(bytes: &[u8]) -> Result<Reduced, String> {
+    use quorum_verifier::dsse::IN_TOTO_PAYLOAD_TYPE;
+    use quorum_verifier::log_entry::LogEntry;
+    let entry = LogEntry::decode(bytes).map_err(|e| e.to_string())?;
+    entry.envelope.check_limits().map_err(|e| e.to_string())?;
+    entry
+        .envelope
+        .expect_payload_type(IN_TOTO_PAYLOAD_TYPE)
+        .map_err(|e| e.to_string())?;
+    let statement = quorum_verifier::statement::Statement::from_json(&entry.envelope.payload)
+        .map_err(|e| e.to_string())?;
+    let statement =
+        quorum_verifier::predicates::validate_statement(&statement).map_err(|e| e.to_string())?;
+    Ok(Reduced {
+        signer: entry.public_key,
+        envelope_digest: entry.envelope.digest(),
+        statement,
+    })
+}
+
+/// Runs `f` over `items` on the available cores, keeping the order.
+fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads < 2 || items.len() < 256 {
+        return items.iter().map(&f).collect();
     }
-    let chunk = entries.len().div_ceil(threads);
+    let f = &f;
     std::thread::scope(|scope| {
-        let handles: Vec<_> = entries
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || verify_chunk(part)))
+        let handles: Vec<_> = items
+            .chunks(items.len().div_ceil(threads))
+            .map(|chunk| scope.spawn(move || chunk.iter().map(f).collect::<Vec<R>>()))
             .collect();
         handles
             .into_iter()
             .flat_map(|h| match h.join() {
                 Ok(results) => results,
-                // A panic inside verification is a bug; rethrow it rather than drop entries.
                 Err(panic) => std::panic::resume_unwind(panic),
             })
             .collect()
     })
-}
-
-fn verify_chunk(entries: &[&[u8]]) -> Vec<Result<VerifiedEntry, LogEntryError>> {
-    entries.iter().map(|e| verify_log_entry(e)).collect()
 }
 
 /// The RFC 6962 root of a list of leaf hashes (32 bytes each), without storing the tree.
@@ -341,6 +380,7 @@ pub fn load_for_packages(
     root: &[u8; 32],
     packages: &[String],
     dates: &[(u64, u64)],
+    recheck: Recheck,
 ) -> Result<Loaded, StoreError> {
     let files = MirrorFiles {
         dir: dir.to_path_buf(),
@@ -356,7 +396,7 @@ pub fn load_for_packages(
     let path = files.entries();
     let mut file = File::open(&path).map_err(io("opening", &path))?;
     let mut bytes: Vec<Vec<u8>> = Vec::with_capacity(selected.len());
-    for &(index, offset, len) in &selected {
+    for &(index, offset, len, _) in &selected {
         file.seek(SeekFrom::Start(offset + 2))
             .map_err(io("seeking", &path))?;
         let mut buf = vec![0u8; usize::from(len)];
@@ -367,11 +407,34 @@ pub fn load_for_packages(
         }
         bytes.push(buf);
     }
-    let refs: Vec<&[u8]> = bytes.iter().map(Vec::as_slice).collect();
-    let verified = verify_entries(&refs);
+    let unverified = key_hash(UNVERIFIED_KEY);
+    let refs: Vec<(&[u8], bool)> = bytes
+        .iter()
+        .zip(&selected)
+        .map(|(b, sel)| {
+            (
+                b.as_slice(),
+                recheck == Recheck::Signatures || sel.3.contains(&unverified),
+            )
+        })
+        .collect();
+    let reduced = parallel_map(&refs, |&(bytes, full)| {
+        if full {
+            verify_log_entry(bytes)
+                .map(|v| Reduced {
+                    signer: v.signer,
+                    envelope_digest: v.envelope_digest,
+                    statement: v.statement,
+                })
+                .map_err(|e| e.to_string())
+        } else {
+            decode_statement(bytes)
+        }
+    });
 
     let mut loaded = Loaded::default();
-    for (&(index, _, _), result) in selected.iter().zip(verified) {
+    for ((index, _, _, _), result) in selected.iter().zip(reduced) {
+        let index = *index;
         match result {
             Ok(v) => {
                 let dated = dates
@@ -388,18 +451,21 @@ pub fn load_for_packages(
                     });
                 }
             }
-            Err(e) => loaded.rejected.push((index, e.to_string())),
+            Err(e) => loaded.rejected.push((index, e)),
         }
     }
     Ok(loaded)
 }
 
-/// Scans `index.bin` for entries with any of the `wanted` keys: (index, offset, length).
+/// An entry the index selected: (index, offset in `entries.bin`, length, its keys).
+type Selected = (u64, u64, u16, Vec<u64>);
+
+/// Scans `index.bin` for entries with any of the `wanted` keys.
 fn scan_index(
     files: &MirrorFiles,
     lengths: Lengths,
     wanted: &HashSet<u64>,
-) -> Result<Vec<(u64, u64, u16)>, StoreError> {
+) -> Result<Vec<Selected>, StoreError> {
     let path = files.index();
     let file = File::open(&path).map_err(io("opening", &path))?;
     let mut reader = BufReader::with_capacity(1 << 20, file.take(lengths.index_bytes));
@@ -430,7 +496,11 @@ fn scan_index(
             ]))
         });
         if hit {
-            selected.push((index, offset, len));
+            let keys = keys
+                .chunks_exact(8)
+                .map(|k| u64::from_be_bytes([k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7]]))
+                .collect();
+            selected.push((index, offset, len, keys));
         }
     }
     if expected_offset != lengths.entries_bytes {

@@ -63,8 +63,8 @@ fn target_from_purl(purl: &str) -> anyhow::Result<Target> {
 enum Source {
     /// A saved bundle.
     Bundle(v1::EvidenceBundle),
-    /// The local mirror.
-    Mirror,
+    /// The local mirror, and what to verify again in the entries loaded from it.
+    Mirror(crate::store::Recheck),
     /// The log's evidence endpoint.
     Log(LogClient),
 }
@@ -72,7 +72,7 @@ enum Source {
 impl Source {
     fn completeness(&self) -> &'static str {
         match self {
-            Source::Mirror => "complete",
+            Source::Mirror(_) => "complete",
             _ => "served",
         }
     }
@@ -83,7 +83,11 @@ fn open_source(global: &Global, policy: &Policy, opts: &SourceOpts) -> anyhow::R
         return Ok(Source::Bundle(read_bundle(path)?));
     }
     if opts.mirror {
-        return Ok(Source::Mirror);
+        return Ok(Source::Mirror(if opts.recheck_signatures {
+            crate::store::Recheck::Signatures
+        } else {
+            crate::store::Recheck::Statements
+        }));
     }
     let url = match (&global.log, policy.log.as_ref().and_then(|l| l.url.clone())) {
         (Some(u), _) => u.clone(),
@@ -214,7 +218,7 @@ fn decide_all(
     let mut cache: BTreeMap<String, std::rc::Rc<VerifiedEvidence>> = BTreeMap::new();
     let shared = match source {
         Source::Bundle(b) => Some(std::rc::Rc::new(verify_and_record(&state, policy, b)?)),
-        Source::Mirror => {
+        Source::Mirror(recheck) => {
             let packages: Vec<String> = targets
                 .iter()
                 .map(|t| t.package.clone())
@@ -222,7 +226,7 @@ fn decide_all(
                 .into_iter()
                 .collect();
             Some(std::rc::Rc::new(crate::mirror::load_mirror(
-                &state, policy, &packages,
+                &state, policy, &packages, *recheck,
             )?))
         }
         Source::Log(_) => None,
@@ -486,6 +490,7 @@ pub fn fetch(global: &Global, args: &FetchArgs) -> anyhow::Result<u8> {
         &SourceOpts {
             bundle: None,
             mirror: false,
+            recheck_signatures: false,
         },
     )?;
     let Source::Log(client) = source else {
