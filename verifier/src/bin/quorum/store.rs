@@ -531,6 +531,126 @@ mod tests {
     use super::*;
     use quorum_verifier::merkle::MemoryTree;
 
+    use quorum_verifier::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE, SigningKey};
+    use quorum_verifier::log_entry::LogEntry;
+    use quorum_verifier::predicates::{Adoption, AdoptionStatus, Predicate, Trust, TrustLevel};
+    use quorum_verifier::statement::Subject;
+
+    fn entry(signer: u8, envelope_key: u8, predicate: Predicate, subject: Subject) -> Vec<u8> {
+        let key = SigningKey::from_bytes(&[envelope_key; 32]);
+        let statement = predicate.into_statement(vec![subject]);
+        LogEntry {
+            receipt_time_millis: 1,
+            envelope: Envelope::sign(IN_TOTO_PAYLOAD_TYPE, statement.to_json(), &key),
+            public_key: SigningKey::from_bytes(&[signer; 32])
+                .verifying_key()
+                .to_bytes(),
+        }
+        .encode()
+        .expect("entry")
+    }
+
+    fn adopt(signer: u8, envelope_key: u8, purl: &str) -> Vec<u8> {
+        entry(
+            signer,
+            envelope_key,
+            Predicate::Adoption(Adoption {
+                status: AdoptionStatus::Adopted,
+                comment: None,
+            }),
+            Subject::package_version(purl, [7; 32]),
+        )
+    }
+
+    #[test]
+    fn loads_only_the_packages_asked_for_and_never_counts_a_forged_entry() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let other = SigningKey::from_bytes(&[2; 32]).verifying_key().to_bytes();
+        let entries = [
+            adopt(1, 1, "pkg:cargo/serde@1.0.0"),
+            adopt(1, 1, "pkg:cargo/rand@0.9.0"),
+            entry(
+                1,
+                1,
+                Predicate::Trust(Trust {
+                    key: hex::encode(other),
+                    level: TrustLevel::High,
+                    scope: None,
+                    comment: None,
+                }),
+                Subject::key(&other),
+            ),
+            // Signed by key 3 but logged as key 1's: forged.
+            adopt(1, 3, "pkg:cargo/serde@6.6.6"),
+        ];
+        let mut writer = MirrorWriter::open(dir.path(), Lengths::default()).expect("open");
+        let refs: Vec<&[u8]> = entries.iter().map(Vec::as_slice).collect();
+        writer.append(&refs[..2]).expect("append");
+        writer.append(&refs[2..]).expect("append");
+        let lengths = writer.lengths();
+        drop(writer);
+        let mut tree = MemoryTree::new();
+        for e in &entries {
+            tree.append(e);
+        }
+        let root = tree.root();
+        for recheck in [Recheck::Statements, Recheck::Signatures] {
+            let loaded = load_for_packages(
+                dir.path(),
+                lengths,
+                &root,
+                &["pkg:cargo/serde".to_string()],
+                &[],
+                recheck,
+            )
+            .expect("load");
+            let indices: Vec<u64> = loaded.statements.iter().map(|s| s.index).collect();
+            assert_eq!(indices, vec![0, 2], "serde's adoption and the trust graph");
+            assert_eq!(loaded.rejected.len(), 1);
+            assert_eq!(loaded.rejected[0].0, 3);
+            assert!(
+                loaded.rejected[0].1.contains("signature"),
+                "{:?}",
+                loaded.rejected
+            );
+        }
+        // Another root: refused.
+        let wrong = [0u8; 32];
+        assert!(matches!(
+            load_for_packages(dir.path(), lengths, &wrong, &[], &[], Recheck::Statements),
+            Err(StoreError::RootMismatch { size: 4 })
+        ));
+        // A damaged entry no longer matches its leaf hash.
+        let path = dir.path().join("entries.bin");
+        let mut bytes = std::fs::read(&path).expect("read");
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        std::fs::write(&path, bytes).expect("write");
+        assert!(matches!(
+            load_for_packages(
+                dir.path(),
+                lengths,
+                &root,
+                &["pkg:cargo/serde".to_string()],
+                &[],
+                Recheck::Statements
+            ),
+            Err(StoreError::Damaged { .. })
+        ));
+        // Reopening at an earlier state cuts the files back and appends again.
+        let mut writer = MirrorWriter::open(
+            dir.path(),
+            Lengths {
+                size: 0,
+                entries_bytes: 0,
+                index_bytes: 0,
+            },
+        )
+        .expect("reopen");
+        writer.append(&refs).expect("append");
+        assert_eq!(writer.lengths(), lengths);
+    }
+
     #[test]
     fn root_of_leaves_matches_the_tree() {
         for n in [0u32, 1, 2, 3, 5, 8, 13, 256, 257, 1000] {
