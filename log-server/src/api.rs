@@ -2,6 +2,7 @@
 //! metrics. See `spec/log-server.md`.
 
 use std::collections::HashMap;
+use std::ops::Range;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -14,13 +15,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::Engine as _;
 use quorum_proto::v1;
-use quorum_verifier::dsse::{DsseError, Envelope};
+use quorum_verifier::dsse::{DsseError, Envelope, VerifyingKey};
 use quorum_verifier::log_entry::{self, LogEntry, LogEntryError};
 use quorum_verifier::merkle::{Hash, stored_hash_index};
-use quorum_verifier::predicates::Predicate;
+use quorum_verifier::predicates::{Predicate, ValidatedStatement};
 use quorum_verifier::tiles::encode_entry_bundle;
 use quorum_verifier::tlog_proof::TlogProof;
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use crate::config::Config;
@@ -152,7 +154,8 @@ enum Wait {
     Cosigned,
 }
 
-/// Parses a signer key: `ed25519:<hex>`, 64 hex digits, or base64 of the 32 bytes.
+/// Parses a signer key: `ed25519:<hex>`, 64 hex digits, or base64 of the 32 bytes; rejects
+/// invalid and small-order points.
 pub fn parse_key_text(text: &str) -> Option<[u8; 32]> {
     if text.len() > 128 {
         return None;
@@ -213,48 +216,78 @@ struct Verified {
     received_ms: i64,
 }
 
-/// Splits an item into (envelope JSON value, signer key).
-fn item_parts(item: &Value) -> Result<(&Value, [u8; 32]), ApiError> {
-    let obj = item
-        .as_object()
-        .ok_or_else(|| ApiError::malformed("a submission must be a JSON object"))?;
-    if let Some(env) = obj.get("envelope") {
-        let key = obj
-            .get("publicKey")
-            .and_then(Value::as_str)
-            .ok_or_else(|| {
-                ApiError::malformed("`publicKey` (string) is required next to `envelope`")
-            })?;
-        let key = parse_key_text(key).ok_or_else(|| {
+/// The fields of a submission item read before its envelope: `envelope` and `publicKey` are
+/// kept as raw JSON (borrowed from the body), so the envelope is parsed exactly once, by
+/// [`Envelope::from_json`]. Other fields are skipped.
+#[derive(Deserialize)]
+struct ItemFields<'a> {
+    #[serde(borrow, default)]
+    envelope: Option<&'a RawValue>,
+    #[serde(rename = "publicKey", borrow, default)]
+    public_key: Option<&'a RawValue>,
+}
+
+/// Parsed signer keys of one request: batches usually repeat a few keys, and decompressing
+/// an Ed25519 point costs about a fifth of a signature verification.
+type KeyCache = HashMap<String, Option<VerifyingKey>>;
+
+fn cached_key(keys: &mut KeyCache, text: &str) -> Option<VerifyingKey> {
+    if let Some(k) = keys.get(text) {
+        return *k;
+    }
+    let key = parse_key_text(text).and_then(|b| log_entry::parse_verifying_key(&b).ok());
+    // Bounded by the number of items in the request.
+    keys.insert(text.to_owned(), key);
+    key
+}
+
+/// Parses one submission item (raw JSON): `{"envelope": …, "publicKey": …}` or a bare
+/// envelope whose signature keyid is `ed25519:<hex>`.
+fn parse_item(raw: &str, keys: &mut KeyCache) -> Result<(Envelope, VerifyingKey), ApiError> {
+    if !raw.trim_start().starts_with('{') {
+        return Err(ApiError::malformed("a submission must be a JSON object"));
+    }
+    let fields: ItemFields = serde_json::from_str(raw)
+        .map_err(|e| ApiError::malformed(format!("malformed submission: {e}")))?;
+    if let Some(envelope) = fields.envelope {
+        let key_text: Option<String> = fields
+            .public_key
+            .and_then(|k| serde_json::from_str(k.get()).ok());
+        let key_text = key_text.ok_or_else(|| {
+            ApiError::malformed("`publicKey` (string) is required next to `envelope`")
+        })?;
+        let key = cached_key(keys, &key_text).ok_or_else(|| {
             ApiError::malformed(
                 "`publicKey` is not a valid Ed25519 key (ed25519:<hex>, hex or base64)",
             )
         })?;
-        return Ok((env, key));
+        let envelope =
+            Envelope::from_json(envelope.get().as_bytes()).map_err(|e| envelope_error(&e))?;
+        return Ok((envelope, key));
     }
     // A bare envelope: the signer key is a signature keyid of the form ed25519:<hex>.
-    let key = obj
-        .get("signatures")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|s| s.get("keyid").and_then(Value::as_str))
-        .filter(|k| k.starts_with("ed25519:"))
-        .find_map(parse_key_text)
+    let envelope = Envelope::from_json(raw.as_bytes()).map_err(|e| envelope_error(&e))?;
+    let key = envelope
+        .signatures
+        .iter()
+        .filter(|s| s.keyid.starts_with("ed25519:"))
+        .find_map(|s| cached_key(keys, &s.keyid))
         .ok_or_else(|| {
             ApiError::malformed(
                 "no signer key: send {\"envelope\": ..., \"publicKey\": ...} or a signature keyid `ed25519:<hex>`",
             )
         })?;
-    Ok((item, key))
+    Ok((envelope, key))
 }
 
-fn verify_item(item: &Value, received_ms: i64) -> Result<Verified, ApiError> {
-    let (env_value, key_bytes) = item_parts(item)?;
-    let env_json = serde_json::to_vec(env_value).map_err(ApiError::internal)?;
-    let envelope = Envelope::from_json(&env_json).map_err(|e| envelope_error(&e))?;
-    let key = log_entry::parse_verifying_key(&key_bytes).map_err(|e| entry_error(&e))?;
-    let validated = log_entry::verify_envelope(&envelope, &key).map_err(|e| entry_error(&e))?;
+/// Everything a verified envelope needs before it goes to the sequencer: subjects for
+/// lookups, the digest for deduplication, and the encoded log entry.
+fn prepare_entry(
+    envelope: Envelope,
+    key: &VerifyingKey,
+    validated: &ValidatedStatement,
+    received_ms: i64,
+) -> Result<Verified, ApiError> {
     let mut subjects: Vec<(String, String)> = validated
         .packages()
         .map(|p| (p.package.clone(), p.version.clone().unwrap_or_default()))
@@ -266,20 +299,99 @@ fn verify_item(item: &Value, received_ms: i64) -> Result<Verified, ApiError> {
         subjects.push((TRUST_GRAPH_SUBJECT.to_owned(), String::new()));
     }
     let digest = envelope.digest();
+    let signer = key.to_bytes();
     let entry = LogEntry {
         receipt_time_millis: received_ms,
         envelope,
-        public_key: key_bytes,
+        public_key: signer,
     }
-    .encode()
+    .into_bytes()
     .map_err(|e| entry_error(&e))?;
     Ok(Verified {
         entry,
         digest,
-        signer: key_bytes,
+        signer,
         subjects,
         received_ms,
     })
+}
+
+/// Parses and verifies the items of one request (each a byte range of `body`), in order.
+/// Signatures go through [`log_entry::verify_envelopes_batch`].
+fn verify_items(
+    body: &[u8],
+    items: &[Range<usize>],
+    received_ms: i64,
+) -> Vec<Result<Verified, ApiError>> {
+    let mut keys = KeyCache::new();
+    let mut parsed: Vec<Result<(Envelope, VerifyingKey), ApiError>> = items
+        .iter()
+        .map(|range| {
+            let raw = body
+                .get(range.clone())
+                .and_then(|b| std::str::from_utf8(b).ok())
+                .ok_or_else(|| ApiError::internal("submission item outside the body"))?;
+            parse_item(raw, &mut keys)
+        })
+        .collect();
+    let to_verify: Vec<(&Envelope, &VerifyingKey)> = parsed
+        .iter()
+        .filter_map(|p| p.as_ref().ok().map(|(e, k)| (e, k)))
+        .collect();
+    let mut verdicts = log_entry::verify_envelopes_batch(&to_verify).into_iter();
+    parsed
+        .iter_mut()
+        .map(|p| {
+            let p = std::mem::replace(p, Err(ApiError::internal("taken")));
+            let (envelope, key) = p?;
+            let validated = verdicts
+                .next()
+                .ok_or_else(|| ApiError::internal("missing verification result"))?
+                .map_err(|e| entry_error(&e))?;
+            prepare_entry(envelope, &key, &validated, received_ms)
+        })
+        .collect()
+}
+
+/// The position of `inner` (a slice borrowed from `outer`) within `outer`.
+fn range_within(outer: &[u8], inner: &[u8]) -> Option<Range<usize>> {
+    let start = (inner.as_ptr() as usize).checked_sub(outer.as_ptr() as usize)?;
+    let end = start.checked_add(inner.len())?;
+    (end <= outer.len()).then_some(start..end)
+}
+
+/// Splits a request body into its items without parsing them: `{"envelopes": [...]}` gives
+/// one range per array element (and `true`), anything else is one item (and `false`).
+fn split_items(body: &[u8]) -> Result<(Vec<Range<usize>>, bool), ApiError> {
+    #[derive(Deserialize)]
+    struct Top<'a> {
+        #[serde(borrow, default)]
+        envelopes: Option<&'a RawValue>,
+    }
+    let whole: &RawValue = serde_json::from_slice(body)
+        .map_err(|e| ApiError::malformed(format!("body is not JSON: {e}")))?;
+    let whole_range = || {
+        range_within(body, whole.get().as_bytes())
+            .ok_or_else(|| ApiError::internal("JSON value outside the body"))
+    };
+    if !whole.get().starts_with('{') {
+        return Ok((vec![whole_range()?], false));
+    }
+    let top: Top = serde_json::from_str(whole.get())
+        .map_err(|e| ApiError::malformed(format!("malformed submission: {e}")))?;
+    let Some(envelopes) = top.envelopes else {
+        return Ok((vec![whole_range()?], false));
+    };
+    let list: Vec<&RawValue> = serde_json::from_str(envelopes.get())
+        .map_err(|_| ApiError::malformed("`envelopes` must be an array"))?;
+    let ranges = list
+        .iter()
+        .map(|raw| {
+            range_within(body, raw.get().as_bytes())
+                .ok_or_else(|| ApiError::internal("JSON value outside the body"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((ranges, true))
 }
 
 async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiError> {
@@ -315,13 +427,7 @@ async fn submit(st: AppState, q: SubmitQuery, body: Body) -> Result<Response, Ap
         }
     };
     let bytes = read_body(body, st.cfg.max_body_bytes).await?;
-    let value: Value = serde_json::from_slice(&bytes)
-        .map_err(|e| ApiError::malformed(format!("body is not JSON: {e}")))?;
-    let (items, batch) = match value.get("envelopes") {
-        Some(Value::Array(a)) => (a.clone(), true),
-        Some(_) => return Err(ApiError::malformed("`envelopes` must be an array")),
-        None => (vec![value], false),
-    };
+    let (items, batch) = split_items(&bytes)?;
     if items.is_empty() {
         return Err(ApiError::malformed("`envelopes` is empty"));
     }
@@ -350,13 +456,11 @@ async fn submit(st: AppState, q: SubmitQuery, body: Body) -> Result<Response, Ap
     // Verification is CPU work: run big batches off the async workers.
     let received = now_ms();
     let results: Vec<Result<Verified, ApiError>> = if items.len() > 8 {
-        tokio::task::spawn_blocking(move || {
-            items.iter().map(|i| verify_item(i, received)).collect()
-        })
-        .await
-        .map_err(ApiError::internal)?
+        tokio::task::spawn_blocking(move || verify_items(&bytes, &items, received))
+            .await
+            .map_err(ApiError::internal)?
     } else {
-        items.iter().map(|i| verify_item(i, received)).collect()
+        verify_items(&bytes, &items, received)
     };
     // Per-key limits, then hand the valid ones to the sequencer.
     let mut pending = Vec::with_capacity(results.len());

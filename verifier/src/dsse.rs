@@ -381,6 +381,22 @@ impl Envelope {
         }
     }
 
+    /// Converts into the protobuf form without copying the payload and signatures.
+    pub fn into_proto(self) -> v1::Envelope {
+        v1::Envelope {
+            payload: self.payload,
+            payload_type: self.payload_type,
+            signatures: self
+                .signatures
+                .into_iter()
+                .map(|s| v1::Signature {
+                    sig: s.sig,
+                    keyid: s.keyid,
+                })
+                .collect(),
+        }
+    }
+
     /// Converts from the protobuf form, applying [`Envelope::check_limits`].
     pub fn from_proto(proto: v1::Envelope) -> Result<Envelope, DsseError> {
         let env = Envelope {
@@ -439,7 +455,8 @@ mod tests {
         let back = Envelope::from_json(json.as_bytes());
         assert_eq!(back.as_ref(), Ok(&env));
         let proto = Envelope::from_proto(env.to_proto());
-        assert_eq!(proto, Ok(env));
+        assert_eq!(proto.as_ref(), Ok(&env));
+        assert_eq!(env.clone().into_proto(), env.to_proto());
     }
 
     #[test]

@@ -134,6 +134,21 @@ impl LogEntry {
         Ok(bytes)
     }
 
+    /// Encodes the entry like [`LogEntry::encode`], consuming it so that the envelope is
+    /// moved into the protobuf message rather than copied.
+    pub fn into_bytes(self) -> Result<Vec<u8>, LogEntryError> {
+        let bytes = v1::LogEntry {
+            receipt_time_millis: self.receipt_time_millis,
+            envelope: Some(self.envelope.into_proto()),
+            public_key: self.public_key.to_vec(),
+        }
+        .encode_to_vec();
+        if bytes.len() > MAX_ENTRY_SIZE {
+            return Err(LogEntryError::TooLarge { size: bytes.len() });
+        }
+        Ok(bytes)
+    }
+
     /// Decodes entry bytes: size limit, protobuf decoding, canonical encoding, an envelope
     /// within DSSE limits, a valid 32-byte key and a non-negative receipt time. Does not
     /// verify the signature (see [`verify_log_entry`]).
@@ -317,6 +332,8 @@ mod tests {
         let k = key(1);
         let env = adoption_envelope(&k);
         let bytes = entry(&k, env.clone());
+        let e = LogEntry::decode(&bytes).expect("decodes");
+        assert_eq!(e.clone().into_bytes(), Ok(bytes.clone()));
         let v = verify_log_entry(&bytes);
         let Ok(v) = v else { panic!("{v:?}") };
         assert_eq!(v.signer, k.verifying_key().to_bytes());
@@ -376,6 +393,7 @@ mod tests {
             public_key: k.verifying_key().to_bytes(),
         };
         assert_eq!(e.encode().map_err(|e| e.kind()), Err("entry-too-large"));
+        assert_eq!(e.into_bytes().map_err(|e| e.kind()), Err("entry-too-large"));
     }
 
     /// A mix of valid entries, entries signed by another key than the embedded one, envelopes
