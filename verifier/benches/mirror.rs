@@ -104,7 +104,7 @@ fn plan(index: u64, keys: &[[u8; 32]], digests: &[[u8; 32]]) -> (u64, Predicate,
             vec![Subject::package_version(&purl, digest)],
         ),
         // Rare advisories and revocations.
-        30 if index % 50 == 0 => (
+        30 if index.is_multiple_of(50) => (
             1 + splitmix(&mut rng) % 50,
             Predicate::Advisory(OpenVex {
                 context: "https://openvex.dev/ns/v0.2.0".into(),
@@ -133,7 +133,7 @@ fn plan(index: u64, keys: &[[u8; 32]], digests: &[[u8; 32]]) -> (u64, Predicate,
             }),
             vec![Subject::package(&package(pkg))],
         ),
-        31 if index % 10 == 0 => (
+        31 if index.is_multiple_of(10) => (
             1 + splitmix(&mut rng) % 50,
             Predicate::Revocation(Revocation {
                 envelope_digest: hex::encode(digests[(r % 1000) as usize]),
