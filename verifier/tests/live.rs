@@ -492,3 +492,115 @@ fn publish_receipts_mirror_and_verify_against_a_live_log() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Submits `count` adoptions by fresh keys straight to the log's batch API, then waits until
+/// the published (cosigned) checkpoint covers them.
+fn fill_log(url: &str, count: usize) -> u64 {
+    use quorum_verifier::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE, SigningKey};
+    use quorum_verifier::predicates::{Adoption, AdoptionStatus, Predicate};
+    use quorum_verifier::statement::Subject;
+    let client = reqwest::blocking::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .expect("client");
+    for chunk in (0..count).collect::<Vec<_>>().chunks(1000) {
+        let items: Vec<Value> = chunk
+            .iter()
+            .map(|&i| {
+                let mut seed = [9u8; 32];
+                seed[..8].copy_from_slice(&(i as u64).to_be_bytes());
+                let key = SigningKey::from_bytes(&seed);
+                let statement = Predicate::Adoption(Adoption {
+                    status: AdoptionStatus::Adopted,
+                    comment: None,
+                })
+                .into_statement(vec![Subject::package_version(
+                    &format!("pkg:cargo/filler-{}@1.0.0", i % 100),
+                    [1; 32],
+                )]);
+                let envelope = Envelope::sign(IN_TOTO_PAYLOAD_TYPE, statement.to_json(), &key);
+                serde_json::json!({
+                    "envelope": serde_json::from_str::<Value>(&envelope.to_json()).expect("json"),
+                    "publicKey": format!("ed25519:{}", hex::encode(key.verifying_key().to_bytes())),
+                })
+            })
+            .collect();
+        let resp = client
+            .post(format!("{url}/v1/statements"))
+            .json(&serde_json::json!({ "envelopes": items }))
+            .send()
+            .expect("submit batch");
+        assert!(resp.status().is_success(), "{:?}", resp.text());
+    }
+    for _ in 0..300 {
+        if let Ok(r) = client.get(format!("{url}/checkpoint")).send()
+            && let Ok(text) = r.text()
+            && let Some(size) = text.lines().nth(1).and_then(|l| l.parse::<u64>().ok())
+            && size >= count as u64
+        {
+            return size;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("the log did not publish a cosigned checkpoint of size {count}");
+}
+
+fn downloaded_size(mirror_root: &Path) -> Option<u64> {
+    let dir = std::fs::read_dir(mirror_root)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .next()?;
+    let bytes = std::fs::read(dir.path().join("progress.json")).ok()?;
+    let v: Value = serde_json::from_slice(&bytes).ok()?;
+    v["downloaded"]["size"].as_u64()
+}
+
+#[test]
+fn mirror_killed_mid_sync_resumes() {
+    let w = world();
+    let total = fill_log(&w._live.url, 12_000);
+    let mirror_root = w.me.state.join("mirror");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_quorum"))
+        .arg("--state-dir")
+        .arg(&w.me.state)
+        .arg("--policy")
+        .arg(&w.policy)
+        .args(["mirror", "--quiet"])
+        .env_remove("QUORUM_HOME")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start quorum mirror");
+    // Kill it as soon as a first batch is on disk.
+    let started = std::time::Instant::now();
+    while downloaded_size(&mirror_root).unwrap_or(0) == 0
+        && started.elapsed() < std::time::Duration::from_secs(30)
+    {
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let recorded = downloaded_size(&mirror_root).expect("progress after the kill");
+    eprintln!("killed quorum mirror with {recorded} of {total} entries recorded");
+    assert!(recorded > 0);
+    let v = json(&quorum(&w.me, &w.policy, &["--json", "mirror"]));
+    assert_eq!(v["size"], total, "{v}");
+    assert_eq!(
+        v["fetched"].as_u64(),
+        Some(total - recorded),
+        "resumed after the {recorded} entries recorded before the kill: {v}"
+    );
+    // The resumed mirror answers like the log.
+    let out = quorum(
+        &w.me,
+        &w.policy,
+        &["--json", "verify", "--mirror", "pkg:cargo/filler-7@1.0.0"],
+    );
+    let v = json(&out);
+    assert_eq!(v["decisions"][0]["completeness"], "complete");
+    assert_eq!(
+        v["decisions"][0]["rejected"].as_array().map(Vec::len),
+        Some(120),
+        "every filler adoption is found and none counts (untrusted keys)"
+    );
+}
