@@ -152,6 +152,15 @@ pub struct Store {
     writer: Option<tokio::sync::mpsc::Sender<CasJob>>,
 }
 
+/// Keeps a connection whose transaction failed out of the pool. After some errors
+/// (SQLITE_FULL, SQLITE_IOERR, a lost server) the database may have rolled the transaction
+/// back on its own while sqlx still counts it as open; reused, such a connection would run
+/// the next "transaction" as a savepoint inside a transaction that never commits, and the
+/// witness would answer for state that is not durable.
+fn forget_connection<DB: sqlx::Database>(conn: &mut sqlx::pool::PoolConnection<DB>) {
+    conn.close_on_drop();
+}
+
 /// Applies queued compare-and-swaps in batches, one durable commit per batch.
 async fn group_commit_writer(pool: SqlitePool, mut rx: tokio::sync::mpsc::Receiver<CasJob>) {
     while let Some(first) = rx.recv().await {
@@ -162,8 +171,18 @@ async fn group_commit_writer(pool: SqlitePool, mut rx: tokio::sync::mpsc::Receiv
                 Err(_) => break,
             }
         }
+        let mut conn = match pool.acquire().await {
+            Ok(c) => c,
+            Err(e) => {
+                let msg = e.to_string();
+                for job in batch {
+                    let _ = job.reply.send(Err(msg.clone()));
+                }
+                continue;
+            }
+        };
         let result: std::result::Result<Vec<bool>, sqlx::Error> = async {
-            let mut tx = pool.begin().await?;
+            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
             let mut applied = Vec::with_capacity(batch.len());
             for job in &batch {
                 let n = sqlx::query(
@@ -186,6 +205,9 @@ async fn group_commit_writer(pool: SqlitePool, mut rx: tokio::sync::mpsc::Receiv
             Ok(applied)
         }
         .await;
+        if result.is_err() {
+            forget_connection(&mut conn);
+        }
         match result {
             Ok(applied) => {
                 for (job, ok) in batch.into_iter().zip(applied) {
@@ -287,48 +309,57 @@ impl Store {
         let hash = origin_hash(origin);
         let root = empty_root().to_vec();
         with_pool!(self, p => {
-            let mut tx = p.begin().await?;
-            let created = sqlx::query(
-                "INSERT INTO logs (origin, origin_hash, url, added_at) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (origin) DO NOTHING",
-            )
-            .bind(origin)
-            .bind(&hash)
-            .bind(url)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-                == 1;
-            if created {
-                sqlx::query(
-                    "INSERT INTO checkpoints (origin, size, root, note, updated_at) \
-                     VALUES ($1, 0, $2, '', $3)",
+            let mut conn = p.acquire().await?;
+            let result: std::result::Result<(bool, bool), sqlx::Error> = async {
+                let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+                let created = sqlx::query(
+                    "INSERT INTO logs (origin, origin_hash, url, added_at) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (origin) DO NOTHING",
                 )
                 .bind(origin)
-                .bind(&root)
+                .bind(&hash)
+                .bind(url)
                 .bind(now)
                 .execute(&mut *tx)
-                .await?;
-            } else if let Some(u) = url {
-                sqlx::query("UPDATE logs SET url = $1 WHERE origin = $2")
-                    .bind(u)
+                .await?
+                .rows_affected()
+                    == 1;
+                if created {
+                    sqlx::query(
+                        "INSERT INTO checkpoints (origin, size, root, note, updated_at) \
+                         VALUES ($1, 0, $2, '', $3)",
+                    )
                     .bind(origin)
+                    .bind(&root)
+                    .bind(now)
                     .execute(&mut *tx)
                     .await?;
+                } else if let Some(u) = url {
+                    sqlx::query("UPDATE logs SET url = $1 WHERE origin = $2")
+                        .bind(u)
+                        .bind(origin)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                let key_added = sqlx::query(
+                    "INSERT INTO log_keys (origin, vkey, added_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (origin, vkey) DO NOTHING",
+                )
+                .bind(origin)
+                .bind(vkey)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                    == 1;
+                tx.commit().await?;
+                Ok((created, key_added))
             }
-            let key_added = sqlx::query(
-                "INSERT INTO log_keys (origin, vkey, added_at) VALUES ($1, $2, $3) \
-                 ON CONFLICT (origin, vkey) DO NOTHING",
-            )
-            .bind(origin)
-            .bind(vkey)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-                == 1;
-            tx.commit().await?;
+            .await;
+            if result.is_err() {
+                forget_connection(&mut conn);
+            }
+            let (created, key_added) = result?;
             Ok(if created {
                 AddLogOutcome::Created
             } else if key_added {

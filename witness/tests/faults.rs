@@ -392,3 +392,191 @@ async fn sigkill_under_concurrent_pushes_sqlite() {
 async fn sigkill_under_concurrent_pushes_postgres() {
     kill_under_load(true, 0x5eed_0002).await;
 }
+
+// ---------------------------------------------------------------------------------------
+// Full disk
+// ---------------------------------------------------------------------------------------
+
+/// A tmpfs mounted for the test, unmounted when dropped.
+struct Tmpfs {
+    dir: tempfile::TempDir,
+}
+
+impl Tmpfs {
+    fn mount(size: &str) -> Tmpfs {
+        let dir = tempfile::tempdir().expect("mount point");
+        let out = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .output()
+            .expect("run mount");
+        assert!(
+            out.status.success(),
+            "the full-disk test mounts a small tmpfs and needs root (CAP_SYS_ADMIN): {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Tmpfs { dir }
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount")
+            .arg("-l")
+            .arg(self.dir.path())
+            .status();
+    }
+}
+
+/// Writes a file until the filesystem is full.
+fn fill(path: &std::path::Path) {
+    use std::io::Write as _;
+    let mut f = std::fs::File::create(path).expect("filler");
+    let chunk = vec![0x5au8; 16 << 10];
+    while f.write_all(&chunk).is_ok() {}
+    let _ = f.sync_all();
+}
+
+/// The witness's cosigned size for `origin` as a connection of its own to the SQLite file
+/// sees it (what a restart would find).
+async fn durable_size(dir: &std::path::Path, origin: &str) -> u64 {
+    use sqlx::Connection;
+    let mut c =
+        sqlx::SqliteConnection::connect(&format!("sqlite://{}", dir.join("witness.db").display()))
+            .await
+            .expect("independent connection");
+    let size: i64 = sqlx::query_scalar("SELECT size FROM checkpoints WHERE origin = $1")
+        .bind(origin)
+        .fetch_one(&mut c)
+        .await
+        .expect("size");
+    let _ = c.close().await;
+    u64::try_from(size).expect("size")
+}
+
+/// The witness's data directory on a small tmpfs that fills up, three times: while full,
+/// add-checkpoint fails with 500; every cosignature it returned is durable (a connection of
+/// its own and a restart see a state at least that large); it cosigns again when space
+/// returns.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_disk_then_space_returns() {
+    let fs = Tmpfs::mount("3m");
+    let data = fs.dir.path().join("data");
+    let log = TestLog::new("example.com/disk-log");
+    let mut main = MemoryTree::new();
+    for i in 0..5000u64 {
+        main.append(format!("main-{i}").as_bytes());
+    }
+    let limits = quorum_witness::config::Limits {
+        requests_per_minute_per_log: 0,
+        ..quorum_witness::config::Limits::default()
+    };
+    let open = || async {
+        let store = quorum_witness::storage::Store::open_data_dir(&data)
+            .await
+            .expect("open store");
+        common::TestStore::from_store(store)
+    };
+    let tw = common::TestWitness::start_on(open().await, limits.clone()).await;
+    tw.witness
+        .add_log(&log.origin, &log.vkey(), None)
+        .await
+        .expect("add log");
+    let mut cosigned = 0u64;
+    let push = |tw_url: String, client: reqwest::Client, old: u64, new: u64| {
+        let note = log.checkpoint(new, main.root_at(new).expect("root"));
+        let b = body(
+            old,
+            &main.prove_consistency(old, new).expect("proof"),
+            &note,
+        );
+        async move {
+            let r = client
+                .post(format!("{tw_url}/add-checkpoint"))
+                .body(b)
+                .send()
+                .await
+                .expect("answer");
+            (r.status().as_u16(), r.text().await.unwrap_or_default())
+        }
+    };
+    let url = format!("http://{}", tw.addr);
+    for n in 1..=20 {
+        let (s, m) = push(url.clone(), tw.client.clone(), cosigned, n).await;
+        assert_eq!(s, 200, "{m}");
+        cosigned = n;
+    }
+    let filler = fs.dir.path().join("filler");
+    let mut refused = 0;
+    for round in 0..3 {
+        fill(&filler);
+        let mut refused_here = 0;
+        for _ in 0..300 {
+            let next = cosigned + 1;
+            let (s, m) = push(url.clone(), tw.client.clone(), cosigned, next).await;
+            match s {
+                200 => cosigned = next,
+                500 => {
+                    refused_here += 1;
+                    if refused_here == 3 {
+                        break;
+                    }
+                }
+                409 => panic!(
+                    "round {round}: 409 {m}: the witness's state moved without a cosignature"
+                ),
+                other => panic!("round {round}: {other} {m}"),
+            }
+        }
+        assert!(
+            refused_here > 0,
+            "round {round}: a full disk refused nothing"
+        );
+        refused += refused_here;
+        std::fs::remove_file(&filler).expect("remove filler");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let next = cosigned + 1;
+            let (s, m) = push(url.clone(), tw.client.clone(), cosigned, next).await;
+            if s == 200 {
+                cosigned = next;
+                break;
+            }
+            assert!(
+                s == 500 || s == 409,
+                "round {round}: after space returned: {s} {m}"
+            );
+            if s == 409 {
+                panic!("round {round}: 409 {m}: state and cosignatures disagree");
+            }
+            assert!(Instant::now() < deadline, "round {round}: no recovery");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let durable = durable_size(&data, &log.origin).await;
+        assert!(
+            durable >= cosigned,
+            "round {round}: cosigned up to {cosigned} but the database file holds {durable}"
+        );
+    }
+    tw.store.store.close().await;
+    tw.stop().await;
+    // A restart on the same directory continues from the last cosigned size.
+    let tw = common::TestWitness::start_on(open().await, limits).await;
+    let state = tw
+        .store
+        .store
+        .state(&log.origin)
+        .await
+        .expect("state")
+        .expect("known log");
+    assert!(
+        state.size >= cosigned,
+        "restart lost cosigned state: {} < {cosigned}",
+        state.size
+    );
+    println!(
+        "witness full disk (3 MiB tmpfs, 3 rounds): {refused} add-checkpoints refused with 500, \
+         {cosigned} cosigned sizes all durable across recovery and restart"
+    );
+    tw.stop().await;
+}

@@ -28,6 +28,13 @@ pub struct TestStore {
     _dir: Option<tempfile::TempDir>,
 }
 
+impl TestStore {
+    /// Wraps a store the test opened itself (its directory is the test's to keep).
+    pub fn from_store(store: Store) -> TestStore {
+        TestStore { store, _dir: None }
+    }
+}
+
 /// A fresh SQLite file in a temp dir.
 pub async fn sqlite_store() -> TestStore {
     let dir = tempfile::tempdir().expect("tempdir");
