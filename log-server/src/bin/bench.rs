@@ -32,6 +32,80 @@ fn pct(sorted: &[Duration], p: f64) -> Duration {
     sorted[i.min(sorted.len() - 1)]
 }
 
+/// CPU time (user + system) this process has used, from `/proc/self/stat` (Linux; `None`
+/// elsewhere). Clock ticks are 1/100 s on Linux.
+fn process_cpu_seconds() -> Option<f64> {
+    cpu_seconds("/proc/self/stat")
+}
+
+/// CPU time the calling thread has used (see [`process_cpu_seconds`]).
+fn thread_cpu_seconds() -> Option<f64> {
+    cpu_seconds("/proc/thread-self/stat")
+}
+
+fn cpu_seconds(path: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(path).ok()?;
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
+}
+
+/// Ed25519 verifications per CPU-second of one core (thread CPU time, so that other load on
+/// the machine does not count): strict single verification (what the log runs) and
+/// ed25519-dalek batch verification in batches of 500 (which the log cannot use to accept
+/// entries: see `quorum_verifier::log_entry::verify_envelopes_batch`).
+fn ed25519_rates() -> (f64, f64) {
+    use ed25519_dalek::Signer as _;
+    let n = 4000usize;
+    let keys: Vec<SigningKey> = (0..64u8)
+        .map(|i| SigningKey::from_bytes(&[i + 100; 32]))
+        .collect();
+    let messages: Vec<Vec<u8>> = (0..n)
+        .map(|i| format!("DSSEv1 28 application/vnd.in-toto+json 400 message {i}").into_bytes())
+        .collect();
+    let signatures: Vec<ed25519_dalek::Signature> = messages
+        .iter()
+        .enumerate()
+        .map(|(i, m)| keys[i % keys.len()].sign(m))
+        .collect();
+    let public: Vec<ed25519_dalek::VerifyingKey> = (0..n)
+        .map(|i| keys[i % keys.len()].verifying_key())
+        .collect();
+    // Thread CPU time when available, wall-clock time otherwise.
+    let started = Instant::now();
+    let clock = || thread_cpu_seconds().unwrap_or_else(|| started.elapsed().as_secs_f64());
+    let rounds = 5;
+    let t = clock();
+    let mut single_ok = 0;
+    for _ in 0..rounds {
+        single_ok += (0..n)
+            .filter(|&i| {
+                public[i]
+                    .verify_strict(&messages[i], &signatures[i])
+                    .is_ok()
+            })
+            .count();
+    }
+    let single = single_ok as f64 / (clock() - t).max(0.01);
+    let t = clock();
+    let mut batch_ok = 0;
+    for _ in 0..rounds {
+        for first in (0..n).step_by(500) {
+            let end = (first + 500).min(n);
+            let m: Vec<&[u8]> = messages[first..end].iter().map(Vec::as_slice).collect();
+            if ed25519_dalek::verify_batch(&m, &signatures[first..end], &public[first..end]).is_ok()
+            {
+                batch_ok += end - first;
+            }
+        }
+    }
+    let batch = batch_ok as f64 / (clock() - t).max(0.01);
+    (single, batch)
+}
+
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let total = arg(&args, "--statements", 100_000) as usize;
@@ -103,6 +177,7 @@ async fn run(
 
     // Ingest.
     eprintln!("ingesting with {clients} clients, batches of {batch}...");
+    let cpu0 = process_cpu_seconds();
     let t0 = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..clients {
@@ -133,6 +208,9 @@ async fn run(
         acked += t.await??;
     }
     let ingest = t0.elapsed();
+    let ingest_cpu = process_cpu_seconds()
+        .zip(cpu0)
+        .map(|(end, start)| end - start);
     let rate = acked as f64 / ingest.as_secs_f64();
 
     // Submit-to-checkpoint latency: single submissions at a steady rate with
@@ -180,6 +258,7 @@ async fn run(
     eprintln!("tile GETs...");
     let size = srv.log.tree.size();
     let full_tiles = (size / 256).max(1);
+    let tiles_cpu0 = process_cpu_seconds();
     let t1 = Instant::now();
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut tasks = Vec::new();
@@ -207,6 +286,11 @@ async fn run(
         t.await??;
     }
     let tiles_rate = tile_gets as f64 / t1.elapsed().as_secs_f64();
+    let tiles_cpu = process_cpu_seconds()
+        .zip(tiles_cpu0)
+        .map(|(end, start)| end - start);
+    eprintln!("measuring Ed25519 verification...");
+    let (ed_single, ed_batch) = ed25519_rates();
 
     srv.shutdown().await?;
     let db_bytes: u64 = std::fs::read_dir(dir.path())?
@@ -218,12 +302,32 @@ async fn run(
         ingest.as_secs_f64()
     );
     println!("ingest: {rate:.0} statements/s (full verification, durable commit)");
+    if let Some(cpu) = ingest_cpu.filter(|c| *c > 0.0) {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        println!(
+            "ingest CPU (server and client together): {:.0} µs/statement, {:.0} statements/s per core; {cores} cores busy with nothing else would give ≈ {:.0}/s",
+            cpu * 1e6 / acked.max(1) as f64,
+            acked as f64 / cpu,
+            cores as f64 * acked as f64 / cpu
+        );
+    }
+    println!(
+        "Ed25519 per CPU-second of one core: {ed_single:.0} strict verifications (the log's ceiling is this × cores), {ed_batch:.0} with batch verification (not used: it cannot be made to agree with strict verification)"
+    );
     println!(
         "submit->checkpoint (1 s interval): p50 {:.0} ms, p99 {:.0} ms",
         pct(&lat, 0.5).as_secs_f64() * 1000.0,
         pct(&lat, 0.99).as_secs_f64() * 1000.0
     );
     println!("tile GETs: {tiles_rate:.0}/s (full level-0 tiles, 16 connections)");
+    if let Some(cpu) = tiles_cpu.filter(|c| *c > 0.0) {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        println!(
+            "tile GET CPU (server and client together): {:.1} µs/GET; {cores} idle cores would give ≈ {:.0}/s",
+            cpu * 1e6 / tile_gets.max(1) as f64,
+            cores as f64 * tile_gets as f64 / cpu
+        );
+    }
     if db_bytes > 0 {
         println!(
             "storage: {db_bytes} bytes, {:.0} bytes/entry (SQLite file + WAL)",
