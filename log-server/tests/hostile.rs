@@ -295,7 +295,7 @@ async fn bad_submissions(t: &Target) {
         ("null", b"null".to_vec(), "object"),
         ("array", b"[]".to_vec(), "object"),
         ("string", b"\"envelope\"".to_vec(), "object"),
-        ("number", b"1e999".to_vec(), "not JSON"),
+        ("number", b"1e999".to_vec(), "JSON"),
         ("empty batch", b"{\"envelopes\": []}".to_vec(), "empty"),
         (
             "batch not an array",
