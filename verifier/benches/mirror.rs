@@ -153,7 +153,7 @@ fn plan(index: u64, keys: &[[u8; 32]], digests: &[[u8; 32]]) -> (u64, Predicate,
 }
 
 struct Mirror {
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
     path: std::path::PathBuf,
     lengths: store::Lengths,
     root: [u8; 32],
@@ -161,9 +161,51 @@ struct Mirror {
     lockfile: Vec<(String, String)>,
 }
 
+/// The mirror: generated into a temporary directory, or, with `QUORUM_BENCH_MIRROR_DIR`,
+/// into that directory once and reused by later runs.
 fn build_mirror(total: u64) -> Mirror {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().to_path_buf();
+    let (dir, path) = match std::env::var_os("QUORUM_BENCH_MIRROR_DIR") {
+        Some(p) => (None, std::path::PathBuf::from(p).join(total.to_string())),
+        None => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let path = dir.path().to_path_buf();
+            (Some(dir), path)
+        }
+    };
+    let meta = path.join("bench-lengths.json");
+    let lengths = match std::fs::read(&meta) {
+        Ok(bytes) => serde_json::from_slice(&bytes).expect("bench-lengths.json"),
+        Err(_) => {
+            std::fs::create_dir_all(&path).expect("mirror dir");
+            let lengths = generate(&path, total);
+            std::fs::write(&meta, serde_json::to_vec(&lengths).expect("json")).expect("write");
+            lengths
+        }
+    };
+    let leaves = store::MirrorFiles { dir: path.clone() }
+        .read_leaves(lengths.size)
+        .expect("leaves");
+    let root = store::root_of_leaves(&leaves);
+    let policy = Policy::parse(&format!(
+        "[trust]\nroots = [\"{}\"]\n\n[[rule]]\npackages = \"pkg:cargo/*\"\nmin_adoption = 0.3\nmin_adopters = 2\n",
+        hex::encode(signer(0).verifying_key().to_bytes())
+    ))
+    .expect("policy");
+    let lockfile = (0..LOCKFILE)
+        .map(|i| (package(i * (PACKAGES / LOCKFILE)), version(i % VERSIONS)))
+        .collect();
+    Mirror {
+        _dir: dir,
+        path,
+        lengths,
+        root,
+        policy,
+        lockfile,
+    }
+}
+
+/// Signs `total` entries and appends them through the mirror's own append path.
+fn generate(path: &std::path::Path, total: u64) -> store::Lengths {
     let signing: Vec<SigningKey> = (0..SIGNERS).map(signer).collect();
     let keys: Vec<[u8; 32]> = signing
         .iter()
@@ -176,7 +218,7 @@ fn build_mirror(total: u64) -> Mirror {
             d
         })
         .collect();
-    let mut writer = store::MirrorWriter::open(&path, store::Lengths::default()).expect("open");
+    let mut writer = store::MirrorWriter::open(path, store::Lengths::default()).expect("open");
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let started = Instant::now();
     let mut sync_time = Duration::ZERO;
@@ -226,32 +268,19 @@ fn build_mirror(total: u64) -> Mirror {
     }
     let lengths = writer.lengths();
     let t = Instant::now();
-    let leaves = store::MirrorFiles { dir: path.clone() }
-        .read_leaves(lengths.size)
-        .expect("leaves");
-    let root = store::root_of_leaves(&leaves);
+    let leaves = store::MirrorFiles {
+        dir: path.to_path_buf(),
+    }
+    .read_leaves(lengths.size)
+    .expect("leaves");
+    std::hint::black_box(store::root_of_leaves(&leaves));
     sync_time += t.elapsed();
     println!(
         "mirror: generated {total} entries in {:.1} s; sync without network (verify, index, write, root): {:.0} entries/s",
         started.elapsed().as_secs_f64(),
         total as f64 / sync_time.as_secs_f64()
     );
-    let policy = Policy::parse(&format!(
-        "[trust]\nroots = [\"{}\"]\n\n[[rule]]\npackages = \"pkg:cargo/*\"\nmin_adoption = 0.3\nmin_adopters = 2\n",
-        hex::encode(keys[0])
-    ))
-    .expect("policy");
-    let lockfile = (0..LOCKFILE)
-        .map(|i| (package(i * (PACKAGES / LOCKFILE)), version(i % VERSIONS)))
-        .collect();
-    Mirror {
-        _dir: dir,
-        path,
-        lengths,
-        root,
-        policy,
-        lockfile,
-    }
+    lengths
 }
 
 /// Decides the lockfile against the mirror; returns (entries' claims loaded, verdict counts).
