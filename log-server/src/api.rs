@@ -3,23 +3,22 @@
 
 use std::collections::HashMap;
 use std::ops::Range;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::Engine as _;
 use quorum_proto::v1;
 use quorum_verifier::dsse::{DsseError, Envelope, VerifyingKey};
 use quorum_verifier::log_entry::{self, LogEntry, LogEntryError};
-use quorum_verifier::merkle::{Hash, stored_hash_index};
 use quorum_verifier::predicates::{Predicate, ValidatedStatement};
-use quorum_verifier::tiles::encode_entry_bundle;
+use quorum_verifier::tiles::{TileRef, encode_entry_bundle, parse_path, tile_data_from_hashes};
 use quorum_verifier::tlog_proof::TlogProof;
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -28,7 +27,7 @@ use serde_json::{Value, json};
 use crate::config::Config;
 use crate::log::{Log, Published, Sequenced, Submission, now_ms};
 use crate::ratelimit::RateLimiter;
-use crate::tiles::{TilePath, parse_tile_path};
+use crate::tiles::TileCache;
 
 /// Shared state of the HTTP handlers.
 #[derive(Clone)]
@@ -39,10 +38,11 @@ pub struct AppState {
     pub cfg: Arc<Config>,
     /// Submission rate limits.
     pub limiter: Arc<RateLimiter>,
-    bundles: Arc<Mutex<HashMap<u64, Bytes>>>,
+    tiles: Arc<TileCache>,
 }
 
-const MAX_CACHED_BUNDLES: usize = 4096;
+/// The longest tile path served (the longest valid one is about 40 bytes).
+const MAX_TILE_PATH: usize = 128;
 const MAX_LOOKUP: u32 = 1000;
 const MAX_QUERY_PARAM: usize = 2048;
 
@@ -52,8 +52,8 @@ impl AppState {
         AppState {
             limiter: Arc::new(RateLimiter::new(cfg.rate_limit.clone())),
             log,
+            tiles: Arc::new(TileCache::new(cfg.tile_cache_bytes)),
             cfg,
-            bundles: Arc::new(Mutex::new(HashMap::new())),
         }
     }
 }
@@ -682,84 +682,76 @@ fn tile_response(bytes: Bytes, full: bool) -> Response {
     r
 }
 
-async fn get_tile(State(st): State<AppState>, Path(path): Path<String>) -> Response {
+async fn get_tile(State(st): State<AppState>, uri: Uri) -> Response {
     st.log.metrics.tile_requests.fetch_add(1, Ordering::Relaxed);
-    match serve_tile(&st, &path).await {
+    match serve_tile(&st, uri.path()).await {
         Ok(r) => r,
         Err(e) => e.into_response(),
     }
 }
 
-async fn serve_tile(st: &AppState, path: &str) -> Result<Response, ApiError> {
-    let tile = parse_tile_path(path).ok_or_else(|| ApiError::not_found("no such tile path"))?;
+/// Serves `/tile/...`: full tiles and bundles from the cache when there, else computed
+/// (hash tiles from the in-memory tree, bundles from storage) and cached.
+async fn serve_tile(st: &AppState, request_path: &str) -> Result<Response, ApiError> {
+    let no_such = || ApiError::not_found("no such tile path");
+    // The raw path, not percent-decoded: a canonical tile path has nothing to decode.
+    let path = request_path.strip_prefix('/').ok_or_else(no_such)?;
+    if path.len() > MAX_TILE_PATH {
+        return Err(no_such());
+    }
+    let tile = parse_path(path).map_err(|_| no_such())?;
+    let full = match tile {
+        TileRef::Hashes(t) => t.is_full(),
+        TileRef::Entries(b) => b.is_full(),
+    };
+    if full && let Some(data) = st.tiles.get(&tile) {
+        st.log
+            .metrics
+            .tile_cache_hits
+            .fetch_add(1, Ordering::Relaxed);
+        return Ok(tile_response(data, true));
+    }
     let size = st.log.tree.size();
-    match tile {
-        TilePath::Hashes {
-            level,
-            index,
-            width,
-        } => {
-            let merkle_level = u32::from(level) * 8;
+    let data = match tile {
+        TileRef::Hashes(t) => {
+            // The tile exists once the tree has `width` nodes at its level beyond its start.
+            let merkle_level = u32::from(t.level) * 8;
             let nodes = if merkle_level >= 64 {
                 0
             } else {
                 size >> merkle_level
             };
-            let start = index
+            let end = t
+                .index
                 .checked_mul(256)
-                .ok_or_else(|| ApiError::not_found("tile beyond the tree"))?;
-            let w = u64::from(width.unwrap_or(256));
-            if start.checked_add(w).is_none_or(|end| end > nodes) {
+                .and_then(|start| start.checked_add(u64::from(t.width)));
+            if end.is_none_or(|end| end > nodes) {
                 return Err(ApiError::not_found("tile beyond the tree"));
             }
-            let ids: Vec<u64> = (start..start + w)
-                .map(|n| stored_hash_index(merkle_level as u8, n))
-                .collect();
-            let hashes: Vec<Hash> =
-                quorum_verifier::merkle::HashReader::read_hashes(st.log.tree.as_ref(), &ids)
-                    .map_err(ApiError::internal)?;
-            let mut out = Vec::with_capacity(hashes.len() * 32);
-            for h in &hashes {
-                out.extend_from_slice(h);
-            }
-            Ok(tile_response(Bytes::from(out), width.is_none()))
+            tile_data_from_hashes(&t, st.log.tree.as_ref()).map_err(ApiError::internal)?
         }
-        TilePath::Entries { index, width } => {
-            let start = index
-                .checked_mul(256)
+        TileRef::Entries(b) => {
+            let start = b
+                .first_entry()
                 .ok_or_else(|| ApiError::not_found("tile beyond the tree"))?;
-            let w = u64::from(width.unwrap_or(256));
-            if start.checked_add(w).is_none_or(|end| end > size) {
+            let end = start.checked_add(u64::from(b.width));
+            let Some(end) = end.filter(|end| *end <= size) else {
                 return Err(ApiError::not_found("entry bundle beyond the tree"));
-            }
-            if width.is_none() {
-                let cached = st
-                    .bundles
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .get(&index)
-                    .cloned();
-                if let Some(b) = cached {
-                    return Ok(tile_response(b, true));
-                }
-            }
+            };
             let entries = st
                 .log
                 .storage
-                .entries_range(start, start + w)
+                .entries_range(start, end)
                 .await
                 .map_err(ApiError::internal)?;
-            let bundle = Bytes::from(encode_entry_bundle(&entries).map_err(ApiError::internal)?);
-            if width.is_none() {
-                let mut cache = st.bundles.lock().unwrap_or_else(|e| e.into_inner());
-                if cache.len() >= MAX_CACHED_BUNDLES {
-                    cache.clear();
-                }
-                cache.insert(index, bundle.clone());
-            }
-            Ok(tile_response(bundle, width.is_none()))
+            encode_entry_bundle(&entries).map_err(ApiError::internal)?
         }
+    };
+    let data = Bytes::from(data);
+    if full {
+        st.tiles.insert(tile, data.clone());
     }
+    Ok(tile_response(data, full))
 }
 
 // ---------------------------------------------------------------------------------------

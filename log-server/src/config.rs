@@ -97,6 +97,8 @@ pub struct Config {
     pub required_cosignatures: usize,
     /// Timeout of one witness request, in milliseconds.
     pub witness_timeout_ms: u64,
+    /// Memory for cached full tiles and entry bundles, in bytes (0: no cache).
+    pub tile_cache_bytes: usize,
 }
 
 impl Default for Config {
@@ -116,6 +118,7 @@ impl Default for Config {
             witnesses: Vec::new(),
             required_cosignatures: 0,
             witness_timeout_ms: 5000,
+            tile_cache_bytes: 64 << 20,
         }
     }
 }
@@ -181,6 +184,9 @@ impl Config {
         if self.witness_timeout_ms == 0 {
             return bad("witness_timeout_ms must be positive");
         }
+        if self.tile_cache_bytes as u64 > 1 << 40 {
+            return bad("tile_cache_bytes must be at most 1 TiB");
+        }
         let r = &self.rate_limit;
         if [
             r.global_per_sec,
@@ -210,6 +216,7 @@ data_dir = "/var/lib/quorum"
 key_file = "/etc/quorum/log.key"
 checkpoint_interval_ms = 500
 required_cosignatures = 1
+tile_cache_bytes = 1048576
 [rate_limit]
 per_key_per_sec = 10.0
 [[witnesses]]
@@ -222,6 +229,8 @@ vkey = "w.example+01234567+AAAA"
         assert_eq!(cfg.witnesses.len(), 1);
         assert_eq!(cfg.rate_limit.per_key_per_sec, 10.0);
         assert_eq!(cfg.rate_limit.global_per_sec, 100_000.0);
+        assert_eq!(cfg.tile_cache_bytes, 1 << 20);
+        assert_eq!(Config::default().tile_cache_bytes, 64 << 20);
     }
 
     #[test]

@@ -26,6 +26,8 @@ pub struct Metrics {
     pub witness_errors: AtomicU64,
     /// Tile requests served.
     pub tile_requests: AtomicU64,
+    /// Tile requests answered from the tile cache.
+    pub tile_cache_hits: AtomicU64,
     /// Current tree size (sequenced).
     pub tree_size: AtomicU64,
     /// Size of the latest signed checkpoint.
@@ -36,7 +38,7 @@ impl Metrics {
     /// Renders the Prometheus text format.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        let rows: [(&str, &str, &str, &AtomicU64); 12] = [
+        let rows: [(&str, &str, &str, &AtomicU64); 13] = [
             (
                 "quorum_entries_sequenced_total",
                 "counter",
@@ -96,6 +98,12 @@ impl Metrics {
                 "counter",
                 "Tile requests served.",
                 &self.tile_requests,
+            ),
+            (
+                "quorum_tile_cache_hits_total",
+                "counter",
+                "Tile requests answered from the in-memory cache of full tiles.",
+                &self.tile_cache_hits,
             ),
             (
                 "quorum_tree_size",

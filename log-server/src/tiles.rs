@@ -1,123 +1,128 @@
-//! Routing of `/tile/...` request paths. Entry bundles and tlog-proof text are formatted
-//! by `quorum_verifier::tiles` and `quorum_verifier::tlog_proof`.
+//! Serving tiles: a byte-bounded in-memory cache of full tiles and entry bundles. A full
+//! tile never changes once the tree has grown past it, so a cached copy is served for as
+//! long as it stays in the cache. Request paths are parsed by `quorum_verifier::tiles`, the
+//! one tile-path parser of the project; entry bundles and tlog-proof text are formatted
+//! there too.
 
-/// A parsed tile path (the part after `/tile/`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TilePath {
-    /// A hash tile `<L>/<N>[.p/<W>]`.
-    Hashes {
-        /// Tile level (0..=63).
-        level: u8,
-        /// Tile index.
-        index: u64,
-        /// Partial width (1..=255), `None` for a full tile.
-        width: Option<u16>,
-    },
-    /// An entry bundle `entries/<N>[.p/<W>]`.
-    Entries {
-        /// Bundle index.
-        index: u64,
-        /// Partial width, `None` for a full bundle.
-        width: Option<u16>,
-    },
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+
+use axum::body::Bytes;
+use quorum_verifier::tiles::TileRef;
+
+/// A bounded cache of immutable tile data, keyed by the parsed tile. Eviction is first in,
+/// first out: tiles are written once and read by many clients roughly in tree order, and
+/// FIFO keeps the bookkeeping to one queue.
+#[derive(Debug)]
+pub struct TileCache {
+    max_bytes: usize,
+    inner: Mutex<CacheInner>,
 }
 
-/// Parses `<L>/<N>[.p/<W>]` or `entries/<N>[.p/<W>]`, where `<N>` is written in groups of
-/// three digits, every group but the last prefixed with `x`. Returns `None` for anything
-/// that is not exactly the canonical form.
-pub fn parse_tile_path(path: &str) -> Option<TilePath> {
-    if path.len() > 128 {
-        return None;
-    }
-    let (head, rest) = path.split_once('/')?;
-    let (index_part, width) = match rest.split_once(".p/") {
-        Some((i, w)) => (i, Some(parse_width(w)?)),
-        None => (rest, None),
-    };
-    let index = parse_index(index_part)?;
-    if head == "entries" {
-        return Some(TilePath::Entries { index, width });
-    }
-    if head.is_empty() || head.len() > 2 || !head.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    if head.len() > 1 && head.starts_with('0') {
-        return None;
-    }
-    let level: u8 = head.parse().ok()?;
-    if level > 63 {
-        return None;
-    }
-    Some(TilePath::Hashes {
-        level,
-        index,
-        width,
-    })
+#[derive(Debug, Default)]
+struct CacheInner {
+    tiles: HashMap<TileRef, Bytes>,
+    order: VecDeque<TileRef>,
+    bytes: usize,
 }
 
-fn parse_width(w: &str) -> Option<u16> {
-    if w.is_empty() || w.len() > 3 || !w.bytes().all(|b| b.is_ascii_digit()) || w.starts_with('0') {
-        return None;
-    }
-    let v: u16 = w.parse().ok()?;
-    (1..=255).contains(&v).then_some(v)
-}
-
-fn parse_index(s: &str) -> Option<u64> {
-    let groups: Vec<&str> = s.split('/').collect();
-    if groups.len() > 7 {
-        return None;
-    }
-    let mut n: u64 = 0;
-    for (i, g) in groups.iter().enumerate() {
-        let last = i + 1 == groups.len();
-        let digits = if last { *g } else { g.strip_prefix('x')? };
-        if digits.len() != 3 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
+impl TileCache {
+    /// A cache holding at most `max_bytes` of tile data (0 disables it).
+    pub fn new(max_bytes: usize) -> TileCache {
+        TileCache {
+            max_bytes,
+            inner: Mutex::new(CacheInner::default()),
         }
-        let v: u64 = digits.parse().ok()?;
-        n = n.checked_mul(1000)?.checked_add(v)?;
     }
-    // Canonical: no leading all-zero groups.
-    if groups.len() > 1 && groups[0] == "x000" {
-        return None;
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, CacheInner> {
+        // The cache holds no invariant a panicking holder could break halfway.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
-    Some(n)
+
+    /// The cached data of `tile`, if any.
+    pub fn get(&self, tile: &TileRef) -> Option<Bytes> {
+        self.lock().tiles.get(tile).cloned()
+    }
+
+    /// Caches the data of a full tile, evicting the oldest entries to stay within the bound.
+    /// Only full tiles may be cached: a partial one is replaced by a wider one as the tree
+    /// grows.
+    pub fn insert(&self, tile: TileRef, data: Bytes) {
+        if data.len() > self.max_bytes {
+            return;
+        }
+        let mut inner = self.lock();
+        if inner.tiles.contains_key(&tile) {
+            return;
+        }
+        while inner.bytes + data.len() > self.max_bytes {
+            let Some(oldest) = inner.order.pop_front() else {
+                break;
+            };
+            if let Some(evicted) = inner.tiles.remove(&oldest) {
+                inner.bytes -= evicted.len();
+            }
+        }
+        inner.bytes += data.len();
+        inner.order.push_back(tile);
+        inner.tiles.insert(tile, data);
+    }
+
+    /// Bytes of tile data held.
+    pub fn bytes(&self) -> usize {
+        self.lock().bytes
+    }
+
+    /// Tiles held.
+    pub fn len(&self) -> usize {
+        self.lock().tiles.len()
+    }
+
+    /// Whether the cache holds no tile.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use quorum_verifier::tiles::{EntryBundle, Tile};
+
+    fn tile(index: u64) -> TileRef {
+        TileRef::Hashes(Tile {
+            level: 0,
+            index,
+            width: 256,
+        })
+    }
 
     #[test]
-    fn paths() {
-        assert_eq!(
-            parse_tile_path("0/x001/x234/067"),
-            Some(TilePath::Hashes {
-                level: 0,
-                index: 1_234_067,
-                width: None
-            })
-        );
-        assert_eq!(
-            parse_tile_path("entries/005.p/7"),
-            Some(TilePath::Entries {
-                index: 5,
-                width: Some(7)
-            })
-        );
-        for bad in [
-            "0/5",
-            "0/x000/005",
-            "64/000",
-            "0/000.p/0",
-            "0/000.p/256",
-            "01/000",
-            "x/000",
-            "0/000.p/07",
-            "entries/1000",
-        ] {
-            assert_eq!(parse_tile_path(bad), None, "{bad}");
+    fn stays_within_its_byte_bound_and_evicts_the_oldest() {
+        let cache = TileCache::new(3 * 8192);
+        for i in 0..3 {
+            cache.insert(tile(i), Bytes::from(vec![i as u8; 8192]));
         }
+        assert_eq!((cache.len(), cache.bytes()), (3, 3 * 8192));
+        cache.insert(tile(3), Bytes::from(vec![3; 8192]));
+        assert_eq!((cache.len(), cache.bytes()), (3, 3 * 8192));
+        assert!(cache.get(&tile(0)).is_none(), "the oldest tile is evicted");
+        assert_eq!(cache.get(&tile(3)).as_deref(), Some(&[3u8; 8192][..]));
+        // A bundle and a hash tile with the same index are different keys.
+        let bundle = TileRef::Entries(EntryBundle {
+            index: 3,
+            width: 256,
+        });
+        assert!(cache.get(&bundle).is_none());
+        cache.insert(bundle, Bytes::from(vec![9; 100]));
+        assert_eq!(cache.get(&bundle).as_deref(), Some(&[9u8; 100][..]));
+        assert!(cache.bytes() <= 3 * 8192);
+        // Larger than the whole bound: not cached. Zero bound: nothing cached.
+        cache.insert(tile(9), Bytes::from(vec![0; 4 * 8192]));
+        assert!(cache.get(&tile(9)).is_none());
+        let off = TileCache::new(0);
+        off.insert(tile(1), Bytes::from(vec![1; 10]));
+        assert!(off.is_empty());
     }
 }
