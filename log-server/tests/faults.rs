@@ -868,3 +868,233 @@ async fn full_disk_then_space_returns() {
     );
     srv.shutdown().await.expect("shutdown");
 }
+
+// ---------------------------------------------------------------------------------------
+// SIGKILL of the log server at seeded random points, several times
+// ---------------------------------------------------------------------------------------
+
+/// Acknowledged (index, envelope digest) pairs.
+type Acked = Vec<(u64, [u8; 32])>;
+/// Every root seen in a checkpoint, by tree size.
+type RootsBySize = HashMap<u64, std::collections::BTreeSet<[u8; 32]>>;
+
+/// SplitMix64: a small seeded generator, so that the kill points are reproducible.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        (z ^ (z >> 31)) % n.max(1)
+    }
+}
+
+fn spawn_log(db: &TestDb, key: &std::path::Path, port: u16) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_quorum-log"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .args(["--database-url", &db.url])
+        .arg("--key-file")
+        .arg(key)
+        .args(["--checkpoint-interval-ms", "100"])
+        .env("RUST_LOG", "error")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .expect("spawn quorum-log")
+}
+
+async fn wait_healthy(client: &reqwest::Client, url: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if let Ok(r) = client.get(format!("{url}/healthz")).send().await
+            && r.status().is_success()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the log server did not become healthy");
+}
+
+/// Three SIGKILLs at seeded points under three concurrent writers and a checkpoint
+/// watcher. Afterwards: every acknowledged entry is stored with its envelope, no two
+/// checkpoints seen (across every restart) have one size and different roots, and every
+/// checkpoint seen is a prefix of the final tree.
+async fn kill_log_repeatedly(backend: Backend, seed: u64) {
+    let db = fresh_db(backend).await;
+    let key = db.dir.path().join("log.key");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_quorum-log"))
+        .args(["keygen", "--origin", "quorum.test/log", "--out"])
+        .arg(&key)
+        .output()
+        .expect("keygen");
+    assert!(out.status.success());
+    let signer = quorum_log::server::load_key(&key).expect("key");
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr").port()
+    };
+    let url = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client");
+    let mut child = spawn_log(&db, &key, port);
+    wait_healthy(&client, &url).await;
+
+    let acked: Arc<Mutex<Acked>> = Arc::default();
+    let seen: Arc<Mutex<RootsBySize>> = Arc::default();
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut tasks = Vec::new();
+    for w in 0..3u8 {
+        let (client, url, acked, stop) = (client.clone(), url.clone(), acked.clone(), stop.clone());
+        tasks.push(tokio::spawn(async move {
+            let k = user_key(70 + w);
+            let mut n = 0u32;
+            while !stop.load(Ordering::Relaxed) {
+                let envs: Vec<_> = (0..10)
+                    .map(|i| envelope(&k, "pkg:cargo/killed", &format!("{w}.{n}.{i}")))
+                    .collect();
+                n += 1;
+                let body = json!({"envelopes": envs.iter().map(|e| submission(&k, e)).collect::<Vec<_>>()});
+                let Ok(r) = client.post(format!("{url}/v1/statements")).json(&body).send().await
+                else {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    continue;
+                };
+                let Ok(v) = r.json::<Value>().await else {
+                    continue;
+                };
+                let mut a = acked.lock().unwrap_or_else(|e| e.into_inner());
+                for (e, r) in envs
+                    .iter()
+                    .zip(v["results"].as_array().cloned().unwrap_or_default())
+                {
+                    if r.get("error").is_none() {
+                        let i = r["index"].as_str().unwrap_or("0").parse().expect("index");
+                        a.push((i, e.digest()));
+                    }
+                }
+            }
+        }));
+    }
+    {
+        let (client, url, seen, stop) = (client.clone(), url.clone(), seen.clone(), stop.clone());
+        let verifier = signer.verifier();
+        tasks.push(tokio::spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                if let Ok(r) = client.get(format!("{url}/checkpoint")).send().await
+                    && r.status() == 200
+                    && let Ok(text) = r.text().await
+                {
+                    let cp = open_checkpoint(text.as_bytes(), &verifier)
+                        .expect("every checkpoint served verifies")
+                        .checkpoint;
+                    seen.lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .entry(cp.size)
+                        .or_default()
+                        .insert(cp.root_hash);
+                }
+                tokio::time::sleep(Duration::from_millis(30)).await;
+            }
+        }));
+    }
+    let mut rng = Rng(seed);
+    let kills = 3;
+    for _ in 0..kills {
+        tokio::time::sleep(Duration::from_millis(300 + rng.below(700))).await;
+        child.kill().expect("SIGKILL");
+        let _ = child.wait();
+        child = spawn_log(&db, &key, port);
+        wait_healthy(&client, &url).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stop.store(true, Ordering::Relaxed);
+    for t in tasks {
+        t.await.expect("task");
+    }
+    let acked = acked.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let max = acked.iter().map(|(i, _)| *i).max().unwrap_or(0);
+    assert!(acked.len() >= 100, "too little load: {}", acked.len());
+    // A checkpoint covering everything acknowledged.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let final_cp = loop {
+        if let Ok(r) = client.get(format!("{url}/checkpoint")).send().await
+            && r.status() == 200
+        {
+            let text = r.text().await.expect("text");
+            let cp = open_checkpoint(text.as_bytes(), &signer.verifier())
+                .expect("verifies")
+                .checkpoint;
+            if cp.size > max {
+                break cp;
+            }
+        }
+        assert!(Instant::now() < deadline, "no checkpoint covers {max}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    child.kill().expect("kill");
+    let _ = child.wait();
+
+    // Read the stored log directly.
+    let storage = quorum_log::storage::Storage::open(&db.url)
+        .await
+        .expect("open storage");
+    let entries = storage
+        .entries_range(0, final_cp.size)
+        .await
+        .expect("every entry up to the checkpoint");
+    let mut tree = quorum_verifier::merkle::MemoryTree::new();
+    for e in &entries {
+        tree.append(e);
+    }
+    assert_eq!(
+        tree.root_at(final_cp.size).expect("root"),
+        final_cp.root_hash
+    );
+    for (i, digest) in &acked {
+        let e = entries
+            .get(usize::try_from(*i).expect("index"))
+            .unwrap_or_else(|| panic!("acknowledged entry {i} lost"));
+        assert_eq!(
+            &LogEntry::decode(e).expect("entry").envelope_digest(),
+            digest,
+            "entry {i} holds another envelope"
+        );
+    }
+    let seen = seen.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    for (size, roots) in &seen {
+        assert_eq!(
+            roots.len(),
+            1,
+            "two checkpoints of size {size} with different roots"
+        );
+        if *size <= final_cp.size {
+            assert!(
+                roots.contains(&tree.root_at(*size).expect("root")),
+                "checkpoint {size} is not a prefix of the final tree"
+            );
+        }
+    }
+    storage.close().await;
+    println!(
+        "log SIGKILL ({backend:?}): {kills} kills survived, {} entries acknowledged, none lost; \
+         {} distinct checkpoint sizes seen, one root each, all prefixes of the final tree (size {})",
+        acked.len(),
+        seen.len(),
+        final_cp.size
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_sigkill_repeatedly_sqlite() {
+    kill_log_repeatedly(Backend::Sqlite, 0x10c_0001).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_sigkill_repeatedly_postgres() {
+    kill_log_repeatedly(Backend::Postgres, 0x10c_0002).await;
+}
