@@ -244,18 +244,6 @@ async fn catalogue(backend: Backend) {
         400,
         "signatures",
     ));
-    let mut ten_thousand = cp9.clone();
-    for _ in 0..10_000 {
-        ten_thousand.push_str(&junk_sig);
-        ten_thousand.push('\n');
-    }
-    cases.push(case(
-        "10,000 signatures",
-        format!("old 4\n{proof_lines}\n{ten_thousand}"),
-        413,
-        "too large",
-    ));
-
     // Oversized bodies.
     cases.push(case(
         "64 KiB + 1 body",
@@ -263,7 +251,14 @@ async fn catalogue(backend: Backend) {
         413,
         "too large",
     ));
-    cases.push(case("4 MiB body", vec![b'A'; 4 << 20], 413, "too large"));
+    // Bodies far larger than the limit race the server's early 413 against the upload (the
+    // client may see a reset instead of the answer); 256 KiB still fits the socket buffers.
+    cases.push(case(
+        "256 KiB body",
+        vec![b'A'; 256 << 10],
+        413,
+        "too large",
+    ));
 
     // Bad origins.
     let stranger = TestLog::new("example.com/unknown");
@@ -370,10 +365,38 @@ async fn catalogue(backend: Backend) {
     let (s, _, m) = tw.add(body(4, &good_proof, &cp9)).await;
     assert_eq!(s, 200, "{m}");
     assert_eq!(state(&tw, &log.origin).await.size, 9);
-    println!(
-        "witness hostile catalogue ({backend:?}): {tried} inputs tried, every one refused, state unchanged"
-    );
     tw.stop().await;
+
+    // 5,000 signatures do not fit the default 64 KiB body limit; a witness configured with
+    // a 4 MiB limit must refuse them in the note parser, without a change of state.
+    let limits = quorum_witness::config::Limits {
+        max_body_bytes: 4 << 20,
+        requests_per_minute_per_log: 0,
+        ..quorum_witness::config::Limits::default()
+    };
+    let big = TestWitness::start_with(backend, limits).await;
+    big.witness
+        .add_log(&log.origin, &log.vkey(), None)
+        .await
+        .expect("add log");
+    let (s, _, m) = big.add(body(0, &[], &cp4)).await;
+    assert_eq!(s, 200, "{m}");
+    let before = state(&big, &log.origin).await;
+    let mut many = cp9.clone();
+    for _ in 0..5_000 {
+        many.push_str(&junk_sig);
+        many.push('\n');
+    }
+    let (s, _, m) = big.add(format!("old 4\n{proof_lines}\n{many}")).await;
+    assert_eq!(s, 400, "5,000 signatures: {m}");
+    assert!(m.contains("signatures"), "5,000 signatures: {m}");
+    let now = state(&big, &log.origin).await;
+    assert_eq!((now.size, now.root), (before.size, before.root));
+    big.stop().await;
+    println!(
+        "witness hostile catalogue ({backend:?}): {} inputs tried, every one refused, state unchanged",
+        tried + 1
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
