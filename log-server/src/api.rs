@@ -25,7 +25,7 @@ use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use crate::config::Config;
-use crate::log::{Log, Published, Sequenced, Submission, now_ms};
+use crate::log::{Log, Published, Sequenced, Submission, now_ms, with_cosignatures};
 use crate::ratelimit::RateLimiter;
 use crate::tiles::TileCache;
 
@@ -891,17 +891,66 @@ async fn get_evidence(State(st): State<AppState>, Query(q): Query<LookupQuery>) 
                 inclusion_proof: proof.iter().map(|h| h.to_vec()).collect(),
             });
         }
+        let history = entry_history(&st, &indices, &cp).await?;
         let bundle = v1::EvidenceBundle {
             log_origin: st.log.origin().to_owned(),
             checkpoint: cp.note.as_bytes().to_vec(),
             entries: bundle_entries,
             consistency_proofs,
-            ..Default::default()
+            history,
         };
         let body = serde_json::to_string(&bundle).map_err(ApiError::internal)?;
         Ok(json_response(StatusCode::OK, body))
     };
     run.await.unwrap_or_else(|e: ApiError| e.into_response())
+}
+
+/// The earlier cosigned checkpoints that date the entries `indices` (ascending, all below
+/// `cp.size`): for each entry the first checkpoint with the cosignatures the log requires
+/// that covers it, once each, with a consistency proof to `cp`. A client dates an entry by
+/// the witness timestamps of the earliest of them that covers it ("minimum provable age");
+/// entries that no earlier checkpoint covers are dated by `cp` itself.
+async fn entry_history(
+    st: &AppState,
+    indices: &[u64],
+    cp: &Published,
+) -> Result<Vec<v1::HistoricalCheckpoint>, ApiError> {
+    let required = required_cosigs(st);
+    let mut history = Vec::new();
+    // Entries below this size are covered by the last checkpoint added.
+    let mut covered_below = 0;
+    for &index in indices {
+        if index < covered_below {
+            continue;
+        }
+        let first = st
+            .log
+            .storage
+            .first_cosigned_checkpoint_covering(index, cp.size, required)
+            .await
+            .map_err(ApiError::internal)?;
+        // None or `cp` itself: `cp` is the first to cover this entry and every later one.
+        let Some(first) = first.filter(|c| c.size < cp.size) else {
+            break;
+        };
+        covered_below = first.size;
+        let cosignatures = st
+            .log
+            .storage
+            .cosignatures(first.size)
+            .await
+            .map_err(ApiError::internal)?;
+        let proof = st
+            .log
+            .tree
+            .prove_consistency(first.size, cp.size)
+            .map_err(ApiError::internal)?;
+        history.push(v1::HistoricalCheckpoint {
+            checkpoint: with_cosignatures(&first, &cosignatures).note.into_bytes(),
+            consistency_proof: proof.iter().map(|h| h.to_vec()).collect(),
+        });
+    }
+    Ok(history)
 }
 
 // ---------------------------------------------------------------------------------------

@@ -485,6 +485,41 @@ impl Storage {
             .collect()
     }
 
+    /// The smallest stored checkpoint that covers entry `index` (its size is larger than
+    /// `index`), is at most `max_size`, and has at least `min_cosignatures` cosignatures.
+    /// Every signed checkpoint and every cosignature is kept, so this is the earliest
+    /// witnessed proof that the entry was logged.
+    pub async fn first_cosigned_checkpoint_covering(
+        &self,
+        index: u64,
+        max_size: u64,
+        min_cosignatures: usize,
+    ) -> Result<Option<StoredCheckpoint>> {
+        let query = if min_cosignatures == 0 {
+            sqlx::query(
+                "SELECT size, root, note FROM checkpoints WHERE size > $1 AND size <= $2 ORDER BY size LIMIT 1",
+            )
+        } else {
+            sqlx::query(
+                "SELECT c.size, c.root, c.note FROM checkpoints c WHERE c.size > $1 AND c.size <= $2 \
+                 AND (SELECT COUNT(*) FROM cosignatures s WHERE s.size = c.size) >= $3 ORDER BY c.size LIMIT 1",
+            )
+        };
+        let mut query = query.bind(to_i64(index)?).bind(to_i64(max_size)?);
+        if min_cosignatures > 0 {
+            query = query.bind(to_i64(min_cosignatures as u64)?);
+        }
+        let row = query.fetch_optional(&self.pool).await?;
+        row.map(|r| {
+            Ok(StoredCheckpoint {
+                size: to_u64(r.try_get::<i64, _>(0)?)?,
+                root: to_hash(&r.try_get::<Vec<u8>, _>(1)?)?,
+                note: r.try_get::<String, _>(2)?,
+            })
+        })
+        .transpose()
+    }
+
     /// Stores a checkpoint if the latest checkpoint size is still `expected_old` (`None`:
     /// no checkpoint yet). Returns `false` when another signer won the race. A checkpoint
     /// of an already-stored size is rejected by the primary key.
