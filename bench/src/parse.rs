@@ -70,6 +70,8 @@ pub mod names {
     pub const TILE_GETS: &str = "tile GETs (full level-0 tiles)";
     /// Storage per log entry.
     pub const BYTES_PER_ENTRY: &str = "bytes per entry";
+    /// The mirror's append path (verify, index, write, root) without network.
+    pub const MIRROR_SYNC: &str = "mirror sync without network (verify, index, write, root)";
     /// Witness add-checkpoint requests per second.
     pub const ADD_CHECKPOINT: &str = "add-checkpoint requests (durable)";
 }
@@ -81,6 +83,16 @@ pub fn witness_bench(output: &str) -> anyhow::Result<f64> {
         .find(|line| line.contains("add-checkpoint requests in"))
         .and_then(|line| number_after(line, "="))
         .context("no 'add-checkpoint requests in' line in quorum-witness-bench output")
+}
+
+/// The mirror bench's sync rate (entries per second, without network), from the line
+/// `mirror: generated N entries in T s; sync without network (...): R entries/s`.
+pub fn mirror_sync_rate(output: &str) -> anyhow::Result<f64> {
+    output
+        .lines()
+        .find(|line| line.starts_with("mirror: generated") && line.contains("sync without network"))
+        .and_then(|line| number_after(line, "):"))
+        .context("no 'mirror: generated ... sync without network' line in the mirror bench output")
 }
 
 #[derive(Deserialize)]
@@ -176,6 +188,13 @@ mod tests {
         let output = "6400 durable add-checkpoint requests in 2.10 s = 3048 requests/s (sqlite backend, 64 concurrent logs)\n";
         assert_eq!(witness_bench(output).expect("parse"), 3048.0);
         assert!(witness_bench("nothing\n").is_err());
+    }
+
+    #[test]
+    fn reads_the_mirror_sync_rate() {
+        let output = "Gnuplot not found\nmirror: generated 20000 entries in 3.1 s; sync without network (verify, index, write, root): 12345 entries/s\n";
+        assert_eq!(mirror_sync_rate(output).expect("parse"), 12345.0);
+        assert!(mirror_sync_rate("mirror: lockfile 500 pkgs\n").is_err());
     }
 
     #[test]

@@ -125,6 +125,17 @@ pub fn load(dir: &Path) -> anyhow::Result<Raw> {
                 ))
                 .or_default()
                 .push(value);
+        } else if name == "mirror-output.log" {
+            let rate = parse::mirror_sync_rate(&read(&path)?)
+                .with_context(|| path.display().to_string())?;
+            raw.measurements.push(Measurement::new(
+                "verifier",
+                metric::MIRROR_SYNC,
+                "quorum",
+                None,
+                "entries/s",
+                vec![rate],
+            ));
         } else if let Some(bench) = name.strip_prefix("criterion-")
             && path.is_dir()
         {
@@ -503,7 +514,7 @@ pub fn write(raw: &Raw, out: &Path) -> anyhow::Result<()> {
     writeln!(md, "\n## Verifier (criterion benches)\n")?;
     writeln!(
         md,
-        "| benchmark | unit | median (min–max) over criterion samples |\n|---|---|---|"
+        "| benchmark | unit | median (min–max) over criterion samples (one sample for the sync rate) |\n|---|---|---|"
     )?;
     for m in raw.measurements.iter().filter(|m| m.section == "verifier") {
         writeln!(md, "| {} | {} | {} |", m.name, m.unit, cell(Some(m)))?;
@@ -511,7 +522,7 @@ pub fn write(raw: &Raw, out: &Path) -> anyhow::Result<()> {
     if !raw
         .measurements
         .iter()
-        .any(|m| m.section == "verifier" && m.name.starts_with("mirror:"))
+        .any(|m| m.section == "verifier" && m.name.starts_with("mirror"))
     {
         writeln!(
             md,
