@@ -450,10 +450,11 @@ async fn submit_during_outage(
     url: &str,
     n: u32,
     tag: &str,
+    answered: Arc<std::sync::atomic::AtomicUsize>,
 ) -> (Vec<(u64, [u8; 32])>, usize) {
     let mut tasks = Vec::new();
     for i in 0..n {
-        let (client, url) = (client.clone(), url.to_owned());
+        let (client, url, answered) = (client.clone(), url.to_owned(), answered.clone());
         let version = format!("2.{i}.0-{tag}");
         tasks.push(tokio::spawn(async move {
             let k = user_key(40 + (i % 8) as u8);
@@ -466,6 +467,7 @@ async fn submit_during_outage(
                 .expect("the server answers during the outage");
             let status = r.status().as_u16();
             let v: Value = r.json().await.unwrap_or(Value::Null);
+            answered.fetch_add(1, Ordering::SeqCst);
             (status, v, env.digest())
         }));
     }
@@ -553,7 +555,7 @@ async fn postgres_unavailable_then_back() {
         .await
         .expect("terminate");
     let t0 = Instant::now();
-    let outage = submit_during_outage(&client, &url, 8, "pg");
+    let outage = submit_during_outage(&client, &url, 8, "pg", Arc::default());
     let killer = async {
         for _ in 0..10 {
             let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(terminate.clone()))
@@ -609,8 +611,7 @@ async fn sqlite_locked_then_released() {
         let (s, v) = submit(&client, &url, 31, &format!("0.{i}.0")).await;
         assert_eq!(s, 200, "{v}");
     }
-    // Another process-like connection takes the write lock and holds it past the
-    // server's busy timeout (10 s).
+    // Another connection takes the write lock and holds it past the server's busy timeout.
     let mut locker = sqlx::SqliteConnection::connect(&db.url)
         .await
         .expect("second connection");
@@ -619,9 +620,15 @@ async fn sqlite_locked_then_released() {
         .await
         .expect("exclusive lock");
     let t0 = Instant::now();
-    let outage = submit_during_outage(&client, &url, 6, "sqlite");
+    let answered = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let outage = submit_during_outage(&client, &url, 6, "sqlite", answered.clone());
+    // Hold the lock until the server gives up on it (its busy timeout, 10 s today) and
+    // answers, at most 40 s.
     let release = async {
-        tokio::time::sleep(Duration::from_millis(11_500)).await;
+        let deadline = Instant::now() + Duration::from_secs(40);
+        while answered.load(Ordering::SeqCst) == 0 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
         sqlx::raw_sql("ROLLBACK")
             .execute(&mut locker)
             .await
