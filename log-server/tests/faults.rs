@@ -728,17 +728,17 @@ async fn assert_durable(dir: &std::path::Path, acked: &[(u64, [u8; 32])]) -> i64
     count
 }
 
-/// Fails today (about 4 runs in 5 fail one way or the other): after SQLITE_FULL a pooled
-/// connection is left inside an open transaction (sqlx's transaction depth and SQLite's
-/// disagree once SQLite rolled back on its own), so later appends on it are nested
-/// savepoints that are never committed. The server acknowledges entries that are not in
-/// the database file (lost on restart), and every other connection then waits on that
-/// transaction's lock ("database is locked"), so the log does not recover when space
-/// returns. Fix in `storage.rs`: never return a connection to the pool after a failed
+/// Fails today, every run since the SQLite writer became one dedicated connection
+/// (3bd5ddd; before, about 4 runs in 5): after SQLITE_FULL the writer connection is left
+/// inside an open transaction (SQLite rolled back on its own, sqlx still counts the
+/// transaction as open), so every later append runs as a savepoint inside a transaction
+/// that never commits. The server acknowledges thousands of entries that are not in the
+/// database file and are lost on restart (and with a pool, other connections then wait on
+/// that transaction's lock). Fix in `storage.rs`: never reuse a connection after a failed
 /// statement or commit inside a transaction (acquire it explicitly and `close_on_drop()` it
-/// on error).
+/// on error, as `witness/src/storage.rs` now does); the writer pool then opens a fresh one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: after a full disk the SQLite pool keeps a connection inside an open transaction: acknowledged entries are not committed (lost on restart) and the log stays wedged on 'database is locked'"]
+#[ignore = "bug: after SQLITE_FULL the SQLite writer connection stays inside a transaction that never commits: acknowledged entries are not in the database file and are lost on restart"]
 async fn full_disk_then_space_returns() {
     let fs = Tmpfs::mount("6m");
     let data = fs.dir.path().join("data");

@@ -855,9 +855,8 @@ async fn statements_about_percent_malformed_purls_are_refused() {
 }
 
 /// Duplicate keys in the request's JSON (outside the signed statement, which is parsed
-/// strictly) are resolved silently by serde_json (the last one wins) instead of refused.
+/// strictly) are refused, not resolved silently (serde_json's `Value` keeps the last one).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: log-server/src/api.rs parses the request body with serde_json::Value, which keeps the last of duplicate keys instead of refusing the body"]
 async fn duplicate_keys_in_the_request_body_are_refused() {
     let (t, _db, _) = setup(Backend::Sqlite).await;
     let alice = user_key(50);
