@@ -362,9 +362,39 @@ fn bench_mirror(c: &mut Criterion) {
         }
     }
     group.finish();
+    // CPU time is less sensitive than wall time to other processes on a shared machine.
+    for (name, recheck) in [
+        ("", store::Recheck::Statements),
+        (" --recheck-signatures", store::Recheck::Signatures),
+    ] {
+        let runs = 5;
+        let (cpu0, wall0) = (process_cpu_seconds(), Instant::now());
+        for _ in 0..runs {
+            std::hint::black_box(decide_lockfile(&mirror, recheck));
+        }
+        if let (Some(a), Some(b)) = (cpu0, process_cpu_seconds()) {
+            medians.push(format!(
+                "mirror: lockfile {LOCKFILE} pkgs vs {total} entries{name}: {:.0} ms CPU per lockfile (all threads; wall {:.0} ms)",
+                (b - a) / f64::from(runs) * 1000.0,
+                wall0.elapsed().as_secs_f64() / f64::from(runs) * 1000.0
+            ));
+        }
+    }
     for line in medians {
         println!("{line}");
     }
+}
+
+/// User plus system CPU seconds of this process so far (Linux `/proc/self/stat`, in clock
+/// ticks of 1/100 s).
+fn process_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesized command name: state is field 3, utime 14, stime 15.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
 }
 
 /// Where the time goes (`QUORUM_BENCH_PHASES=1`).
