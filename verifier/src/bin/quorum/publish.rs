@@ -533,9 +533,16 @@ fn submit(
                 })?;
                 receipt.verified = Some(check);
             }
-            None => eprintln!(
-                "warning: no policy with a [log] key: the receipt for {digest} is saved unverified"
-            ),
+            None => {
+                // Once per run: a lockfile adoption can submit many statements.
+                static WARNED: std::sync::atomic::AtomicBool =
+                    std::sync::atomic::AtomicBool::new(false);
+                if !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                    eprintln!(
+                        "warning: no policy with a [log] key: receipts are saved unverified (`quorum receipt verify` checks them later)"
+                    );
+                }
+            }
         }
     }
     let state = State::open(global)?;
