@@ -300,56 +300,68 @@ impl Storage {
         first_hash_id: u64,
         hashes: &[[u8; 32]],
     ) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
-        for chunk in entries.chunks(ENTRY_CHUNK) {
-            let sql = format!(
-                "INSERT INTO entries (idx, entry, envelope_digest, signer, received_ms) VALUES {}",
-                placeholders(self.backend, chunk.len(), 5)
-            );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for e in chunk {
-                q = q
-                    .bind(to_i64(e.index)?)
-                    .bind(e.entry.clone())
-                    .bind(e.envelope_digest.to_vec())
-                    .bind(e.signer.to_vec())
-                    .bind(e.received_ms);
+        let mut conn = self.writer.acquire().await?;
+        let res: Result<_> = async {
+            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+            for chunk in entries.chunks(ENTRY_CHUNK) {
+                let sql = format!(
+                    "INSERT INTO entries (idx, entry, envelope_digest, signer, received_ms) VALUES {}",
+                    placeholders(self.backend, chunk.len(), 5)
+                );
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for e in chunk {
+                    q = q
+                        .bind(to_i64(e.index)?)
+                        .bind(e.entry.clone())
+                        .bind(e.envelope_digest.to_vec())
+                        .bind(e.signer.to_vec())
+                        .bind(e.received_ms);
+                }
+                q.execute(&mut *tx).await?;
             }
-            q.execute(&mut *tx).await?;
-        }
-        let subjects: Vec<(&str, &str, u64)> = entries
-            .iter()
-            .flat_map(|e| {
-                e.subjects
-                    .iter()
-                    .map(move |(p, v)| (p.as_str(), v.as_str(), e.index))
-            })
-            .collect();
-        for chunk in subjects.chunks(SUBJECT_CHUNK) {
-            let sql = format!(
-                "INSERT INTO subjects (package, version, idx) VALUES {} ON CONFLICT DO NOTHING",
-                placeholders(self.backend, chunk.len(), 3)
-            );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for (p, v, i) in chunk {
-                q = q.bind(p.to_string()).bind(v.to_string()).bind(to_i64(*i)?);
+            let subjects: Vec<(&str, &str, u64)> = entries
+                .iter()
+                .flat_map(|e| {
+                    e.subjects
+                        .iter()
+                        .map(move |(p, v)| (p.as_str(), v.as_str(), e.index))
+                })
+                .collect();
+            for chunk in subjects.chunks(SUBJECT_CHUNK) {
+                let sql = format!(
+                    "INSERT INTO subjects (package, version, idx) VALUES {} ON CONFLICT DO NOTHING",
+                    placeholders(self.backend, chunk.len(), 3)
+                );
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for (p, v, i) in chunk {
+                    q = q.bind(p.to_string()).bind(v.to_string()).bind(to_i64(*i)?);
+                }
+                q.execute(&mut *tx).await?;
             }
-            q.execute(&mut *tx).await?;
-        }
-        for (ci, chunk) in hashes.chunks(HASH_CHUNK).enumerate() {
-            let sql = format!(
-                "INSERT INTO hashes (id, hash) VALUES {}",
-                placeholders(self.backend, chunk.len(), 2)
-            );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            let base = first_hash_id + (ci * HASH_CHUNK) as u64;
-            for (i, h) in chunk.iter().enumerate() {
-                q = q.bind(to_i64(base + i as u64)?).bind(h.to_vec());
+            for (ci, chunk) in hashes.chunks(HASH_CHUNK).enumerate() {
+                let sql = format!(
+                    "INSERT INTO hashes (id, hash) VALUES {}",
+                    placeholders(self.backend, chunk.len(), 2)
+                );
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                let base = first_hash_id + (ci * HASH_CHUNK) as u64;
+                for (i, h) in chunk.iter().enumerate() {
+                    q = q.bind(to_i64(base + i as u64)?).bind(h.to_vec());
+                }
+                q.execute(&mut *tx).await?;
             }
-            q.execute(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(())
         }
-        tx.commit().await?;
-        Ok(())
+        .await;
+        if res.is_err() {
+            // SQLite may have rolled the transaction back on its own (SQLITE_FULL,
+            // SQLITE_IOERR, ...) while sqlx still counts it as open: reused, this
+            // connection would run the next transaction as a savepoint that never
+            // commits. Close it; the pool opens a fresh one.
+            conn.close_on_drop();
+        }
+        res
     }
 
     /// Entries `[start, end)` in index order.
@@ -533,29 +545,41 @@ impl Storage {
             Some(s) => to_i64(s)?,
             None => -1,
         };
-        let mut tx = self.writer.begin().await?;
-        let res = sqlx::query(
-            "UPDATE log_state SET checkpoint_size = $1 WHERE id = 1 AND checkpoint_size = $2",
-        )
-        .bind(to_i64(cp.size)?)
-        .bind(old)
-        .execute(&mut *tx)
-        .await?;
-        if res.rows_affected() != 1 {
-            tx.rollback().await?;
-            return Ok(false);
+        let mut conn = self.writer.acquire().await?;
+        let res: Result<_> = async {
+            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+            let res = sqlx::query(
+                "UPDATE log_state SET checkpoint_size = $1 WHERE id = 1 AND checkpoint_size = $2",
+            )
+            .bind(to_i64(cp.size)?)
+            .bind(old)
+            .execute(&mut *tx)
+            .await?;
+            if res.rows_affected() != 1 {
+                tx.rollback().await?;
+                return Ok(false);
+            }
+            sqlx::query(
+                "INSERT INTO checkpoints (size, root, note, created_ms) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(to_i64(cp.size)?)
+            .bind(cp.root.to_vec())
+            .bind(cp.note.clone())
+            .bind(created_ms)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(true)
         }
-        sqlx::query(
-            "INSERT INTO checkpoints (size, root, note, created_ms) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(to_i64(cp.size)?)
-        .bind(cp.root.to_vec())
-        .bind(cp.note.clone())
-        .bind(created_ms)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(true)
+        .await;
+        if res.is_err() {
+            // SQLite may have rolled the transaction back on its own (SQLITE_FULL,
+            // SQLITE_IOERR, ...) while sqlx still counts it as open: reused, this
+            // connection would run the next transaction as a savepoint that never
+            // commits. Close it; the pool opens a fresh one.
+            conn.close_on_drop();
+        }
+        res
     }
 
     /// Records a witness cosignature line for the checkpoint of `size`.

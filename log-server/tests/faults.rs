@@ -728,17 +728,12 @@ async fn assert_durable(dir: &std::path::Path, acked: &[(u64, [u8; 32])]) -> i64
     count
 }
 
-/// Fails today, every run since the SQLite writer became one dedicated connection
-/// (3bd5ddd; before, about 4 runs in 5): after SQLITE_FULL the writer connection is left
-/// inside an open transaction (SQLite rolled back on its own, sqlx still counts the
-/// transaction as open), so every later append runs as a savepoint inside a transaction
-/// that never commits. The server acknowledges thousands of entries that are not in the
-/// database file and are lost on restart (and with a pool, other connections then wait on
-/// that transaction's lock). Fix in `storage.rs`: never reuse a connection after a failed
-/// statement or commit inside a transaction (acquire it explicitly and `close_on_drop()` it
-/// on error, as `witness/src/storage.rs` now does); the writer pool then opens a fresh one.
+/// A full disk: submissions get a clear 503 while SQLite answers SQLITE_FULL, nothing that
+/// was acknowledged is lost, and the log recovers when space returns. (It once found that
+/// after SQLITE_FULL the writer connection stayed inside a transaction SQLite had already
+/// rolled back, so later "commits" were savepoints that never reached the file; the
+/// storage layer now closes a connection whose transaction failed.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: after SQLITE_FULL the SQLite writer connection stays inside a transaction that never commits: acknowledged entries are not in the database file and are lost on restart"]
 async fn full_disk_then_space_returns() {
     let fs = Tmpfs::mount("6m");
     let data = fs.dir.path().join("data");
