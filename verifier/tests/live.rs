@@ -491,6 +491,42 @@ fn publish_receipts_mirror_and_verify_against_a_live_log() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+
+    // Without a policy the receipt is kept unverified, with a warning; it verifies later.
+    let nowhere = w.dir.path().join("no-policy.toml").display().to_string();
+    let out = Command::new(env!("CARGO_BIN_EXE_quorum"))
+        .arg("--state-dir")
+        .arg(&w.mallory.state)
+        .args(["--policy", &nowhere, "--log", &w._live.url, "--json"])
+        .args(["adopt", "pkg:cargo/rand@0.8.0", "--digest", DIGEST])
+        .env_remove("QUORUM_HOME")
+        .output()
+        .expect("run quorum");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unverified"));
+    let v = json(&out);
+    assert!(v["verified"].is_null(), "{v}");
+    let saved = receipts(&w.mallory);
+    let unverified = saved
+        .iter()
+        .find(|p| std::fs::read_to_string(p).is_ok_and(|t| !t.contains("\"verified\"")))
+        .expect("the unverified receipt")
+        .display()
+        .to_string();
+    // Not knowing the witnesses, the client waited only for the log's own signature: the
+    // receipt's checkpoint lacks the cosignature the policy requires.
+    let out = quorum(&w.mallory, p, &["receipt", "verify", &unverified]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("witness quorum"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Submits `count` adoptions by fresh keys straight to the log's batch API, then waits until
