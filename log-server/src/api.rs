@@ -404,9 +404,33 @@ async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiError> {
     })
 }
 
+/// `Query` whose rejection is the API's JSON error rather than axum's plain-text 400, so
+/// every error a client sees has the same shape.
+struct ApiQuery<T>(T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for ApiQuery<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(q)| ApiQuery(q))
+            .map_err(|rejection| {
+                ApiError::malformed(format!("bad query string: {}", rejection.body_text()))
+            })
+    }
+}
+
 async fn post_statements(
     State(st): State<AppState>,
-    Query(q): Query<SubmitQuery>,
+    ApiQuery(q): ApiQuery<SubmitQuery>,
     body: Body,
 ) -> Response {
     match submit(st, q, body).await {
@@ -809,7 +833,10 @@ async fn lookup_indices(st: &AppState, q: &LookupQuery) -> Result<Vec<u64>, ApiE
     }
 }
 
-async fn get_statements(State(st): State<AppState>, Query(q): Query<LookupQuery>) -> Response {
+async fn get_statements(
+    State(st): State<AppState>,
+    ApiQuery(q): ApiQuery<LookupQuery>,
+) -> Response {
     let run = async {
         let indices = lookup_indices(&st, &q).await?;
         let entries = st
@@ -837,7 +864,7 @@ async fn get_statements(State(st): State<AppState>, Query(q): Query<LookupQuery>
     run.await.unwrap_or_else(|e| e.into_response())
 }
 
-async fn get_evidence(State(st): State<AppState>, Query(q): Query<LookupQuery>) -> Response {
+async fn get_evidence(State(st): State<AppState>, ApiQuery(q): ApiQuery<LookupQuery>) -> Response {
     let run = async {
         if q.purl.is_none() {
             return Err(ApiError::malformed("`purl` is required"));

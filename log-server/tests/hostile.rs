@@ -804,10 +804,9 @@ async fn hostile_inputs_postgres() {
     catalogue(Backend::Postgres).await;
 }
 
-/// Query parameters that are not u64 numbers get axum's plain-text `Query` rejection
-/// instead of the API's JSON error.
+/// Query parameters that are not u64 numbers get the API's JSON error (once axum's
+/// plain-text `Query` rejection).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: log-server/src/api.rs uses axum's Query extractor directly; its rejection is a text/plain 400, not a quorum.v1.Error JSON body"]
 async fn unparsable_query_numbers_get_json_errors() {
     let (t, _db, _) = setup(Backend::Sqlite).await;
     let wrong = unparsable_queries(&t).await;
@@ -817,9 +816,8 @@ async fn unparsable_query_numbers_get_json_errors() {
 }
 
 /// Purls that are not valid purls (invalid percent-escapes, control characters once
-/// decoded) are accepted by `quorum_verifier::statement::parse_purl` and so logged.
+/// decoded) are refused (`quorum_verifier::statement::parse_purl` once accepted them).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: quorum_verifier::statement::parse_purl accepts invalid percent-escapes (%zz) and decoded control characters (%00, %0A); statements about them are logged"]
 async fn statements_about_percent_malformed_purls_are_refused() {
     let (t, _db, _) = setup(Backend::Sqlite).await;
     let alice = user_key(50);

@@ -409,6 +409,7 @@ pub fn parse_purl(name: &str) -> Result<(String, Option<String>), StatementError
     if name.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(bad("contains whitespace or control characters".into()));
     }
+    check_percent_encoding(name).map_err(bad)?;
     let mut purl = PackageUrl::from_str(name).map_err(|e| bad(e.to_string()))?;
     if purl.subpath().is_some() {
         return Err(bad("subpaths are not allowed".into()));
@@ -419,6 +420,42 @@ pub fn parse_purl(name: &str) -> Result<(String, Option<String>), StatementError
     }
     purl.without_version();
     Ok((purl.to_string(), version))
+}
+
+/// Checks a purl's percent-encoding, which the purl parser decodes leniently: every `%` must
+/// start a two-hex-digit escape, the decoded text must be UTF-8, and no escape may hide a
+/// control character (a newline in a version would forge lines wherever it is shown).
+fn check_percent_encoding(name: &str) -> Result<(), String> {
+    let bytes = name.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'%' {
+            decoded.push(bytes[i]);
+            i += 1;
+            continue;
+        }
+        let hex_digit = |j: usize| {
+            bytes
+                .get(j)
+                .and_then(|b| char::from(*b).to_digit(16))
+                .and_then(|d| u8::try_from(d).ok())
+        };
+        let (Some(high), Some(low)) = (hex_digit(i + 1), hex_digit(i + 2)) else {
+            return Err(format!(
+                "`%` at byte {i} does not start a two-hex-digit escape"
+            ));
+        };
+        let byte = high * 16 + low;
+        if byte < 0x20 || byte == 0x7f {
+            return Err(format!("escape at byte {i} encodes a control character"));
+        }
+        decoded.push(byte);
+        i += 3;
+    }
+    String::from_utf8(decoded)
+        .map(|_| ())
+        .map_err(|_| "percent-escapes do not decode to UTF-8".to_string())
 }
 
 impl Subject {
@@ -730,6 +767,8 @@ mod tests {
                 Some("16.0.0".into())
             ))
         );
+        // Well-formed escapes of printable UTF-8 stay accepted.
+        assert!(parse_purl("pkg:generic/caf%C3%A9@1.0%2B1").is_ok());
         for bad in [
             "serde",
             "pkg:",
@@ -739,6 +778,15 @@ mod tests {
             "pkg:cargo/serde@1.0#src/lib.rs",
             "pkg:cargo/ser de@1",
             "pkg:cargo/serde@",
+            // Percent-escapes: malformed, hiding control characters, or not UTF-8.
+            "pkg:cargo/%zz@1.0.0",
+            "pkg:cargo/%@1.0.0",
+            "pkg:cargo/x%4@1.0.0",
+            "pkg:cargo/a%00b@1.0.0",
+            "pkg:cargo/x@1%0A",
+            "pkg:cargo/x@1%7f",
+            "pkg:cargo/x@%zz",
+            "pkg:cargo/x%ff@1",
         ] {
             assert_eq!(
                 parse_purl(bad).map_err(|e| e.kind()),
