@@ -564,8 +564,11 @@ impl<'e, 'a> Tally<'e, 'a> {
                 if !*passed {
                     self.signals.failed_audits += 1;
                     if self.rule.failed_audits_veto {
-                        self.vetoes
-                            .push(format!("failed audit by {signer_hex} (entry {})", s.index));
+                        self.vetoes.push(format!(
+                            "failed audit by {} (entry {})",
+                            self.evaluation.policy.describe_key(&s.signer),
+                            s.index
+                        ));
                     }
                     true
                 } else if self
@@ -597,7 +600,11 @@ impl<'e, 'a> Tally<'e, 'a> {
                 if fixed.iter().any(|f| f == self.version) {
                     self.signals.named_fix = true;
                     true
-                } else if affected.iter().any(|a| a == self.version) || affected.is_empty() {
+                } else if affected.iter().any(|a| a == self.version)
+                    || (affected.is_empty() && fixed.is_empty())
+                {
+                    // No versions at all means the whole package; a claim that only names
+                    // fixes (OpenVEX `fixed`) says nothing against other versions.
                     self.signals.advisories += 1;
                     if self.rule.advisories_veto {
                         let kind = if *malicious {
@@ -606,7 +613,8 @@ impl<'e, 'a> Tally<'e, 'a> {
                             "vulnerable"
                         };
                         self.vetoes.push(format!(
-                            "advisory by {signer_hex} reports this version {kind} (entry {})",
+                            "advisory by {} reports this version {kind} (entry {})",
+                            self.evaluation.policy.describe_key(&s.signer),
                             s.index
                         ));
                     }
@@ -1046,6 +1054,51 @@ mod tests {
             },
         );
         assert_eq!(decide(&policy, &log, "1.0.0").verdict, Verdict::Allow);
+    }
+
+    #[test]
+    fn an_advisory_as_openvex_claims_vetoes_only_the_affected_version() {
+        // claims_from_statement turns one OpenVEX advisory into an `affected` claim and a
+        // separate `fixed` claim; the fix claim must not count against other versions.
+        let policy = policy("min_adoption = 0.6");
+        let mut log = community();
+        for user in 1..=5 {
+            log.adopt(user, "1.0.0");
+            log.adopt(user, "1.0.1");
+        }
+        for (affected, fixed) in [
+            (vec!["1.0.1".to_string()], vec![]),
+            (vec![], vec!["1.0.2".to_string()]),
+        ] {
+            log.add(
+                2,
+                Claim::Advisory {
+                    package: PKG.into(),
+                    affected,
+                    fixed,
+                    malicious: true,
+                },
+            );
+        }
+        let bad = decide(&policy, &log, "1.0.1");
+        assert_eq!(bad.verdict, Verdict::Deny);
+        assert_eq!(bad.signals.advisories, 1, "{:?}", bad.reasons);
+        assert_eq!(bad.reasons.len(), 1, "{:?}", bad.reasons);
+        let older = decide(&policy, &log, "1.0.0");
+        assert_eq!(older.verdict, Verdict::Allow, "{:?}", older.reasons);
+        assert_eq!(older.signals.advisories, 0);
+        assert_eq!(decide(&policy, &log, "1.0.2").verdict, Verdict::Allow);
+        // An advisory naming no versions at all covers the whole package.
+        log.add(
+            2,
+            Claim::Advisory {
+                package: PKG.into(),
+                affected: vec![],
+                fixed: vec![],
+                malicious: false,
+            },
+        );
+        assert_eq!(decide(&policy, &log, "1.0.0").verdict, Verdict::Deny);
     }
 
     #[test]

@@ -381,6 +381,16 @@ impl Policy {
         })
     }
 
+    /// How reasons name a key: its alias with the key's first 16 hex digits when the policy
+    /// has one (the first alias in name order), else the whole key in hex.
+    pub fn describe_key(&self, key: &[u8; 32]) -> String {
+        let hex = hex::encode(key);
+        match self.aliases.iter().find(|(_, k)| *k == key) {
+            Some((alias, _)) => format!("{alias} ({}…)", &hex[..16]),
+            None => hex,
+        }
+    }
+
     /// The root keys.
     pub fn root_keys(&self) -> Result<Vec<[u8; 32]>, PolicyError> {
         self.trust.roots.iter().map(|r| self.resolve(r)).collect()
