@@ -10,6 +10,9 @@
 #                   code in dependencies at the cost of a slower build and ~2x slower runs.
 #   FUZZ_JOBS       targets run at once (default 1).
 #   FUZZ_TARGETS    space-separated subset of targets (default: all).
+#   FUZZ_TARGET_DIR cargo target directory of the fuzz build (default fuzz/target).
+#   FUZZ_PROFILE    release (default) or dev. dev builds about a third faster from cold
+#                   but runs several times fewer inputs per second.
 #
 # cargo-fuzz needs a nightly compiler feature (-Z flags); on the stable toolchain this
 # script sets RUSTC_BOOTSTRAP=1 for the fuzz build only. The main workspace never sees it.
@@ -23,6 +26,13 @@ cd "$(dirname "$0")/.."
 seconds=${1:-5}
 sanitizer=${FUZZ_SANITIZER:-none}
 jobs=${FUZZ_JOBS:-1}
+target_dir=${FUZZ_TARGET_DIR:-fuzz/target}
+profile=${FUZZ_PROFILE:-release}
+case "$profile" in
+    release) profile_flag=(); profile_dir=release ;;
+    dev) profile_flag=(--dev); profile_dir=debug ;;
+    *) echo "FUZZ_PROFILE must be release or dev" >&2; exit 64 ;;
+esac
 case "$seconds" in '' | *[!0-9]*) echo "usage: $0 [seconds]" >&2; exit 64 ;; esac
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
@@ -32,11 +42,11 @@ fi
 
 export RUSTC_BOOTSTRAP=1
 start=$(date +%s)
-cargo fuzz build --fuzz-dir fuzz --sanitizer "$sanitizer"
-echo "fuzz-smoke: built in $(( $(date +%s) - start ))s (sanitizer $sanitizer)" >&2
+cargo fuzz build --fuzz-dir fuzz --sanitizer "$sanitizer" --target-dir "$target_dir" "${profile_flag[@]}"
+echo "fuzz-smoke: built in $(( $(date +%s) - start ))s (sanitizer $sanitizer, $profile)" >&2
 
 targets=${FUZZ_TARGETS:-$(cargo fuzz list --fuzz-dir fuzz)}
-bin_dir=fuzz/target/x86_64-unknown-linux-gnu/release
+bin_dir=$target_dir/$(rustc -vV | sed -n 's/^host: //p')/$profile_dir
 log_dir=fuzz/target/smoke-logs
 mkdir -p "$log_dir"
 
