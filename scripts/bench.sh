@@ -6,13 +6,18 @@
 # (medians with min and max, ratios against the other implementations and the ceilings),
 # with every raw output under DIR/raw.
 #
-#   scripts/bench.sh [--quick] [--out DIR]      (DIR defaults to bench-results)
+#   scripts/bench.sh [--quick] [--profile P] [--out DIR]   (DIR defaults to bench-results)
 #
 # --quick uses small sizes (100,000 leaves, a few thousand statements) so that CI can run
 # it in well under two minutes once the release binaries are built. It skips only what
 # the machine lacks (Go, PostgreSQL) and says so in the report. Without --quick: 1M and
 # 10M leaves, 100,000 statements, three repetitions of everything; it installs Go from
 # Debian's packages and starts a throw-away PostgreSQL when they are missing.
+#
+# --profile dev builds with the dev profile (dependencies at opt-level 2, the workspace at 0),
+# which the test build has already compiled: the CI test command runs `--quick --profile dev`
+# so the suite cannot rot without paying for a release build. Its figures say nothing about
+# performance; the report names the profile.
 #
 # PostgreSQL: QUORUM_TEST_DATABASE_URL if set (a fresh database is created in it for every
 # run and dropped after), else (full mode only) one started with scripts/pg-start.sh.
@@ -22,12 +27,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 quick=0
+profile=release
 out=bench-results
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
     --out) out=${2:?--out needs a directory}; shift ;;
-    *) echo "usage: scripts/bench.sh [--quick] [--out DIR]" >&2; exit 2 ;;
+    --profile) profile=${2:?--profile needs a cargo profile}; shift ;;
+    *) echo "usage: scripts/bench.sh [--quick] [--profile P] [--out DIR]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -57,6 +64,7 @@ if [ $quick = 1 ]; then
   server_reps=1
   criterion_args=(--quick --warm-up-time 1 --noplot)
   mirror_entries=20000
+  export QUORUM_BENCH_TRUST_PRINCIPALS=100000 QUORUM_BENCH_TRUST_EDGES=1000000
 else
   mode=full
   ceiling_args=(--reps 5)
@@ -69,7 +77,7 @@ else
   mirror_entries=1000000
 fi
 echo "$mode" >"$raw/mode.txt"
-echo "scripts/bench.sh$([ $quick = 1 ] && echo ' --quick')" >"$raw/command.txt"
+echo "scripts/bench.sh$([ $quick = 1 ] && echo ' --quick')$([ "$profile" != release ] && echo " --profile $profile")" >"$raw/command.txt"
 
 {
   echo "date:     $(date -u +%Y-%m-%dT%H:%M:%SZ)"
@@ -78,13 +86,17 @@ echo "scripts/bench.sh$([ $quick = 1 ] && echo ' --quick')" >"$raw/command.txt"
   echo "memory:   $(free -h | awk '/^Mem:/ {print $2}')"
   echo "kernel:   $(uname -r)"
   echo "rustc:    $(rustc --version)"
+  echo "profile:  $profile$([ "$profile" = dev ] && echo ' (unoptimised workspace code: a smoke run, not a measurement)')"
   echo "go:       $(command -v go >/dev/null && go version || echo 'not installed')"
   echo "load avg: $(cut -d' ' -f1-3 /proc/loadavg) at start (other work on the machine skews every figure)"
 } >"$raw/machine.txt"
 
-say "building release binaries"
-cargo build --release -p quorum-bench -p quorum-log -p quorum-witness --bins >&2
-bin=target/release
+say "building the binaries ($profile profile)"
+cargo build --profile "$profile" -p quorum-bench -p quorum-log -p quorum-witness --bins >&2
+case "$profile" in
+  dev) bin=${CARGO_TARGET_DIR:-target}/debug ;;
+  *) bin=${CARGO_TARGET_DIR:-target}/$profile ;;
+esac
 
 say "ceilings"
 $bin/quorum-bench ceilings "${ceiling_args[@]}" --out "$raw/ceilings.json"
@@ -167,13 +179,13 @@ done
 
 say "verifier: trust ranking (criterion)"
 CRITERION_HOME="$raw/criterion-trust" \
-  cargo bench -p quorum-verifier --bench trust -- "${criterion_args[@]}" >"$work/trust.txt" 2>&1 ||
+  cargo bench --profile "$profile" -p quorum-verifier --bench trust -- "${criterion_args[@]}" >"$work/trust.txt" 2>&1 ||
   { cat "$work/trust.txt" >&2; exit 1; }
 
 if [ -f verifier/benches/mirror.rs ]; then
   say "verifier: mirror of $mirror_entries entries (criterion)"
   QUORUM_BENCH_MIRROR_ENTRIES=$mirror_entries CRITERION_HOME="$raw/criterion-mirror" \
-    cargo bench -p quorum-verifier --bench mirror -- "${criterion_args[@]}" >"$raw/mirror-output.log" 2>&1 ||
+    cargo bench --profile "$profile" -p quorum-verifier --bench mirror -- "${criterion_args[@]}" >"$raw/mirror-output.log" 2>&1 ||
     { cat "$raw/mirror-output.log" >&2; exit 1; }
 else
   echo "lockfile decisions against a mirror and mirror sync speed: verifier/benches/mirror.rs does not exist yet" \

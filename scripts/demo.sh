@@ -31,7 +31,7 @@ if [ -n "${QUORUM_BIN_DIR:-}" ]; then
 else
   say "building (release)"
   cargo build --release --locked -q --bin quorum --bin quorum-log --bin quorum-witness
-  BIN=$PWD/target/release
+  BIN=$(cd "${CARGO_TARGET_DIR:-target}/release" && pwd)
 fi
 export PATH="$BIN:$PATH"
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command: formatting, lints and every test, against real SQLite and a
-# real PostgreSQL server that this script installs (Debian's packages) and starts.
+# real PostgreSQL server that this script installs (Debian's packages) and starts; then the
+# dependency policy (cargo-deny: licenses, bans, sources), a few seconds of every fuzz target,
+# and the benchmark suite's quick smoke run, so none of them can rot.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,3 +26,9 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
 cargo test --workspace --locked
+echo "== cargo deny (licenses, bans, sources)"
+scripts/deny.sh
+echo "== fuzz smoke (5 s per target)"
+FUZZ_JOBS=2 scripts/fuzz-smoke.sh 5
+echo "== benchmark suite, quick smoke run"
+scripts/bench.sh --quick --profile dev --out "$(mktemp -d /tmp/quorum-bench-smoke.XXXXXX)"

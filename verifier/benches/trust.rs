@@ -1,12 +1,30 @@
 //! Trust computation on a large random graph: 1,000,000 principals, 10,000,000 edges.
 //!
-//! Run: `cargo bench -p quorum-verifier --bench trust`
+//! Run: `cargo bench -p quorum-verifier --bench trust`. `QUORUM_BENCH_TRUST_PRINCIPALS` and
+//! `QUORUM_BENCH_TRUST_EDGES` shrink the graph (the CI smoke run of `scripts/bench.sh --quick`).
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use quorum_verifier::trust::{TrustGraph, TrustGraphBuilder, TrustLevel, TrustMode, TrustParams};
 
 const PRINCIPALS: u32 = 1_000_000;
 const EDGES: usize = 10_000_000;
+
+/// A size from the environment, or the default.
+fn size_from_env<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// 1000000 → "1M", 100000 → "100k".
+fn short(n: u64) -> String {
+    match n {
+        n if n >= 1_000_000 && n % 1_000_000 == 0 => format!("{}M", n / 1_000_000),
+        n if n >= 1_000 && n % 1_000 == 0 => format!("{}k", n / 1_000),
+        n => n.to_string(),
+    }
+}
 
 /// SplitMix64: a fixed, dependency-free generator so every run measures the same graph.
 fn splitmix(state: &mut u64) -> u64 {
@@ -17,15 +35,15 @@ fn splitmix(state: &mut u64) -> u64 {
     z ^ (z >> 31)
 }
 
-fn random_graph() -> TrustGraph {
+fn random_graph(principals: u32, edges: usize) -> TrustGraph {
     let mut state = 42u64;
-    let mut builder = TrustGraphBuilder::new(PRINCIPALS as usize);
-    builder.reserve(EDGES);
+    let mut builder = TrustGraphBuilder::new(principals as usize);
+    builder.reserve(edges);
     let levels = [TrustLevel::Low, TrustLevel::Medium, TrustLevel::High];
-    for _ in 0..EDGES {
+    for _ in 0..edges {
         let r = splitmix(&mut state);
-        let from = (r % u64::from(PRINCIPALS)) as u32;
-        let to = ((r >> 32) % u64::from(PRINCIPALS)) as u32;
+        let from = (r % u64::from(principals)) as u32;
+        let to = ((r >> 32) % u64::from(principals)) as u32;
         let level = levels[(splitmix(&mut state) % 3) as usize];
         builder
             .trust(from, to, level)
@@ -35,9 +53,15 @@ fn random_graph() -> TrustGraph {
 }
 
 fn bench_trust(c: &mut Criterion) {
-    let graph = random_graph();
+    let principals = size_from_env("QUORUM_BENCH_TRUST_PRINCIPALS", PRINCIPALS).max(10);
+    let edges = size_from_env("QUORUM_BENCH_TRUST_EDGES", EDGES);
+    let graph = random_graph(principals, edges);
     let roots: Vec<u32> = (0..10).collect();
-    let mut group = c.benchmark_group("trust_1M_principals_10M_edges");
+    let mut group = c.benchmark_group(format!(
+        "trust_{}_principals_{}_edges",
+        short(u64::from(principals)),
+        short(edges as u64)
+    ));
     group.sample_size(10);
     for (name, mode) in [
         (

@@ -1007,25 +1007,4 @@ mod tests {
         ));
         assert_eq!(tree_hash(0, &ShortReader).unwrap(), empty_root());
     }
-
-    /// `cargo test --release -p quorum-verifier --lib merkle::tests::one_million_leaves -- --ignored --nocapture`
-    #[test]
-    #[ignore = "timing; run in release"]
-    fn one_million_leaves() {
-        let start = std::time::Instant::now();
-        let mut tree = MemoryTree::new();
-        for i in 0..1_000_000u64 {
-            tree.append(&i.to_le_bytes());
-        }
-        let root = tree.root();
-        let built = start.elapsed();
-        let start = std::time::Instant::now();
-        let proof = tree.prove_consistency(123_457, 1_000_000).unwrap();
-        let old_root = tree.root_at(123_457).unwrap();
-        verify_consistency(123_457, 1_000_000, &old_root, &root, &proof).unwrap();
-        println!(
-            "1M leaves: built in {built:?}, one consistency proof + old root + verify in {:?}",
-            start.elapsed()
-        );
-    }
 }
