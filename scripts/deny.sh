@@ -8,7 +8,7 @@
 # a RustSec database snapshot CI cannot download; with network access run
 # `cargo deny check advisories` by hand.
 #
-# Installs cargo-deny if it is missing (cargo-deny 0.20 has no cargo features, so
+# Installs cargo-deny if it is missing (DENY_INSTALL_ONLY=1: install and stop) (cargo-deny 0.20 has no cargo features, so
 # `--no-default-features` would build exactly the same thing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,4 +18,7 @@ if ! cargo deny --version >/dev/null 2>&1; then
     cargo install cargo-deny --locked
 fi
 cargo deny --version >&2
+if [ "${DENY_INSTALL_ONLY:-0}" = 1 ]; then
+    exit 0
+fi
 exec cargo deny --offline --all-features check licenses bans sources

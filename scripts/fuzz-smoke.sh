@@ -11,6 +11,8 @@
 #   FUZZ_JOBS       targets run at once (default 1).
 #   FUZZ_TARGETS    space-separated subset of targets (default: all).
 #   FUZZ_TARGET_DIR cargo target directory of the fuzz build (default fuzz/target).
+#   FUZZ_BUILD_ONLY 1: install cargo-fuzz if needed, build the targets and stop (the test
+#                   command does this in the background while the main tests run).
 #   FUZZ_PROFILE    release (default) or dev. dev builds about a third faster from cold
 #                   but runs several times fewer inputs per second.
 #
@@ -44,6 +46,9 @@ export RUSTC_BOOTSTRAP=1
 start=$(date +%s)
 cargo fuzz build --fuzz-dir fuzz --sanitizer "$sanitizer" --target-dir "$target_dir" "${profile_flag[@]}"
 echo "fuzz-smoke: built in $(( $(date +%s) - start ))s (sanitizer $sanitizer, $profile)" >&2
+if [ "${FUZZ_BUILD_ONLY:-0}" = 1 ]; then
+    exit 0
+fi
 
 targets=${FUZZ_TARGETS:-$(cargo fuzz list --fuzz-dir fuzz)}
 bin_dir=$target_dir/$(rustc -vV | sed -n 's/^host: //p')/$profile_dir

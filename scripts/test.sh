@@ -14,8 +14,21 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq && apt-get install -y -qq "${missing[@]}"
 fi
 
+# The tools and the fuzz build the last checks need are prepared in the background at the
+# lowest CPU priority, so they take the time the main build leaves idle (linking, tests that
+# wait on sockets and timers) instead of adding to it.
+prep_log=$(mktemp /tmp/quorum-prep.XXXXXX)
+(
+  nice -n 19 env DENY_INSTALL_ONLY=1 scripts/deny.sh &&
+    nice -n 19 env FUZZ_BUILD_ONLY=1 scripts/fuzz-smoke.sh
+) >"$prep_log" 2>&1 &
+prep_pid=$!
+
 pg_dir=$(mktemp -d /tmp/quorum-pg.XXXXXX)
-cleanup() { scripts/pg-stop.sh "$pg_dir" >/dev/null 2>&1 || true; }
+cleanup() {
+  kill "$prep_pid" 2>/dev/null || true
+  scripts/pg-stop.sh "$pg_dir" >/dev/null 2>&1 || true
+}
 trap cleanup EXIT
 QUORUM_TEST_DATABASE_URL=$(PG_TMP="$pg_dir" PG_PORT="${PG_PORT:-55439}" scripts/pg-start.sh)
 export QUORUM_TEST_DATABASE_URL
@@ -26,6 +39,12 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
 cargo test --workspace --locked
+echo "== waiting for cargo-deny, cargo-fuzz and the fuzz build (log: $prep_log)"
+if ! wait "$prep_pid"; then
+  cat "$prep_log" >&2
+  echo "test.sh: preparing cargo-deny or the fuzz build failed" >&2
+  exit 1
+fi
 echo "== cargo deny (licenses, bans, sources)"
 scripts/deny.sh
 echo "== fuzz smoke (5 s per target)"
