@@ -142,10 +142,30 @@ PY
 }
 
 # --- people -------------------------------------------------------------------------------
+# What every client believes about the log: its key and the witnesses that must cosign.
+# With it, each publishing command verifies the receipt the log hands back (signature,
+# both cosignatures, inclusion of the entry) before saving it.
+log_and_witnesses() {
+  cat <<EOF
+[log]
+origin = "$ORIGIN"
+key = "$log_vkey"
+url = "$LOG_URL"
+
+[witnesses]
+policy = """
+witness w1 ${wkey[1]}
+witness w2 ${wkey[2]}
+group both all w1 w2
+quorum both
+"""
+EOF
+}
 declare -A pub
 person() { # name
   pub[$1]=$(quorum --state-dir "$work/people/$1" keygen --name "$1" --json |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["public_key"])')
+  { log_and_witnesses; printf '\n[trust]\nroots = ["%s"]\n' "${pub[$1]}"; } >"$work/people/$1/policy.toml"
 }
 as() { # name, command...
   local who=$1
@@ -192,6 +212,10 @@ as erin adopt "pkg:cargo/serde@1.0.200" --digest "$SERDE"
 say "alice audits serde 1.0.200: safe-to-deploy, no network"
 as alice attest "pkg:cargo/serde@1.0.200" --digest "$SERDE" --verdict pass --criteria safe-to-deploy --capabilities filesystem
 
+say "alice keeps an offline-verifiable receipt of her audit (quorum receipt verify)"
+receipt=$(ls "$work/people/alice/receipts/"*.json | head -n1)
+quorum --state-dir "$work/people/alice" receipt verify "$receipt"
+
 say "a farm of 25 fresh keys pushes left-pad-rs 2.0.0 (compromised)"
 for i in $(seq 1 25); do
   person "sybil$i"
@@ -203,19 +227,7 @@ as carol ownership-change "pkg:cargo/tokio" --previous tokio-team --new new-main
 as carol adopt "pkg:cargo/tokio@1.40.0" --digest "$TOKIO"
 
 say "the developer's policy and lockfile"
-cat >"$work/people/me/policy.toml" <<EOF
-[log]
-origin = "$ORIGIN"
-key = "$log_vkey"
-url = "$LOG_URL"
-
-[witnesses]
-policy = """
-witness w1 ${wkey[1]}
-witness w2 ${wkey[2]}
-group both all w1 w2
-quorum both
-"""
+{ log_and_witnesses; cat <<EOF; } >"$work/people/me/policy.toml"
 
 [trust]
 roots = ["me"]
