@@ -184,6 +184,17 @@ impl Config {
         if self.witness_timeout_ms == 0 {
             return bad("witness_timeout_ms must be positive");
         }
+        // Cosignatures are stored and counted per witness name (the vkey's name part), so two
+        // witnesses with one name would overwrite each other's cosignatures and sizes.
+        let mut names = std::collections::BTreeSet::new();
+        for w in &self.witnesses {
+            let name = w.vkey.split('+').next().unwrap_or_default();
+            if !names.insert(name) {
+                return Err(ConfigError::Invalid(format!(
+                    "two witnesses are named {name:?}; each witness needs its own name"
+                )));
+            }
+        }
         if self.tile_cache_bytes as u64 > 1 << 40 {
             return bad("tile_cache_bytes must be at most 1 TiB");
         }
@@ -238,5 +249,16 @@ vkey = "w.example+01234567+AAAA"
         assert!(Config::parse("nonsense = 1").is_err());
         assert!(Config::parse("required_cosignatures = 1").is_err());
         assert!(Config::parse("checkpoint_interval_ms = 0").is_err());
+        let two = |second: &str| {
+            Config::parse(&format!(
+                "[[witnesses]]\nurl = \"http://a\"\nvkey = \"w.example+01234567+AAAA\"\n\
+                 [[witnesses]]\nurl = \"http://b\"\nvkey = \"{second}\"\n"
+            ))
+        };
+        let Err(ConfigError::Invalid(why)) = two("w.example+89abcdef+BBBB") else {
+            panic!("two witnesses with one name must be refused");
+        };
+        assert!(why.contains("w.example"), "{why}");
+        assert!(two("other.example+89abcdef+BBBB").is_ok());
     }
 }
