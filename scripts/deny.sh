@@ -4,7 +4,7 @@
 #   scripts/deny.sh
 #
 # Runs offline against Cargo.lock and the crate sources already in ~/.cargo/registry
-# (run `cargo fetch` first on a fresh machine). Advisories are not checked here: that needs
+# (it runs `cargo fetch` first, which downloads the crates of every platform). Advisories are not checked here: that needs
 # a RustSec database snapshot CI cannot download; with network access run
 # `cargo deny check advisories` by hand.
 #
@@ -21,4 +21,7 @@ cargo deny --version >&2
 if [ "${DENY_INSTALL_ONLY:-0}" = 1 ]; then
     exit 0
 fi
+# cargo-deny reads every platform's dependencies (windows-sys too), which a Linux build never
+# downloads: fetch them all first, then check offline.
+cargo fetch --locked
 exec cargo deny --offline --all-features check licenses bans sources
