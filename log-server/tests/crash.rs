@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -14,40 +14,6 @@ use quorum_verifier::merkle::{self, HashReadError};
 use quorum_verifier::note::Ed25519Signer;
 use quorum_verifier::tiles::{Tile, TileHashReader, decode_entry_bundle};
 use serde_json::{Value, json};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
-fn spawn(db: &TestDb, key: &std::path::Path, port: u16) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_quorum-log"))
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .args(["--database-url", &db.url])
-        .arg("--key-file")
-        .arg(key)
-        .args(["--checkpoint-interval-ms", "100"])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn quorum-log")
-}
-
-async fn wait_healthy(client: &reqwest::Client, url: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if let Ok(r) = client.get(format!("{url}/healthz")).send().await
-            && r.status().is_success()
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("server did not become healthy");
-}
 
 async fn get_checkpoint(
     client: &reqwest::Client,
@@ -86,7 +52,7 @@ async fn crash(backend: Backend) {
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
-    let mut child = spawn(&db, &key, port);
+    let mut child = spawn_log_process(&db, &key, port);
     wait_healthy(&client, &url).await;
 
     // Load: 4 writers submitting batches until the kill.
@@ -136,7 +102,7 @@ async fn crash(backend: Backend) {
     let max_acked = acked.iter().map(|(i, _)| *i).max().unwrap_or(0);
 
     // Restart and wait for a checkpoint covering every acknowledged entry.
-    let mut child = spawn(&db, &key, port);
+    let mut child = spawn_log_process(&db, &key, port);
     wait_healthy(&client, &url).await;
     let deadline = Instant::now() + Duration::from_secs(10);
     let cp = loop {

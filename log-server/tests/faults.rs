@@ -893,33 +893,6 @@ impl Rng {
     }
 }
 
-fn spawn_log(db: &TestDb, key: &std::path::Path, port: u16) -> std::process::Child {
-    std::process::Command::new(env!("CARGO_BIN_EXE_quorum-log"))
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .args(["--database-url", &db.url])
-        .arg("--key-file")
-        .arg(key)
-        .args(["--checkpoint-interval-ms", "100"])
-        .env("RUST_LOG", "error")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::inherit())
-        .spawn()
-        .expect("spawn quorum-log")
-}
-
-async fn wait_healthy(client: &reqwest::Client, url: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if let Ok(r) = client.get(format!("{url}/healthz")).send().await
-            && r.status().is_success()
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("the log server did not become healthy");
-}
-
 /// Three SIGKILLs at seeded points under three concurrent writers and a checkpoint
 /// watcher. Afterwards: every acknowledged entry is stored with its envelope, no two
 /// checkpoints seen (across every restart) have one size and different roots, and every
@@ -943,7 +916,7 @@ async fn kill_log_repeatedly(backend: Backend, seed: u64) {
         .timeout(Duration::from_secs(30))
         .build()
         .expect("client");
-    let mut child = spawn_log(&db, &key, port);
+    let mut child = spawn_log_process(&db, &key, port);
     wait_healthy(&client, &url).await;
 
     let acked: Arc<Mutex<Acked>> = Arc::default();
@@ -1010,7 +983,7 @@ async fn kill_log_repeatedly(backend: Backend, seed: u64) {
         tokio::time::sleep(Duration::from_millis(300 + rng.below(700))).await;
         child.kill().expect("SIGKILL");
         let _ = child.wait();
-        child = spawn_log(&db, &key, port);
+        child = spawn_log_process(&db, &key, port);
         wait_healthy(&client, &url).await;
     }
     tokio::time::sleep(Duration::from_millis(300)).await;

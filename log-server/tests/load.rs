@@ -26,13 +26,6 @@ const RUN: Duration = Duration::from_secs(10);
 /// entry in memory; a few thousand entries here).
 const RSS_BOUND_KB: u64 = 128 * 1024;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
 fn rss_kb(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status

@@ -119,3 +119,45 @@ pub fn submission(key: &SigningKey, env: &Envelope) -> Value {
 pub fn base(s: &RunningServer) -> String {
     format!("http://{}", s.addr)
 }
+
+/// A free TCP port on loopback, chosen by the kernel.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// Starts the real `quorum-log` binary (a child process the tests can SIGKILL) on `port`.
+pub fn spawn_log_process(db: &TestDb, key: &std::path::Path, port: u16) -> std::process::Child {
+    // `option_env!`: this module is also compiled into the witness's tests (by path), where
+    // Cargo defines no quorum-log binary; only quorum-log's own tests call this.
+    let Some(binary) = option_env!("CARGO_BIN_EXE_quorum-log") else {
+        panic!("only quorum-log's own tests spawn its binary");
+    };
+    std::process::Command::new(binary)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .args(["--database-url", &db.url])
+        .arg("--key-file")
+        .arg(key)
+        .args(["--checkpoint-interval-ms", "100"])
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .expect("spawn quorum-log")
+}
+
+/// Waits up to 30 s for `/healthz` to answer 2xx.
+pub async fn wait_healthy(client: &reqwest::Client, url: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while std::time::Instant::now() < deadline {
+        if let Ok(r) = client.get(format!("{url}/healthz")).send().await
+            && r.status().is_success()
+        {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("the log server did not become healthy");
+}
