@@ -8,8 +8,8 @@
 use std::time::Instant;
 
 use anyhow::{Context, bail, ensure};
-use quorum_verifier::merkle::{self, Hash, MemoryTree};
-use quorum_verifier::tiles;
+use quorum_c2sp::merkle::{self, Hash, MemoryTree};
+use quorum_c2sp::tiles;
 use sha2::{Digest, Sha256};
 
 use crate::measure::{AgreementCheck, Measurement, rate_once, splitmix};

@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use quorum_verifier::checkpoint::{self, Checkpoint};
+use quorum_c2sp::checkpoint::{self, Checkpoint};
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data)

@@ -2,8 +2,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use quorum_verifier::cosignature::{split_cosignature, verify_cosignatures};
-use quorum_verifier::note::Note;
+use quorum_c2sp::cosignature::{split_cosignature, verify_cosignatures};
+use quorum_c2sp::note::Note;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok((timestamp, signature)) = split_cosignature(data) {

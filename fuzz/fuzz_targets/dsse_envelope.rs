@@ -3,7 +3,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use quorum_proto::prost::Message as _;
-use quorum_verifier::dsse::Envelope;
+use quorum_verifier::model::dsse::Envelope;
 
 fuzz_target!(|data: &[u8]| {
     let key = quorum_fuzz::with_cosigner(|cosigner| *cosigner.public_key());

@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use quorum_verifier::log_entry::{LogEntry, verify_log_entry};
+use quorum_verifier::model::log_entry::{LogEntry, verify_log_entry};
 
 fuzz_target!(|data: &[u8]| {
     let verified = verify_log_entry(data);

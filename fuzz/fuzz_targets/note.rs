@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use quorum_verifier::note::{self, Note};
+use quorum_c2sp::note::{self, Note};
 
 fuzz_target!(|data: &[u8]| quorum_fuzz::with_note_verifiers(|verifiers| {
     let opened = note::open(data, verifiers);

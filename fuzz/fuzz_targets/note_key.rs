@@ -2,8 +2,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use quorum_verifier::cosignature::{CosignatureSigner, CosignatureVerifier};
-use quorum_verifier::note::{Ed25519Signer, Ed25519Verifier, NoteSignature, VerifierKey};
+use quorum_c2sp::cosignature::{CosignatureSigner, CosignatureVerifier};
+use quorum_c2sp::note::{Ed25519Signer, Ed25519Verifier, NoteSignature, VerifierKey};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {

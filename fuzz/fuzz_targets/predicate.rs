@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use quorum_verifier::predicates::{PREDICATE_TYPES, Predicate};
+use quorum_verifier::model::predicates::{PREDICATE_TYPES, Predicate};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, json)) = data.split_first() else {

@@ -2,8 +2,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use quorum_verifier::predicates::validate_statement;
-use quorum_verifier::statement::Statement;
+use quorum_verifier::model::predicates::validate_statement;
+use quorum_verifier::model::statement::Statement;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(statement) = Statement::from_json(data) else {

@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use quorum_verifier::tiles::{
+use quorum_c2sp::tiles::{
     EntryBundle, Tile, decode_entry_bundle, decode_entry_bundle_for, encode_entry_bundle,
     hash_from_tile, tile_hashes,
 };

@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use quorum_verifier::witness_policy::WitnessPolicy;
+use quorum_c2sp::witness_policy::WitnessPolicy;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(policy) = WitnessPolicy::parse(data) else {

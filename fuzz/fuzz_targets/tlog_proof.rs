@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use quorum_verifier::tlog_proof::TlogProof;
+use quorum_c2sp::tlog_proof::TlogProof;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(proof) = TlogProof::parse(data) else {
@@ -16,7 +16,7 @@ fuzz_target!(|data: &[u8]| {
     // The Merkle check sees attacker-chosen index, size and hash count.
     let leaf = [0u8; 32];
     for size in [proof.index, proof.index.saturating_add(1), u64::MAX] {
-        let _ = quorum_verifier::merkle::verify_inclusion(
+        let _ = quorum_c2sp::merkle::verify_inclusion(
             &leaf,
             proof.index,
             size,

@@ -1,17 +1,11 @@
 //! Shared fixtures for the fuzz targets in `fuzz_targets/`.
 //!
-//! The targets fuzz `quorum-verifier` directly. The witness's add-checkpoint parser is
-//! compiled here from its own source file rather than through a dependency on
-//! `quorum-witness`, whose database and HTTP dependencies would dominate the fuzz build
-//! time; the file is self-contained (it uses only `base64` and `thiserror`), and if it ever
-//! stops being so, this build fails loudly in CI.
+//! The targets fuzz `quorum-c2sp` (the wire formats, the witness's add-checkpoint request
+//! among them) and `quorum-verifier` directly, without the servers' database and HTTP
+//! dependencies.
 
-use quorum_verifier::cosignature::CosignatureVerifier;
-use quorum_verifier::note::{VerifierKey, Verifiers};
-
-/// The tlog-witness `add-checkpoint` request parser, from `witness/src/request.rs`.
-#[path = "../../witness/src/request.rs"]
-pub mod witness_request;
+use quorum_c2sp::cosignature::CosignatureVerifier;
+use quorum_c2sp::note::{VerifierKey, Verifiers};
 
 /// Ed25519 note keys with published example signatures (C2SP signed-note and
 /// golang.org/x/mod/sumdb/note), so seeds built from those examples reach the verify path.
@@ -25,7 +19,7 @@ pub const NOTE_VKEYS: &[&str] = &[
 /// A cosignature/v1 key (type 0x04) for the cosignature target; its private half is
 /// the all-zero seed, so a seed corpus can carry valid cosignatures made with it.
 pub fn cosigner() -> CosignatureVerifier {
-    quorum_verifier::cosignature::CosignatureSigner::from_seed("witness.example/w1", &[0u8; 32])
+    quorum_c2sp::cosignature::CosignatureSigner::from_seed("witness.example/w1", &[0u8; 32])
         .expect("a fixed, valid key name")
         .verifier()
 }

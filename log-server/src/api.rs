@@ -14,12 +14,12 @@ use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::Engine as _;
+use quorum_c2sp::tiles::{TileRef, encode_entry_bundle, parse_path, tile_data_from_hashes};
+use quorum_c2sp::tlog_proof::TlogProof;
 use quorum_proto::v1;
-use quorum_verifier::dsse::{DsseError, Envelope, VerifyingKey};
-use quorum_verifier::log_entry::{self, LogEntry, LogEntryError};
-use quorum_verifier::predicates::{Predicate, ValidatedStatement};
-use quorum_verifier::tiles::{TileRef, encode_entry_bundle, parse_path, tile_data_from_hashes};
-use quorum_verifier::tlog_proof::TlogProof;
+use quorum_verifier::model::dsse::{DsseError, Envelope, VerifyingKey};
+use quorum_verifier::model::log_entry::{self, LogEntry, LogEntryError};
+use quorum_verifier::model::predicates::{Predicate, ValidatedStatement};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
@@ -810,7 +810,7 @@ async fn lookup_indices(st: &AppState, q: &LookupQuery) -> Result<Vec<u64>, ApiE
             if purl.len() > MAX_QUERY_PARAM {
                 return Err(ApiError::malformed("`purl` too long"));
             }
-            let (package, version) = quorum_verifier::statement::parse_purl(purl)
+            let (package, version) = quorum_verifier::model::statement::parse_purl(purl)
                 .map_err(|e| ApiError::malformed(e.to_string()))?;
             st.log
                 .storage

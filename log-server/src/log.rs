@@ -5,11 +5,11 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use quorum_verifier::checkpoint::Checkpoint;
-use quorum_verifier::merkle::{
+use quorum_c2sp::checkpoint::Checkpoint;
+use quorum_c2sp::merkle::{
     self, Hash, HashReadError, HashReader, stored_hash_count, stored_hashes_for_record_hash,
 };
-use quorum_verifier::note::Ed25519Signer;
+use quorum_c2sp::note::Ed25519Signer;
 use thiserror::Error;
 use tokio::sync::{mpsc, oneshot, watch};
 
@@ -302,7 +302,7 @@ impl Log {
 
     /// The log's origin (its key name).
     pub fn origin(&self) -> &str {
-        quorum_verifier::note::NoteSigner::name(self.signer.as_ref())
+        quorum_c2sp::note::NoteSigner::name(self.signer.as_ref())
     }
 
     /// Queues a submission; fails fast when the queue is full or the log is closing.
@@ -483,7 +483,7 @@ pub async fn sign_checkpoint_if_grown(
         extensions: Vec::new(),
     };
     let note = cp
-        .sign(&[log.signer.as_ref() as &dyn quorum_verifier::note::NoteSigner])
+        .sign(&[log.signer.as_ref() as &dyn quorum_c2sp::note::NoteSigner])
         .map_err(|e| LogError::Sign(e.to_string()))?;
     let note = String::from_utf8(note).map_err(|e| LogError::Sign(e.to_string()))?;
     let stored = StoredCheckpoint { size, root, note };

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use quorum_verifier::note::Ed25519Signer;
+use quorum_c2sp::note::Ed25519Signer;
 use thiserror::Error;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;

@@ -1,6 +1,6 @@
 //! Serving tiles: a byte-bounded in-memory cache of full tiles and entry bundles. A full
 //! tile never changes once the tree has grown past it, so a cached copy is served for as
-//! long as it stays in the cache. Request paths are parsed by `quorum_verifier::tiles`, the
+//! long as it stays in the cache. Request paths are parsed by `quorum_c2sp::tiles`, the
 //! one tile-path parser of the project; entry bundles and tlog-proof text are formatted
 //! there too.
 
@@ -8,7 +8,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
 use axum::body::Bytes;
-use quorum_verifier::tiles::TileRef;
+use quorum_c2sp::tiles::TileRef;
 
 /// A bounded cache of immutable tile data, keyed by the parsed tile. Eviction is first in,
 /// first out: tiles are written once and read by many clients roughly in tree order, and
@@ -88,7 +88,7 @@ impl TileCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use quorum_verifier::tiles::{EntryBundle, Tile};
+    use quorum_c2sp::tiles::{EntryBundle, Tile};
 
     fn tile(index: u64) -> TileRef {
         TileRef::Hashes(Tile {

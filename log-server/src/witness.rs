@@ -6,9 +6,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use base64::Engine as _;
-use quorum_verifier::cosignature::CosignatureVerifier;
-use quorum_verifier::note::{Note, NoteSignature};
+use quorum_c2sp::cosignature::CosignatureVerifier;
+use quorum_c2sp::note::{Note, NoteSignature};
+use quorum_c2sp::witness_request::AddCheckpointRequest;
 use thiserror::Error;
 use tokio::sync::{Mutex, watch};
 
@@ -67,7 +67,7 @@ impl Witness {
     pub fn from_config(c: &WitnessConfig) -> Result<Witness, WitnessError> {
         let verifier = CosignatureVerifier::from_vkey(&c.vkey)
             .map_err(|e| WitnessError::Key(e.to_string()))?;
-        let name = quorum_verifier::note::NoteVerifier::name(&verifier).to_owned();
+        let name = quorum_c2sp::note::NoteVerifier::name(&verifier).to_owned();
         Ok(Witness {
             name,
             url: c.url.trim_end_matches('/').to_owned(),
@@ -185,13 +185,12 @@ pub async fn push(
             .tree
             .prove_consistency(old, cp.size)
             .map_err(|e| WitnessError::Local(e.to_string()))?;
-        let mut body = format!("old {old}\n");
-        for h in &proof {
-            body.push_str(&base64::engine::general_purpose::STANDARD.encode(h));
-            body.push('\n');
+        let body = AddCheckpointRequest {
+            old_size: old,
+            proof,
+            note: cp.signed_note.clone(),
         }
-        body.push('\n');
-        body.push_str(&cp.signed_note);
+        .to_body();
         let resp = client
             .post(format!("{}/add-checkpoint", witness.url))
             .body(body)
@@ -214,7 +213,7 @@ pub async fn push(
                     .find(|s| {
                         s.name == witness.name
                             && s.key_id
-                                == quorum_verifier::note::NoteVerifier::key_id(&witness.verifier)
+                                == quorum_c2sp::note::NoteVerifier::key_id(&witness.verifier)
                             && witness
                                 .verifier
                                 .verify_cosignature(note.text.as_bytes(), &s.signature)

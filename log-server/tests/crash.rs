@@ -8,11 +8,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::*;
-use quorum_verifier::checkpoint::{Checkpoint, open_checkpoint};
-use quorum_verifier::log_entry::LogEntry;
-use quorum_verifier::merkle::{self, HashReadError};
-use quorum_verifier::note::Ed25519Signer;
-use quorum_verifier::tiles::{Tile, TileHashReader, decode_entry_bundle};
+use quorum_c2sp::checkpoint::{Checkpoint, open_checkpoint};
+use quorum_c2sp::merkle::{self, HashReadError};
+use quorum_c2sp::note::Ed25519Signer;
+use quorum_c2sp::tiles::{Tile, TileHashReader, decode_entry_bundle};
+use quorum_verifier::model::log_entry::LogEntry;
 use serde_json::{Value, json};
 
 async fn get_checkpoint(
@@ -149,14 +149,11 @@ async fn crash(backend: Backend) {
     while (entries.len() as u64) < cp.size {
         let left = cp.size - entries.len() as u64;
         let path = if left >= 256 {
-            format!(
-                "tile/entries/{}",
-                quorum_verifier::tiles::encode_tile_index(n)
-            )
+            format!("tile/entries/{}", quorum_c2sp::tiles::encode_tile_index(n))
         } else {
             format!(
                 "tile/entries/{}.p/{left}",
-                quorum_verifier::tiles::encode_tile_index(n)
+                quorum_c2sp::tiles::encode_tile_index(n)
             )
         };
         let data = fetch(path).expect("bundle");

@@ -23,12 +23,12 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use common::*;
+use quorum_c2sp::checkpoint::open_checkpoint;
+use quorum_c2sp::cosignature::{CosignatureSigner, CosignatureVerifier};
+use quorum_c2sp::note::Note;
 use quorum_log::config::{Config, WitnessConfig};
 use quorum_log::server::RunningServer;
-use quorum_verifier::checkpoint::open_checkpoint;
-use quorum_verifier::cosignature::{CosignatureSigner, CosignatureVerifier};
-use quorum_verifier::log_entry::LogEntry;
-use quorum_verifier::note::Note;
+use quorum_verifier::model::log_entry::LogEntry;
 use serde_json::{Value, json};
 
 async fn submit(client: &reqwest::Client, url: &str, key_seed: u8, version: &str) -> (u16, Value) {
@@ -254,7 +254,7 @@ async fn published(
     {
         assert_eq!(
             s.key_id,
-            quorum_verifier::note::NoteVerifier::key_id(witness),
+            quorum_c2sp::note::NoteVerifier::key_id(witness),
             "published a cosignature by another key:\n{text}"
         );
         witness
@@ -1030,7 +1030,7 @@ async fn kill_log_repeatedly(backend: Backend, seed: u64) {
         .entries_range(0, final_cp.size)
         .await
         .expect("every entry up to the checkpoint");
-    let mut tree = quorum_verifier::merkle::MemoryTree::new();
+    let mut tree = quorum_c2sp::merkle::MemoryTree::new();
     for e in &entries {
         tree.append(e);
     }

@@ -10,9 +10,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::*;
 use quorum_log::server::RunningServer;
-use quorum_verifier::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE, SigningKey};
-use quorum_verifier::predicates::ADOPTION_V1;
-use quorum_verifier::statement::{Statement, Subject};
+use quorum_verifier::model::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE, SigningKey};
+use quorum_verifier::model::predicates::ADOPTION_V1;
+use quorum_verifier::model::statement::{Statement, Subject};
 use serde_json::{Value, json};
 
 /// What the log looks like from outside: the published checkpoint note, the sequenced tree
@@ -816,7 +816,7 @@ async fn unparsable_query_numbers_get_json_errors() {
 }
 
 /// Purls that are not valid purls (invalid percent-escapes, control characters once
-/// decoded) are refused (`quorum_verifier::statement::parse_purl` once accepted them).
+/// decoded) are refused (`quorum_verifier::model::statement::parse_purl` once accepted them).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn statements_about_percent_malformed_purls_are_refused() {
     let (t, _db, _) = setup(Backend::Sqlite).await;

@@ -8,8 +8,8 @@ use common::{Backend, base, envelope, fresh_db, key_text, start, submission, use
 use curve25519_dalek::constants::ED25519_BASEPOINT_POINT;
 use curve25519_dalek::edwards::CompressedEdwardsY;
 use curve25519_dalek::scalar::Scalar;
-use quorum_verifier::dsse::{Envelope, EnvelopeSignature, SigningKey, key_id};
-use quorum_verifier::log_entry::{verify_envelope, verify_envelopes_batch};
+use quorum_verifier::model::dsse::{Envelope, EnvelopeSignature, SigningKey, key_id};
+use quorum_verifier::model::log_entry::{verify_envelope, verify_envelopes_batch};
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha512};
 

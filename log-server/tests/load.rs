@@ -58,11 +58,11 @@ impl Tally {
     }
 }
 
-fn seeded_key(seed: u16) -> quorum_verifier::dsse::SigningKey {
+fn seeded_key(seed: u16) -> quorum_verifier::model::dsse::SigningKey {
     let mut bytes = [0u8; 32];
     bytes[..2].copy_from_slice(&seed.to_be_bytes());
     bytes[2] = 0x10;
-    quorum_verifier::dsse::SigningKey::from_bytes(&bytes)
+    quorum_verifier::model::dsse::SigningKey::from_bytes(&bytes)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,10 +4,10 @@
 mod common;
 
 use common::*;
-use quorum_verifier::checkpoint::open_checkpoint;
-use quorum_verifier::log_entry::verify_log_entry;
-use quorum_verifier::merkle::{self, MemoryTree, verify_inclusion};
-use quorum_verifier::tiles::{TileHashReader, decode_entry_bundle};
+use quorum_c2sp::checkpoint::open_checkpoint;
+use quorum_c2sp::merkle::{self, MemoryTree, verify_inclusion};
+use quorum_c2sp::tiles::{TileHashReader, decode_entry_bundle};
+use quorum_verifier::model::log_entry::verify_log_entry;
 use serde_json::{Value, json};
 
 async fn post(client: &reqwest::Client, url: &str, body: &Value) -> (u16, Value) {
@@ -89,8 +89,8 @@ async fn end_to_end(backend: Backend) {
     let wrong_key = json!({"envelope": serde_json::from_str::<Value>(&env.to_json()).unwrap_or_default(), "publicKey": key_text(&user_key(9))});
     let (st, _) = post(&client, &format!("{url}/v1/statements"), &wrong_key).await;
     assert_eq!(st, 422);
-    let bad_statement = quorum_verifier::dsse::Envelope::sign(
-        quorum_verifier::dsse::IN_TOTO_PAYLOAD_TYPE,
+    let bad_statement = quorum_verifier::model::dsse::Envelope::sign(
+        quorum_verifier::model::dsse::IN_TOTO_PAYLOAD_TYPE,
         b"{\"_type\":\"nope\"}".to_vec(),
         &alice,
     );
@@ -162,7 +162,7 @@ async fn end_to_end(backend: Backend) {
             })
         })
     };
-    let reader = TileHashReader::new(cp.size, |t: &quorum_verifier::tiles::Tile| fetch(t.path()));
+    let reader = TileHashReader::new(cp.size, |t: &quorum_c2sp::tiles::Tile| fetch(t.path()));
     assert_eq!(
         merkle::tree_hash(cp.size, &reader).expect("root from tiles"),
         cp.root_hash

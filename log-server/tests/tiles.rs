@@ -68,11 +68,10 @@ async fn full_tiles_are_cached_partial_ones_are_not() {
     let (_, bundle_again) = get(&client, &format!("{url}/tile/entries/000")).await;
     assert_eq!(bundle_again, bundle);
     assert_eq!(cache_hits(&client, &url).await, hits0 + 2);
-    let entries =
-        quorum_verifier::tiles::decode_entry_bundle(&bundle).expect("a valid entry bundle");
+    let entries = quorum_c2sp::tiles::decode_entry_bundle(&bundle).expect("a valid entry bundle");
     assert_eq!(entries.len(), 256);
     for (i, entry) in entries.iter().enumerate() {
-        let leaf = quorum_verifier::merkle::leaf_hash(entry);
+        let leaf = quorum_c2sp::merkle::leaf_hash(entry);
         assert_eq!(&first[i * 32..(i + 1) * 32], &leaf[..], "leaf {i}");
     }
 

@@ -9,9 +9,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
 use common::*;
+use quorum_c2sp::cosignature::{CosignatureSigner, verify_cosignatures};
+use quorum_c2sp::note::Note;
 use quorum_log::config::WitnessConfig;
-use quorum_verifier::cosignature::{CosignatureSigner, verify_cosignatures};
-use quorum_verifier::note::Note;
 use serde_json::Value;
 
 #[derive(Clone)]

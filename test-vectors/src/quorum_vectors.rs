@@ -14,12 +14,12 @@
 use std::path::PathBuf;
 
 use base64::Engine as _;
-use quorum_verifier::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE, SigningKey, key_id, pae};
-use quorum_verifier::log_entry::{LogEntry, leaf_hash};
-use quorum_verifier::predicates::{
+use quorum_verifier::model::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE, SigningKey, key_id, pae};
+use quorum_verifier::model::log_entry::{LogEntry, leaf_hash};
+use quorum_verifier::model::predicates::{
     ADOPTION_V1, AUDIT_V1, OPENVEX_V0_2_0, OWNERSHIP_CHANGE_V1, REVOCATION_V1, TRUST_V1,
 };
-use quorum_verifier::statement::{
+use quorum_verifier::model::statement::{
     STATEMENT_TYPE_V1, Statement, Subject, SubjectKind, sha256_hex, sort_keys,
 };
 use serde_json::{Value, json};
@@ -219,7 +219,7 @@ fn envelopes_file() -> VectorFile {
         })
         .to_string(),
         &Envelope {
-            signatures: vec![quorum_verifier::dsse::EnvelopeSignature {
+            signatures: vec![quorum_verifier::model::dsse::EnvelopeSignature {
                 keyid: String::new(),
                 sig: env.signatures[0].sig.clone(),
             }],
@@ -237,7 +237,7 @@ fn envelopes_file() -> VectorFile {
         })
         .to_string(),
         &Envelope {
-            signatures: vec![quorum_verifier::dsse::EnvelopeSignature {
+            signatures: vec![quorum_verifier::model::dsse::EnvelopeSignature {
                 keyid: key_id(&bob.verifying_key()),
                 sig: env.signatures[0].sig.clone(),
             }],
@@ -1106,7 +1106,7 @@ fn statements_file() -> VectorFile {
     let valid: Vec<Value> = valid_statements()
         .into_iter()
         .map(|(d, st)| {
-            let checked = quorum_verifier::predicates::validate_statement(&st);
+            let checked = quorum_verifier::model::predicates::validate_statement(&st);
             let subjects: Vec<Value> = match &checked {
                 Ok(c) => c.subjects.iter().map(subject_summary).collect(),
                 Err(e) => vec![json!({"generatorError": e.to_string()})],
@@ -1168,7 +1168,8 @@ fn log_entries_file() -> VectorFile {
         .into_iter()
         .map(|(d, signer, st)| {
             let bytes = entry_bytes(signer, st, IN_TOTO_PAYLOAD_TYPE);
-            let (digest, ptype) = match quorum_verifier::log_entry::verify_log_entry(&bytes) {
+            let (digest, ptype) = match quorum_verifier::model::log_entry::verify_log_entry(&bytes)
+            {
                 Ok(v) => (
                     hex::encode(v.envelope_digest),
                     v.statement.statement.predicate_type.clone(),

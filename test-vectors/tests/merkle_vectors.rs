@@ -1,4 +1,4 @@
-//! Runs `quorum_verifier::merkle` and `quorum_verifier::tiles` against the public
+//! Runs `quorum_c2sp::merkle` and `quorum_c2sp::tiles` against the public
 //! vectors in `../shared/vectors` (see its SOURCES.md):
 //!
 //! - transparency-dev/merkle inclusion and consistency proof cases;
@@ -13,11 +13,11 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use quorum_verifier::merkle::{
+use quorum_c2sp::merkle::{
     Hash, HashReadError, MemoryTree, ProofError, empty_root, leaf_hash, stored_hash_index,
     tree_hash, verify_consistency, verify_inclusion,
 };
-use quorum_verifier::tiles::{
+use quorum_c2sp::tiles::{
     EntryBundle, Tile, TileError, TileHashReader, TileRef, decode_entry_bundle,
     decode_entry_bundle_for, encode_entry_bundle, encode_tile_index, parse_path,
     tile_data_from_hashes, tiles_for_size,

@@ -6,18 +6,18 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use quorum_verifier::checkpoint::{Checkpoint, CheckpointError, open_checkpoint};
-use quorum_verifier::cosignature::{
+use quorum_c2sp::checkpoint::{Checkpoint, CheckpointError, open_checkpoint};
+use quorum_c2sp::cosignature::{
     self, CosignatureSigner, CosignatureVerifier, signed_message, split_cosignature,
 };
-use quorum_verifier::merkle;
-use quorum_verifier::note::{
+use quorum_c2sp::merkle;
+use quorum_c2sp::note::{
     self, Ed25519Signer, Ed25519Verifier, Note, NoteError, NoteSignature, NoteVerifier,
     VerifierKey, Verifiers,
 };
-use quorum_verifier::statement::sha256_hex;
-use quorum_verifier::tlog_proof::TlogProof;
-use quorum_verifier::witness_policy::{self, WitnessPolicy};
+use quorum_c2sp::tlog_proof::TlogProof;
+use quorum_c2sp::witness_policy::{self, WitnessPolicy};
+use quorum_verifier::model::statement::sha256_hex;
 use serde_json::Value;
 
 fn vectors_root() -> PathBuf {

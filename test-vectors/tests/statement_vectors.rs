@@ -4,12 +4,12 @@
 use std::collections::HashMap;
 
 use quorum_test_vectors::quorum_vectors::{generate, vectors_dir};
-use quorum_verifier::dsse::{
+use quorum_verifier::model::dsse::{
     Envelope, IN_TOTO_PAYLOAD_TYPE, SigningKey, VerifyingKey, key_id, pae,
 };
-use quorum_verifier::log_entry::verify_log_entry;
-use quorum_verifier::predicates::validate_statement;
-use quorum_verifier::statement::{Statement, SubjectKind};
+use quorum_verifier::model::log_entry::verify_log_entry;
+use quorum_verifier::model::predicates::validate_statement;
+use quorum_verifier::model::statement::{Statement, SubjectKind};
 use serde_json::{Value, json};
 
 fn load(name: &str) -> Value {
@@ -135,7 +135,7 @@ fn statement_vectors() {
     }
     assert_eq!(
         types.len(),
-        quorum_verifier::predicates::PREDICATE_TYPES.len(),
+        quorum_verifier::model::predicates::PREDICATE_TYPES.len(),
         "every predicate type has a valid vector"
     );
     let mut kinds = std::collections::BTreeSet::new();

@@ -1,6 +1,6 @@
 //! `verify --mirror` at scale: a 500-package lockfile decided against a local mirror of
 //! 1,000,000 entries, with the same store code the `quorum` binary runs
-//! (`src/bin/quorum/store.rs`, included below).
+//! (`quorum_verifier::client::mirror_store`).
 //!
 //! The mirror is generated once into a temporary directory: 10,000 packages of 3 versions,
 //! 5,000 signers, a trust graph (a root, 50 keys it trusts, 40 keys each of those trusts,
@@ -16,22 +16,19 @@
 //! Run: `cargo bench -p quorum-verifier --bench mirror` (set `QUORUM_BENCH_MIRROR_ENTRIES`
 //! to try another size).
 
-#[path = "../src/bin/quorum/store.rs"]
-#[allow(dead_code)]
-mod store;
-
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use quorum_verifier::client::mirror_store as store;
 use quorum_verifier::decision::{Evaluation, Verdict};
-use quorum_verifier::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE, SigningKey};
-use quorum_verifier::log_entry::LogEntry;
-use quorum_verifier::policy::Policy;
-use quorum_verifier::predicates::{
+use quorum_verifier::model::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE, SigningKey};
+use quorum_verifier::model::log_entry::LogEntry;
+use quorum_verifier::model::predicates::{
     Adoption, AdoptionStatus, Audit, OpenVex, Predicate, Revocation, Trust, TrustLevel,
     Verdict as AuditVerdict, VexProduct, VexStatement, VexStatus, VexVulnerability,
 };
-use quorum_verifier::statement::Subject;
+use quorum_verifier::model::statement::Subject;
+use quorum_verifier::policy::Policy;
 
 const PACKAGES: u64 = 10_000;
 const VERSIONS: u64 = 3;
@@ -438,7 +435,7 @@ fn print_phases(mirror: &Mirror) {
     }
     let t = Instant::now();
     for e in &raw {
-        std::hint::black_box(quorum_verifier::log_entry::verify_log_entry(e).is_ok());
+        std::hint::black_box(quorum_verifier::model::log_entry::verify_log_entry(e).is_ok());
     }
     println!(
         "phase: verify_log_entry on one thread, per entry {:?}",
@@ -447,9 +444,9 @@ fn print_phases(mirror: &Mirror) {
     let t = Instant::now();
     for e in &raw {
         let d = LogEntry::decode(e).expect("decode");
-        let st =
-            quorum_verifier::statement::Statement::from_json(&d.envelope.payload).expect("json");
-        std::hint::black_box(quorum_verifier::predicates::validate_statement(&st).is_ok());
+        let st = quorum_verifier::model::statement::Statement::from_json(&d.envelope.payload)
+            .expect("json");
+        std::hint::black_box(quorum_verifier::model::predicates::validate_statement(&st).is_ok());
     }
     println!(
         "phase: decode and validate without the signature, per entry {:?}",

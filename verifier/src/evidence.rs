@@ -11,12 +11,12 @@ use quorum_proto::v1::EvidenceBundle;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::checkpoint::Checkpoint;
 use crate::decision::{ProvenStatement, Rejected, claims_from_statement};
-use crate::log_entry::verify_log_entry;
-use crate::merkle::{self, Hash};
+use crate::model::log_entry::verify_log_entry;
 use crate::policy::Policy;
-use crate::witness_policy::{PolicyCheckError, PolicyVerifiedCheckpoint, WitnessPolicy};
+use quorum_c2sp::checkpoint::Checkpoint;
+use quorum_c2sp::merkle::{self, Hash};
+use quorum_c2sp::witness_policy::{PolicyCheckError, PolicyVerifiedCheckpoint, WitnessPolicy};
 
 /// The most entries one bundle may carry.
 pub const MAX_BUNDLE_ENTRIES: usize = 100_000;
@@ -343,14 +343,14 @@ pub fn verify_bundle(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cosignature::CosignatureSigner;
     use crate::decision::{Claim, Evaluation, Verdict};
-    use crate::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE, SigningKey};
-    use crate::log_entry::LogEntry;
-    use crate::merkle::MemoryTree;
-    use crate::note::{self, Ed25519Signer};
-    use crate::predicates::{Adoption, AdoptionStatus, Predicate};
-    use crate::statement::Subject;
+    use crate::model::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE, SigningKey};
+    use crate::model::log_entry::LogEntry;
+    use crate::model::predicates::{Adoption, AdoptionStatus, Predicate};
+    use crate::model::statement::Subject;
+    use quorum_c2sp::cosignature::CosignatureSigner;
+    use quorum_c2sp::merkle::MemoryTree;
+    use quorum_c2sp::note::{self, Ed25519Signer};
     use quorum_proto::v1::{BundleEntry, ConsistencyProof, HistoricalCheckpoint};
 
     const ORIGIN: &str = "example.test/log";

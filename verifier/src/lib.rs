@@ -1,24 +1,28 @@
-//! Quorum's verification core.
+//! Quorum's library: the statement model, trust, policy, decisions, evidence, lockfiles and
+//! the client layer that every front end (the `quorum` CLI, the explorer, tests) shares.
 //!
-//! Everything here is pure: no network, no files, no clocks. Callers hand in bytes
-//! and get back verified values or a typed error. The log server, the witness and the
-//! `quorum` CLI all verify through this crate, so each rule is written once.
+//! What is here:
+//!
+//! * [`model`]: DSSE envelopes, in-toto statements with purl subjects, Quorum's predicates,
+//!   the log entry;
+//! * [`trust`]: personalized trust propagation from a client's roots;
+//! * [`policy`]: the client's policy file (log, witnesses, roots, rules);
+//! * [`decision`]: from proven statements and a policy to a verdict per package version;
+//! * [`evidence`]: from what a log serves to the statements a decision may count;
+//! * [`lockfile`]: the package versions a lockfile pins;
+//! * [`client`]: the mirror store.
+//!
+//! What is not here: the transparency-log wire formats (Merkle proofs, tiles, signed notes,
+//! checkpoints, cosignatures, tlog-proof, tlog-policy, the tlog-witness request), which live
+//! in `quorum-c2sp`; argument parsing, terminal output and exit codes (the `quorum` CLI in
+//! `quorum-cli`); servers and their storage (`quorum-log`, `quorum-witness`).
 
 #![warn(missing_docs)]
 
-pub mod checkpoint;
-pub mod cosignature;
+pub mod client;
 pub mod decision;
-pub mod dsse;
 pub mod evidence;
 pub mod lockfile;
-pub mod log_entry;
-pub mod merkle;
-pub mod note;
+pub mod model;
 pub mod policy;
-pub mod predicates;
-pub mod statement;
-pub mod tiles;
-pub mod tlog_proof;
 pub mod trust;
-pub mod witness_policy;

@@ -9,17 +9,17 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use quorum_verifier::checkpoint::Checkpoint;
-use quorum_verifier::dsse::Envelope;
+use quorum_c2sp::checkpoint::Checkpoint;
+use quorum_c2sp::note::{Note, NoteSignature, VerifierKey};
+use quorum_c2sp::tiles::{decode_entry_bundle, encode_entry_bundle, parse_path};
+use quorum_c2sp::tlog_proof::TlogProof;
+use quorum_c2sp::witness_policy::WitnessPolicy;
 use quorum_verifier::lockfile::parse_lockfile;
-use quorum_verifier::log_entry::{LogEntry, verify_log_entry};
-use quorum_verifier::note::{Note, NoteSignature, VerifierKey};
+use quorum_verifier::model::dsse::Envelope;
+use quorum_verifier::model::log_entry::{LogEntry, verify_log_entry};
+use quorum_verifier::model::predicates::{PREDICATE_TYPES, Predicate, validate_statement};
+use quorum_verifier::model::statement::Statement;
 use quorum_verifier::policy::{Policy, glob_match};
-use quorum_verifier::predicates::{PREDICATE_TYPES, Predicate, validate_statement};
-use quorum_verifier::statement::Statement;
-use quorum_verifier::tiles::{decode_entry_bundle, encode_entry_bundle, parse_path};
-use quorum_verifier::tlog_proof::TlogProof;
-use quorum_verifier::witness_policy::WitnessPolicy;
 
 fn corpus(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -91,7 +91,7 @@ fn checkpoints_proofs_and_policies() {
         let _ = Note::parse(b).map(|n| Checkpoint::parse(&n.text));
     });
     replay("cosignature", |b| {
-        let _ = quorum_verifier::cosignature::split_cosignature(b);
+        let _ = quorum_c2sp::cosignature::split_cosignature(b);
     });
     replay("tlog_proof", |b| {
         if let Ok(p) = TlogProof::parse(b) {

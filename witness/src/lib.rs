@@ -11,7 +11,6 @@ pub mod config;
 pub mod metrics;
 pub mod pull;
 pub mod ratelimit;
-pub mod request;
 pub mod server;
 pub mod storage;
 pub mod witness;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
-use quorum_verifier::cosignature::CosignatureSigner;
+use quorum_c2sp::cosignature::CosignatureSigner;
 use quorum_witness::config::Config;
 use quorum_witness::ratelimit::RateLimiter;
 use quorum_witness::storage::{AddLogOutcome, Store};

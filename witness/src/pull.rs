@@ -8,14 +8,14 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use quorum_verifier::checkpoint::Checkpoint;
-use quorum_verifier::merkle::{HashReadError, prove_consistency};
-use quorum_verifier::note::Note;
-use quorum_verifier::tiles::{Tile, TileHashReader};
+use quorum_c2sp::checkpoint::Checkpoint;
+use quorum_c2sp::merkle::{HashReadError, prove_consistency};
+use quorum_c2sp::note::Note;
+use quorum_c2sp::tiles::{Tile, TileHashReader};
 
 use crate::config::LogConfig;
-use crate::request::AddCheckpointRequest;
 use crate::witness::{AddError, Witness};
+use quorum_c2sp::witness_request::AddCheckpointRequest;
 
 /// Largest checkpoint the poller reads.
 const MAX_CHECKPOINT_BYTES: usize = 64 * 1024;

@@ -9,14 +9,14 @@ use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, RwLock};
 
-use quorum_verifier::checkpoint::Checkpoint;
-use quorum_verifier::cosignature::CosignatureSigner;
-use quorum_verifier::note::{self, Note, NoteError, VerifierKey, Verifiers};
+use quorum_c2sp::checkpoint::Checkpoint;
+use quorum_c2sp::cosignature::CosignatureSigner;
+use quorum_c2sp::note::{self, Note, NoteError, VerifierKey, Verifiers};
 
 use crate::metrics::Metrics;
 use crate::ratelimit::RateLimiter;
-use crate::request::{AddCheckpointRequest, RequestError, parse_add_checkpoint};
 use crate::storage::{Evidence, LogState, Store, StoreError, empty_root};
+use quorum_c2sp::witness_request::{AddCheckpointRequest, RequestError, parse_add_checkpoint};
 
 /// Why an add-checkpoint request was refused. Each maps to one HTTP status.
 #[derive(Debug, thiserror::Error)]
@@ -419,6 +419,6 @@ fn verify_consistency(
     new_root: &[u8; 32],
     proof: &[[u8; 32]],
 ) -> Result<(), String> {
-    quorum_verifier::merkle::verify_consistency(old_size, new_size, old_root, new_root, proof)
+    quorum_c2sp::merkle::verify_consistency(old_size, new_size, old_root, new_root, proof)
         .map_err(|e| e.to_string())
 }

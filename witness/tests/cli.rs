@@ -30,7 +30,7 @@ fn keygen_and_logs() {
     let o = run(&["keygen", "--name", "example.com/witness", "--out", key_s]);
     assert!(o.status.success(), "{}", text(&o));
     let vkey = String::from_utf8(o.stdout.clone()).expect("utf8");
-    let parsed = quorum_verifier::note::VerifierKey::parse(vkey.trim()).expect("vkey");
+    let parsed = quorum_c2sp::note::VerifierKey::parse(vkey.trim()).expect("vkey");
     assert_eq!(parsed.key_type, 0x04);
     assert_eq!(parsed.name, "example.com/witness");
     #[cfg(unix)]

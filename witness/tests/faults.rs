@@ -14,10 +14,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::{TestLog, body};
-use quorum_verifier::checkpoint::Checkpoint;
-use quorum_verifier::cosignature::CosignatureSigner;
-use quorum_verifier::merkle::MemoryTree;
-use quorum_verifier::note::Note;
+use quorum_c2sp::checkpoint::Checkpoint;
+use quorum_c2sp::cosignature::CosignatureSigner;
+use quorum_c2sp::merkle::MemoryTree;
+use quorum_c2sp::note::Note;
 use quorum_witness::storage::origin_hash;
 
 /// SplitMix64: a small seeded generator, so that the kill points are reproducible.

@@ -7,8 +7,8 @@
 mod common;
 
 use common::{Backend, TestLog, TestWitness, b64, body};
-use quorum_verifier::merkle::MemoryTree;
-use quorum_verifier::note::{self, NoteSigner};
+use quorum_c2sp::merkle::MemoryTree;
+use quorum_c2sp::note::{self, NoteSigner};
 use quorum_witness::storage::LogState;
 
 fn tree(n: u64, salt: &str) -> MemoryTree {

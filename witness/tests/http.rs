@@ -6,7 +6,7 @@ mod common;
 use std::sync::Arc;
 
 use common::{Backend, TestLog, TestWitness, body, check_cosignature};
-use quorum_verifier::merkle::MemoryTree;
+use quorum_c2sp::merkle::MemoryTree;
 use quorum_witness::config::Limits;
 use quorum_witness::storage::origin_hash;
 
@@ -51,8 +51,8 @@ async fn status_codes(backend: Backend) {
     assert!(m.contains("unknown log origin"), "{m}");
 
     // 403: signed by a key the witness does not trust for this origin.
-    let impostor = quorum_verifier::note::Ed25519Signer::generate(&log.origin).expect("key");
-    let forged = quorum_verifier::checkpoint::Checkpoint {
+    let impostor = quorum_c2sp::note::Ed25519Signer::generate(&log.origin).expect("key");
+    let forged = quorum_c2sp::checkpoint::Checkpoint {
         origin: log.origin.clone(),
         size: 4,
         root_hash: root(&t, 4),

@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use axum::extract::State;
 use axum::http::{StatusCode, Uri};
 use common::{Backend, TestWitness, body, check_cosignature};
-use quorum_verifier::merkle::{HashReadError, prove_consistency};
-use quorum_verifier::tiles::{Tile, TileHashReader};
+use quorum_c2sp::merkle::{HashReadError, prove_consistency};
+use quorum_c2sp::tiles::{Tile, TileHashReader};
 use quorum_witness::config::LogConfig;
 use quorum_witness::pull::{PollOutcome, http_client, poll_once};
 

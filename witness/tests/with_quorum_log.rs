@@ -14,14 +14,14 @@ use std::time::Duration;
 
 use common::{Backend as WitnessBackend, TestWitness};
 use log_common::{Backend as LogBackend, TestDb};
+use quorum_c2sp::checkpoint::Checkpoint;
+use quorum_c2sp::merkle;
+use quorum_c2sp::note::{Note, NoteSigner as _};
+use quorum_c2sp::tlog_proof::TlogProof;
+use quorum_c2sp::witness_policy::WitnessPolicy;
 use quorum_log::config::WitnessConfig;
 use quorum_log::server::RunningServer;
 use quorum_proto::v1::{EvidenceBundle, SubmitResponse, SubmitStatus};
-use quorum_verifier::checkpoint::Checkpoint;
-use quorum_verifier::merkle;
-use quorum_verifier::note::{Note, NoteSigner as _};
-use quorum_verifier::tlog_proof::TlogProof;
-use quorum_verifier::witness_policy::WitnessPolicy;
 use quorum_witness::storage::origin_hash;
 use serde_json::Value;
 

@@ -9,11 +9,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
+use quorum_c2sp::note::Ed25519Signer;
 use quorum_log::config::Config;
-use quorum_verifier::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE, SigningKey};
-use quorum_verifier::note::Ed25519Signer;
-use quorum_verifier::predicates::ADOPTION_V1;
-use quorum_verifier::statement::{Statement, Subject};
+use quorum_verifier::model::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE, SigningKey};
+use quorum_verifier::model::predicates::ADOPTION_V1;
+use quorum_verifier::model::statement::{Statement, Subject};
 use serde_json::{Value, json};
 
 fn arg(args: &[String], name: &str, default: u64) -> u64 {
@@ -56,7 +56,7 @@ fn cpu_seconds(path: &str) -> Option<f64> {
 /// Ed25519 verifications per CPU-second of one core (thread CPU time, so that other load on
 /// the machine does not count): strict single verification (what the log runs) and
 /// ed25519-dalek batch verification in batches of 500 (which the log cannot use to accept
-/// entries: see `quorum_verifier::log_entry::verify_envelopes_batch`).
+/// entries: see `quorum_verifier::model::log_entry::verify_envelopes_batch`).
 fn ed25519_rates() -> (f64, f64) {
     use ed25519_dalek::Signer as _;
     let n = 4000usize;
@@ -271,10 +271,7 @@ async fn run(
                     break;
                 }
                 let n = (i as u64 * 7919) % full_tiles;
-                let path = format!(
-                    "{url}/tile/0/{}",
-                    quorum_verifier::tiles::encode_tile_index(n)
-                );
+                let path = format!("{url}/tile/0/{}", quorum_c2sp::tiles::encode_tile_index(n));
                 let r = client.get(path).send().await?;
                 anyhow::ensure!(r.status().is_success());
                 let _ = r.bytes().await?;

@@ -3,12 +3,12 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use quorum_c2sp::note::Ed25519Signer;
 use quorum_log::config::Config;
 use quorum_log::server::{self, RunningServer};
-use quorum_verifier::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE, SigningKey};
-use quorum_verifier::note::Ed25519Signer;
-use quorum_verifier::predicates::ADOPTION_V1;
-use quorum_verifier::statement::{Statement, Subject};
+use quorum_verifier::model::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE, SigningKey};
+use quorum_verifier::model::predicates::ADOPTION_V1;
+use quorum_verifier::model::statement::{Statement, Subject};
 use serde_json::{Value, json};
 use sqlx::Connection as _;
 

@@ -15,10 +15,10 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
-use quorum_verifier::checkpoint::Checkpoint;
-use quorum_verifier::cosignature::CosignatureSigner;
-use quorum_verifier::merkle::MemoryTree;
-use quorum_verifier::note::Ed25519Signer;
+use quorum_c2sp::checkpoint::Checkpoint;
+use quorum_c2sp::cosignature::CosignatureSigner;
+use quorum_c2sp::merkle::MemoryTree;
+use quorum_c2sp::note::Ed25519Signer;
 use quorum_witness::config::Limits;
 use quorum_witness::ratelimit::RateLimiter;
 use quorum_witness::storage::Store;

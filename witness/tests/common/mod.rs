@@ -5,9 +5,9 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use quorum_verifier::checkpoint::Checkpoint;
-use quorum_verifier::cosignature::CosignatureSigner;
-use quorum_verifier::note::Ed25519Signer;
+use quorum_c2sp::checkpoint::Checkpoint;
+use quorum_c2sp::cosignature::CosignatureSigner;
+use quorum_c2sp::note::Ed25519Signer;
 use quorum_witness::config::Limits;
 use quorum_witness::ratelimit::RateLimiter;
 use quorum_witness::storage::Store;
@@ -252,7 +252,7 @@ pub fn check_cosignature(tw: &TestWitness, note: &str, resp: &str) {
     let mut cosigned = note.as_bytes().to_vec();
     cosigned.extend_from_slice(resp.as_bytes());
     let verifier = tw.signer.verifier();
-    let parsed = quorum_verifier::note::Note::parse(&cosigned).expect("note");
+    let parsed = quorum_c2sp::note::Note::parse(&cosigned).expect("note");
     let sig = parsed
         .signatures
         .iter()

@@ -34,7 +34,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest as _, Sha256};
 use thiserror::Error;
 
-use crate::dsse::truncate;
+use crate::model::dsse::truncate;
 
 /// The `_type` of an in-toto Statement v1.
 pub const STATEMENT_TYPE_V1: &str = "https://in-toto.io/Statement/v1";
@@ -342,7 +342,7 @@ pub struct Statement {
     /// The predicate type URI.
     pub predicate_type: String,
     /// The predicate, a JSON object; its meaning depends on `predicate_type` (see
-    /// [`crate::predicates`]).
+    /// [`crate::model::predicates`]).
     pub predicate: Value,
 }
 
@@ -628,7 +628,7 @@ impl Statement {
     /// shape: `_type`, 1 to [`MAX_SUBJECTS`] subjects with distinct names and valid digests,
     /// a non-empty `predicateType` and an object `predicate`. Unknown top-level fields are
     /// ignored, as in-toto requires. Subject *kinds* are checked per predicate by
-    /// [`crate::predicates::validate_statement`].
+    /// [`crate::model::predicates::validate_statement`].
     pub fn from_json(bytes: &[u8]) -> Result<Statement, StatementError> {
         let value = parse_json(bytes)?;
         Statement::from_value(&value)

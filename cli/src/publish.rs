@@ -6,15 +6,15 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use anyhow::Context;
+use quorum_c2sp::note::Ed25519Signer;
 use quorum_proto::v1;
-use quorum_verifier::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE};
 use quorum_verifier::lockfile::parse_lockfile;
-use quorum_verifier::note::Ed25519Signer;
-use quorum_verifier::predicates::{
+use quorum_verifier::model::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE};
+use quorum_verifier::model::predicates::{
     self, Adoption, AdoptionStatus, Audit, OpenVex, Owner, OwnershipChange, Predicate, Revocation,
     Trust, TrustLevel, VexProduct, VexStatement, VexStatus, VexVulnerability,
 };
-use quorum_verifier::statement::{Statement, Subject, parse_hex32, parse_purl, sha256_hex};
+use quorum_verifier::model::statement::{Statement, Subject, parse_hex32, parse_purl, sha256_hex};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -31,7 +31,7 @@ use base64::Engine as _;
 use quorum_verifier::policy::Policy;
 
 /// Subjects per adoption statement when recording a lockfile (the statement limit).
-const SUBJECTS_PER_STATEMENT: usize = quorum_verifier::statement::MAX_SUBJECTS;
+const SUBJECTS_PER_STATEMENT: usize = quorum_verifier::model::statement::MAX_SUBJECTS;
 
 /// `quorum attest`.
 pub fn attest(global: &Global, args: &AttestArgs) -> anyhow::Result<u8> {
@@ -323,7 +323,7 @@ pub fn submit_file(global: &Global, args: &SubmitArgs) -> anyhow::Result<u8> {
         ))
     })?;
     let key = signer.signing_key().verifying_key();
-    quorum_verifier::log_entry::verify_envelope(&envelope, &key).map_err(|e| {
+    quorum_verifier::model::log_entry::verify_envelope(&envelope, &key).map_err(|e| {
         usage(format!(
             "{}: not a valid statement signed by your key: {e}",
             args.envelope.display()

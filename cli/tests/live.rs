@@ -532,9 +532,9 @@ fn publish_receipts_mirror_and_verify_against_a_live_log() {
 /// Submits `count` adoptions by fresh keys straight to the log's batch API, then waits until
 /// the published (cosigned) checkpoint covers them.
 fn fill_log(url: &str, count: usize) -> u64 {
-    use quorum_verifier::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE, SigningKey};
-    use quorum_verifier::predicates::{Adoption, AdoptionStatus, Predicate};
-    use quorum_verifier::statement::Subject;
+    use quorum_verifier::model::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE, SigningKey};
+    use quorum_verifier::model::predicates::{Adoption, AdoptionStatus, Predicate};
+    use quorum_verifier::model::statement::Subject;
     let client = reqwest::blocking::Client::builder()
         .timeout(std::time::Duration::from_secs(30))
         .build()

@@ -9,8 +9,8 @@ use quorum_proto::prost::Message;
 use quorum_proto::v1;
 use quorum_verifier::decision::{Claim, Decision, Evaluation, Verdict};
 use quorum_verifier::lockfile::parse_lockfile;
+use quorum_verifier::model::statement::parse_purl;
 use quorum_verifier::policy::Policy;
-use quorum_verifier::statement::parse_purl;
 use serde_json::{Value, json};
 
 use crate::cli::{ExplainArgs, FetchArgs, Global, SourceOpts, VerifyArgs};
@@ -64,7 +64,7 @@ enum Source {
     /// A saved bundle.
     Bundle(v1::EvidenceBundle),
     /// The local mirror, and what to verify again in the entries loaded from it.
-    Mirror(crate::store::Recheck),
+    Mirror(quorum_verifier::client::mirror_store::Recheck),
     /// The log's evidence endpoint.
     Log(LogClient),
 }
@@ -84,9 +84,9 @@ fn open_source(global: &Global, policy: &Policy, opts: &SourceOpts) -> anyhow::R
     }
     if opts.mirror {
         return Ok(Source::Mirror(if opts.recheck_signatures {
-            crate::store::Recheck::Signatures
+            quorum_verifier::client::mirror_store::Recheck::Signatures
         } else {
-            crate::store::Recheck::Statements
+            quorum_verifier::client::mirror_store::Recheck::Statements
         }));
     }
     let url = match (&global.log, policy.log.as_ref().and_then(|l| l.url.clone())) {
@@ -150,8 +150,8 @@ fn log_origin(policy: &Policy) -> anyhow::Result<String> {
 
 /// Parses a stored or served checkpoint note into (size, root) for the rollback check.
 fn checkpoint_summary(note: &[u8]) -> Option<(u64, [u8; 32], String)> {
-    let parsed = quorum_verifier::note::Note::parse(note).ok()?;
-    let cp = quorum_verifier::checkpoint::Checkpoint::parse(&parsed.text).ok()?;
+    let parsed = quorum_c2sp::note::Note::parse(note).ok()?;
+    let cp = quorum_c2sp::checkpoint::Checkpoint::parse(&parsed.text).ok()?;
     Some((cp.size, cp.root_hash, cp.origin))
 }
 

@@ -21,7 +21,9 @@ use crate::error::{evidence, usage};
 use crate::glue::{self, VerifiedCheckpoint, VerifiedEvidence};
 use crate::net::{LogClient, MAX_CHECKPOINT, MAX_TILE};
 use crate::state::{State, write_atomic};
-use crate::store::{self, Lengths, MirrorFiles, MirrorWriter, StoreError};
+use quorum_verifier::client::mirror_store::{
+    self as store, Lengths, MirrorFiles, MirrorWriter, StoreError,
+};
 
 /// Entries per full tile (C2SP tlog-tiles).
 const TILE_WIDTH: u64 = 256;
@@ -152,13 +154,13 @@ pub fn mirror(global: &Global, args: &MirrorArgs) -> anyhow::Result<u8> {
             let width = end - tile_start;
             let mut path = format!(
                 "/tile/entries/{}",
-                quorum_verifier::tiles::encode_tile_index(tile)
+                quorum_c2sp::tiles::encode_tile_index(tile)
             );
             if width < TILE_WIDTH {
                 path.push_str(&format!(".p/{width}"));
             }
             let data = client.get_ok(&path, MAX_TILE)?;
-            let entries = quorum_verifier::tiles::decode_entry_bundle(&data)
+            let entries = quorum_c2sp::tiles::decode_entry_bundle(&data)
                 .map_err(|e| evidence(format!("entry bundle {path}: {e}")))?;
             if (entries.len() as u64) < width {
                 return Err(evidence(format!(
@@ -261,8 +263,8 @@ fn base64_root(root: &[u8; 32]) -> String {
 }
 
 fn note_size_root(note: &[u8]) -> Option<(u64, [u8; 32])> {
-    let parsed = quorum_verifier::note::Note::parse(note).ok()?;
-    let cp = quorum_verifier::checkpoint::Checkpoint::parse(&parsed.text).ok()?;
+    let parsed = quorum_c2sp::note::Note::parse(note).ok()?;
+    let cp = quorum_c2sp::checkpoint::Checkpoint::parse(&parsed.text).ok()?;
     Some((cp.size, cp.root_hash))
 }
 

@@ -26,8 +26,8 @@ use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 use thiserror::Error;
 
-use crate::dsse::truncate;
-use crate::statement::{
+use crate::model::dsse::truncate;
+use crate::model::statement::{
     PackageRef, Statement, StatementError, SubjectKind, parse_hex32, parse_json, parse_purl,
 };
 
@@ -218,7 +218,7 @@ pub fn parse_public_key(text: &str) -> Result<[u8; 32], PredicateError> {
     if name.is_empty() || name.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(bad("verifier key name is empty or has spaces"));
     }
-    if !crate::statement::is_lower_hex(hash, 8) {
+    if !crate::model::statement::is_lower_hex(hash, 8) {
         return Err(bad("verifier key hash must be 8 lowercase hex digits"));
     }
     let raw = base64::engine::general_purpose::STANDARD
@@ -822,7 +822,7 @@ impl Predicate {
     }
 
     /// Builds a statement carrying this predicate about `subject`.
-    pub fn into_statement(self, subject: Vec<crate::statement::Subject>) -> Statement {
+    pub fn into_statement(self, subject: Vec<crate::model::statement::Subject>) -> Statement {
         Statement::new(subject, self.predicate_type(), self.to_value())
     }
 }
@@ -954,7 +954,7 @@ pub fn validate_statement(statement: &Statement) -> Result<ValidatedStatement, P
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::statement::Subject;
+    use crate::model::statement::Subject;
     use serde_json::json;
 
     fn kind(r: Result<Predicate, PredicateError>) -> &'static str {

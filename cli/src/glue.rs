@@ -2,8 +2,8 @@
 //! (`quorum_verifier::evidence`): checkpoint, witness quorum, consistency with the last
 //! checkpoint seen, inclusion, entries. Everything the CLI decides on passes through here.
 
+use quorum_c2sp::checkpoint::Checkpoint;
 use quorum_proto::v1;
-use quorum_verifier::checkpoint::Checkpoint;
 use quorum_verifier::decision::ProvenStatement;
 use quorum_verifier::evidence::{self, CheckpointRef, EvidenceError, LogTrust};
 use quorum_verifier::policy::Policy;
@@ -81,7 +81,7 @@ fn classify(e: EvidenceError) -> anyhow::Error {
 
 /// The reference (origin, size, root) of a stored checkpoint note.
 fn checkpoint_ref(note: &[u8]) -> Option<CheckpointRef> {
-    let parsed = quorum_verifier::note::Note::parse(note).ok()?;
+    let parsed = quorum_c2sp::note::Note::parse(note).ok()?;
     let cp = Checkpoint::parse(&parsed.text).ok()?;
     Some(CheckpointRef::of(&cp))
 }

@@ -1,10 +1,13 @@
-//! Parsing the framing of a C2SP tlog-witness `add-checkpoint` request body.
+//! The C2SP tlog-witness `add-checkpoint` request body, parsed (by a witness) and written
+//! (by a log pushing to witnesses).
 //!
 //! The body is `old <size>\n`, up to 63 consistency-proof lines (base64 of a 32-byte
-//! hash each), an empty line, and the signed checkpoint note. Only the framing is parsed
-//! here; the note and the proof are verified by `quorum-verifier`.
+//! hash each), an empty line, and the signed checkpoint note. Only the framing is handled
+//! here; the note is verified with [`crate::note`] and the proof with [`crate::merkle`].
 
 use base64::Engine;
+
+use crate::checkpoint::parse_decimal_u64;
 
 /// The most proof lines a request may carry (C2SP tlog-witness).
 pub const MAX_PROOF_LINES: usize = 63;
@@ -40,14 +43,19 @@ pub enum RequestError {
     MissingSeparator,
 }
 
-/// Parses a decimal size as the C2SP specs write it: ASCII digits, no sign, no leading
-/// zeros (except `0` itself), fitting 64 bits.
-pub fn parse_size(s: &str) -> Option<u64> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) || (s.len() > 1 && s.starts_with('0'))
-    {
-        return None;
+impl AddCheckpointRequest {
+    /// Writes the request body: `old <size>`, one base64 line per proof hash, an empty line,
+    /// and the note. A body written here parses back to the same request.
+    pub fn to_body(&self) -> String {
+        let mut body = format!("old {}\n", self.old_size);
+        for hash in &self.proof {
+            body.push_str(&base64::engine::general_purpose::STANDARD.encode(hash));
+            body.push('\n');
+        }
+        body.push('\n');
+        body.push_str(&self.note);
+        body
     }
-    s.parse().ok()
 }
 
 /// Parses an add-checkpoint request body.
@@ -56,7 +64,7 @@ pub fn parse_add_checkpoint(body: &[u8]) -> Result<AddCheckpointRequest, Request
     let (first, mut rest) = text.split_once('\n').ok_or(RequestError::BadOldLine)?;
     let old_size = first
         .strip_prefix("old ")
-        .and_then(parse_size)
+        .and_then(parse_decimal_u64)
         .ok_or(RequestError::BadOldLine)?;
     let mut proof = Vec::new();
     loop {
@@ -98,6 +106,19 @@ mod tests {
         assert_eq!(r.old_size, 1);
         assert_eq!(r.proof.len(), 1);
         assert_eq!(r.note, "log\n3\nroot\n\n— log sig\n");
+    }
+
+    #[test]
+    fn written_bodies_parse_back() {
+        let request = AddCheckpointRequest {
+            old_size: 7,
+            proof: vec![[1; 32], [2; 32]],
+            note: "log\n9\nroot\n\n— log sig\n".into(),
+        };
+        assert_eq!(
+            parse_add_checkpoint(request.to_body().as_bytes()),
+            Ok(request)
+        );
     }
 
     #[test]

@@ -10,10 +10,10 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use quorum_verifier::log_entry::{LogEntry, leaf_hash, verify_log_entry};
-use quorum_verifier::merkle::verify_inclusion;
+use quorum_c2sp::merkle::verify_inclusion;
+use quorum_c2sp::tlog_proof::TlogProof;
+use quorum_verifier::model::log_entry::{LogEntry, leaf_hash, verify_log_entry};
 use quorum_verifier::policy::Policy;
-use quorum_verifier::tlog_proof::TlogProof;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -74,13 +74,13 @@ pub fn fetch_entry(client: &LogClient, index: u64, size: u64) -> anyhow::Result<
     let width = (size - tile_start).min(TILE_WIDTH);
     let mut path = format!(
         "/tile/entries/{}",
-        quorum_verifier::tiles::encode_tile_index(tile)
+        quorum_c2sp::tiles::encode_tile_index(tile)
     );
     if width < TILE_WIDTH {
         path.push_str(&format!(".p/{width}"));
     }
     let data = client.get_ok(&path, MAX_TILE)?;
-    let entries = quorum_verifier::tiles::decode_entry_bundle(&data)
+    let entries = quorum_c2sp::tiles::decode_entry_bundle(&data)
         .map_err(|e| evidence(format!("entry bundle {path}: {e}")))?;
     entries
         .get((index - tile_start) as usize)
@@ -92,9 +92,9 @@ pub fn fetch_entry(client: &LogClient, index: u64, size: u64) -> anyhow::Result<
 pub fn proof_size(proof_text: &str) -> anyhow::Result<u64> {
     let proof = TlogProof::parse(proof_text.as_bytes())
         .map_err(|e| evidence(format!("the log's tlog-proof is malformed: {e}")))?;
-    let note = quorum_verifier::note::Note::parse(&proof.checkpoint)
+    let note = quorum_c2sp::note::Note::parse(&proof.checkpoint)
         .map_err(|e| evidence(format!("the tlog-proof's checkpoint is malformed: {e}")))?;
-    let cp = quorum_verifier::checkpoint::Checkpoint::parse(&note.text)
+    let cp = quorum_c2sp::checkpoint::Checkpoint::parse(&note.text)
         .map_err(|e| evidence(format!("the tlog-proof's checkpoint is malformed: {e}")))?;
     Ok(cp.size)
 }
@@ -124,7 +124,7 @@ pub fn verify_receipt(policy: &Policy, receipt: &Receipt) -> anyhow::Result<Rece
     }
     let envelope_text = serde_json::to_string(&receipt.envelope)
         .map_err(|e| usage(format!("the receipt's envelope cannot be encoded: {e}")))?;
-    let envelope = quorum_verifier::dsse::Envelope::from_json(envelope_text.as_bytes())
+    let envelope = quorum_verifier::model::dsse::Envelope::from_json(envelope_text.as_bytes())
         .map_err(|e| evidence(format!("the receipt's envelope is malformed: {e}")))?;
     if envelope.digest() != logged.envelope_digest {
         return Err(evidence(

@@ -68,7 +68,7 @@ impl State {
             .take(100)
             .collect();
         // Distinct origins that map to the same text stay distinct.
-        let digest = quorum_verifier::statement::sha256_hex(origin.as_bytes());
+        let digest = quorum_verifier::model::statement::sha256_hex(origin.as_bytes());
         s.push('-');
         s.push_str(&digest[..12]);
         s

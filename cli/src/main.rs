@@ -19,7 +19,6 @@ mod output;
 mod publish;
 mod receipt;
 mod state;
-mod store;
 mod timefmt;
 mod verify;
 

@@ -21,20 +21,17 @@
 //! `leaves.bin`, each loaded entry's bytes against its leaf hash, and each loaded entry's
 //! statement ([`Recheck::Statements`]) or, on request, its signature too
 //! ([`Recheck::Signatures`]), spread over the available cores.
-//!
-//! This file has no dependency on the rest of the binary so that `benches/mirror.rs` can
-//! include it and time exactly the code `quorum` runs.
 
 use std::collections::{BTreeSet, HashSet};
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use quorum_verifier::decision::{ProvenStatement, claims_from_statement};
-use quorum_verifier::log_entry::{
+use crate::decision::{ProvenStatement, claims_from_statement};
+use crate::model::log_entry::{
     LogEntryError, VerifiedEntry, verify_log_entries_batch, verify_log_entry,
 };
-use quorum_verifier::merkle::{empty_root, leaf_hash, node_hash};
+use quorum_c2sp::merkle::{empty_root, leaf_hash, node_hash};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -123,15 +120,15 @@ pub enum Recheck {
 struct Reduced {
     signer: [u8; 32],
     envelope_digest: [u8; 32],
-    statement: quorum_verifier::predicates::ValidatedStatement,
+    statement: crate::model::predicates::ValidatedStatement,
 }
 
 /// Decodes an entry and validates its statement without checking the signature. The key
 /// is not decompressed or checked for small order either: like the signature, it was checked
 /// at sync over these very bytes.
 fn decode_statement(bytes: &[u8]) -> Result<Reduced, String> {
+    use crate::model::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE};
     use quorum_proto::prost::Message;
-    use quorum_verifier::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE};
     let proto = quorum_proto::v1::LogEntry::decode(bytes).map_err(|e| e.to_string())?;
     let signer: [u8; 32] = proto
         .public_key
@@ -143,10 +140,10 @@ fn decode_statement(bytes: &[u8]) -> Result<Reduced, String> {
     envelope
         .expect_payload_type(IN_TOTO_PAYLOAD_TYPE)
         .map_err(|e| e.to_string())?;
-    let statement = quorum_verifier::statement::Statement::from_json(&envelope.payload)
+    let statement = crate::model::statement::Statement::from_json(&envelope.payload)
         .map_err(|e| e.to_string())?;
     let statement =
-        quorum_verifier::predicates::validate_statement(&statement).map_err(|e| e.to_string())?;
+        crate::model::predicates::validate_statement(&statement).map_err(|e| e.to_string())?;
     Ok(Reduced {
         signer,
         envelope_digest: envelope.digest(),
@@ -550,12 +547,12 @@ mod tests {
     // Also compiled, without its tests, when `benches/mirror.rs` includes this file.
     #![allow(unused_imports)]
     use super::*;
-    use quorum_verifier::merkle::MemoryTree;
+    use quorum_c2sp::merkle::MemoryTree;
 
-    use quorum_verifier::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE, SigningKey};
-    use quorum_verifier::log_entry::LogEntry;
-    use quorum_verifier::predicates::{Adoption, AdoptionStatus, Predicate, Trust, TrustLevel};
-    use quorum_verifier::statement::Subject;
+    use crate::model::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE, SigningKey};
+    use crate::model::log_entry::LogEntry;
+    use crate::model::predicates::{Adoption, AdoptionStatus, Predicate, Trust, TrustLevel};
+    use crate::model::statement::Subject;
 
     fn entry(signer: u8, envelope_key: u8, predicate: Predicate, subject: Subject) -> Vec<u8> {
         let key = SigningKey::from_bytes(&[envelope_key; 32]);

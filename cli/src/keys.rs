@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::Context;
-use quorum_verifier::note::Ed25519Signer;
+use quorum_c2sp::note::Ed25519Signer;
 use serde_json::json;
 
 use crate::cli::{Global, KeygenArgs};

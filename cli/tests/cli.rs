@@ -5,19 +5,19 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use quorum_c2sp::checkpoint::Checkpoint;
+use quorum_c2sp::cosignature::CosignatureSigner;
+use quorum_c2sp::merkle::MemoryTree;
+use quorum_c2sp::note::Ed25519Signer;
 use quorum_proto::prost::Message;
 use quorum_proto::v1;
-use quorum_verifier::checkpoint::Checkpoint;
-use quorum_verifier::cosignature::CosignatureSigner;
-use quorum_verifier::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE, SigningKey};
-use quorum_verifier::log_entry::LogEntry;
-use quorum_verifier::merkle::MemoryTree;
-use quorum_verifier::note::Ed25519Signer;
-use quorum_verifier::predicates::{
+use quorum_verifier::model::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE, SigningKey};
+use quorum_verifier::model::log_entry::LogEntry;
+use quorum_verifier::model::predicates::{
     Adoption, AdoptionStatus, OpenVex, Predicate, VexProduct, VexStatement, VexStatus,
     VexVulnerability,
 };
-use quorum_verifier::statement::Subject;
+use quorum_verifier::model::statement::Subject;
 use serde_json::Value;
 
 const ORIGIN: &str = "quorum.test/log";
@@ -100,7 +100,7 @@ impl TestLog {
         }
         .sign(&[signer])
         .unwrap_or_else(|e| panic!("{e}"));
-        quorum_verifier::note::add_signatures(&root, &[&witness().at(WITNESSED_AT)])
+        quorum_c2sp::note::add_signatures(&root, &[&witness().at(WITNESSED_AT)])
             .unwrap_or_else(|e| panic!("{e}"))
     }
 
@@ -302,8 +302,8 @@ fn attest_to_file_writes_a_verifiable_envelope() {
     let out = quorum(dir.path(), &["--json", "keygen"]);
     let v: Value = serde_json::from_str(&stdout(&out)).unwrap_or(Value::Null);
     let public = hex::decode(v["public_key"].as_str().unwrap_or_default()).unwrap_or_default();
-    let key =
-        quorum_verifier::log_entry::parse_verifying_key(&public).unwrap_or_else(|e| panic!("{e}"));
+    let key = quorum_verifier::model::log_entry::parse_verifying_key(&public)
+        .unwrap_or_else(|e| panic!("{e}"));
     let env_path = dir.path().join("audit.json");
     let digest = "ab".repeat(32);
     let out = quorum(
@@ -328,11 +328,11 @@ fn attest_to_file_writes_a_verifiable_envelope() {
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let bytes = std::fs::read(&env_path).unwrap_or_default();
     let envelope = Envelope::from_json(bytes.trim_ascii()).unwrap_or_else(|e| panic!("{e}"));
-    let validated = quorum_verifier::log_entry::verify_envelope(&envelope, &key)
+    let validated = quorum_verifier::model::log_entry::verify_envelope(&envelope, &key)
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
         validated.statement.predicate_type,
-        quorum_verifier::predicates::AUDIT_V1
+        quorum_verifier::model::predicates::AUDIT_V1
     );
 
     // Bad input: no digest, bad purl, unknown capability: usage errors.
@@ -424,9 +424,9 @@ fn publishing_commands_sign_valid_statements() {
         assert_eq!(code(&out), 0, "{args:?}: {}", stderr(&out));
         for line in stdout(&out).lines() {
             let env = Envelope::from_json(line.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
-            let statement = quorum_verifier::statement::Statement::from_json(&env.payload)
+            let statement = quorum_verifier::model::statement::Statement::from_json(&env.payload)
                 .unwrap_or_else(|e| panic!("{e}"));
-            quorum_verifier::predicates::validate_statement(&statement)
+            quorum_verifier::model::predicates::validate_statement(&statement)
                 .unwrap_or_else(|e| panic!("{args:?}: {e}"));
         }
     }

@@ -13,12 +13,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use thiserror::Error;
 
+use crate::model::predicates::{
+    self, AdoptionStatus, AdvisoryKind, Predicate, ValidatedStatement, VexStatus,
+};
 use crate::policy::{
     CompiledExpression, ExpressionInput, OwnershipChangeRule, Policy, PolicyError, RankingMode,
     Rule,
-};
-use crate::predicates::{
-    self, AdoptionStatus, AdvisoryKind, Predicate, ValidatedStatement, VexStatus,
 };
 use crate::trust::{
     PrincipalId, PrincipalIndex, TrustError, TrustGraphBuilder, TrustLevel, TrustParams,
@@ -1228,8 +1228,8 @@ mod tests {
 
     #[test]
     fn statements_reduce_to_claims() {
-        use crate::predicates::{Audit, Trust, validate_statement};
-        use crate::statement::Subject;
+        use crate::model::predicates::{Audit, Trust, validate_statement};
+        use crate::model::statement::Subject;
         let audit = Predicate::Audit(Audit {
             verdict: predicates::Verdict::Pass,
             criteria: vec!["safe-to-deploy".into()],

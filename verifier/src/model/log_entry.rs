@@ -10,7 +10,7 @@
 //! parses and validates the in-toto statement and its predicate.
 //!
 //! The *envelope digest* is SHA-256 of the envelope's PAE (see
-//! [`crate::dsse::Envelope::digest`]). It names a statement independently of how its
+//! [`crate::model::dsse::Envelope::digest`]). It names a statement independently of how its
 //! envelope is encoded and of its signatures; revocations name statements by it, and the log
 //! deduplicates on (signer key, envelope digest).
 
@@ -20,9 +20,9 @@ use quorum_proto::v1;
 use sha2::{Digest as _, Sha256};
 use thiserror::Error;
 
-use crate::dsse::{DsseError, Envelope, IN_TOTO_PAYLOAD_TYPE};
-use crate::predicates::{PredicateError, ValidatedStatement, validate_statement};
-use crate::statement::{Statement, StatementError};
+use crate::model::dsse::{DsseError, Envelope, IN_TOTO_PAYLOAD_TYPE};
+use crate::model::predicates::{PredicateError, ValidatedStatement, validate_statement};
+use crate::model::statement::{Statement, StatementError};
 
 /// The largest encoded log entry, in bytes.
 pub const MAX_ENTRY_SIZE: usize = quorum_proto::MAX_LOG_ENTRY_SIZE;
@@ -292,8 +292,8 @@ fn map_in_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::predicates::{ADOPTION_V1, Predicate};
-    use crate::statement::Subject;
+    use crate::model::predicates::{ADOPTION_V1, Predicate};
+    use crate::model::statement::Subject;
     use ed25519_dalek::SigningKey;
     use serde_json::json;
 
