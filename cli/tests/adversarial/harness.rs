@@ -1,0 +1,468 @@
+//! The adversarial suite's world: a real `quorum-log` and real `quorum-witness` processes on
+//! loopback (SQLite in a temporary directory), people with their own `quorum` state
+//! directories and keys, policies written for them, and an attacker who may also sign
+//! statements directly and push them through the log's HTTP API in bulk (a flood of 10,000
+//! statements through 10,000 `quorum` processes would only measure process start-up).
+//!
+//! Everything an attack goes through is the real thing: the binaries, the sockets, the
+//! database, Ed25519 signatures, Merkle proofs and witness cosignatures.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use quorum_c2sp::note::Ed25519Signer;
+use quorum_verifier::model::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE};
+use quorum_verifier::model::predicates::Predicate;
+use quorum_verifier::model::statement::Subject;
+use serde_json::Value;
+
+use crate::support::{ChildGuard, free_port, wait_http, workspace_binary};
+
+/// The log's origin in every adversarial world.
+pub const ORIGIN: &str = "adversarial.test/log";
+
+/// How a world's log is configured.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// How many witnesses run; the log requires all of their cosignatures, and the policies
+    /// written by [`World::policy`] require a quorum of all of them.
+    pub witnesses: usize,
+    /// Extra lines for the log's TOML configuration (rate limits, say).
+    pub log_config: String,
+    /// Checkpoint interval of the log, in milliseconds.
+    pub checkpoint_interval_ms: u64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            witnesses: 2,
+            log_config: String::new(),
+            checkpoint_interval_ms: 100,
+        }
+    }
+}
+
+/// One running witness.
+pub struct Witness {
+    /// Its name in cosignatures and policies.
+    pub name: String,
+    /// Its cosignature verifier key (`name+id+base64`).
+    pub vkey: String,
+    /// Its base URL.
+    pub url: String,
+    guard: ChildGuard,
+}
+
+/// A person: a `quorum` state directory with a key, and the same key loaded for signing
+/// statements directly.
+pub struct Person {
+    /// Their name (also the key name).
+    pub name: String,
+    /// Their state directory (`--state-dir`).
+    pub state: PathBuf,
+    /// Their Ed25519 public key, 64 lowercase hex digits.
+    pub public: String,
+    signer: Ed25519Signer,
+}
+
+/// A signed envelope with its signer's public key, ready to submit.
+#[derive(Debug, Clone)]
+pub struct Signed {
+    /// The DSSE envelope.
+    pub envelope: Envelope,
+    /// The signer's Ed25519 public key, hex.
+    pub public: String,
+}
+
+impl Person {
+    /// Signs a statement with this person's key, as `quorum` would.
+    pub fn sign(&self, predicate: Predicate, subjects: Vec<Subject>) -> Signed {
+        let statement = predicate.into_statement(subjects);
+        Signed {
+            envelope: Envelope::sign(
+                IN_TOTO_PAYLOAD_TYPE,
+                statement.to_json(),
+                self.signer.signing_key(),
+            ),
+            public: self.public.clone(),
+        }
+    }
+
+    /// The public key as 32 bytes.
+    pub fn key_bytes(&self) -> [u8; 32] {
+        self.signer.signing_key().verifying_key().to_bytes()
+    }
+}
+
+/// A log, its witnesses and a directory for everyone's files.
+pub struct World {
+    /// Everything lives here and is deleted with the world.
+    pub dir: tempfile::TempDir,
+    /// The log's base URL.
+    pub url: String,
+    /// The log's signed-note verifier key.
+    pub log_vkey: String,
+    /// The witnesses.
+    pub witnesses: Vec<Witness>,
+    log: Option<ChildGuard>,
+    log_config: PathBuf,
+    http: reqwest::blocking::Client,
+}
+
+fn run(program: &Path, args: &[&str]) -> Output {
+    Command::new(program)
+        .args(args)
+        .env_remove("QUORUM_HOME")
+        .output()
+        .unwrap_or_else(|e| panic!("running {}: {e}", program.display()))
+}
+
+fn first_line(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "command failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_string()
+}
+
+impl World {
+    /// Starts a log and two witnesses.
+    pub fn start() -> World {
+        World::start_with(Options::default())
+    }
+
+    /// Starts a log and `options.witnesses` witnesses.
+    pub fn start_with(options: Options) -> World {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let witness_bin = workspace_binary("quorum-witness");
+        let log_bin = workspace_binary("quorum-log");
+        let log_key = dir.path().join("log.key");
+        let log_vkey = first_line(&run(
+            &log_bin,
+            &[
+                "keygen",
+                "--origin",
+                ORIGIN,
+                "--out",
+                &log_key.display().to_string(),
+            ],
+        ));
+        let mut witnesses = Vec::new();
+        let mut witness_config = String::new();
+        for i in 1..=options.witnesses {
+            let name = format!("w{i}.adversarial.test");
+            let wdir = dir.path().join(format!("witness{i}"));
+            let wkey = dir.path().join(format!("witness{i}.key"));
+            let vkey = first_line(&run(
+                &witness_bin,
+                &[
+                    "keygen",
+                    "--name",
+                    &name,
+                    "--out",
+                    &wkey.display().to_string(),
+                    "--data-dir",
+                    &wdir.display().to_string(),
+                ],
+            ));
+            first_line(&run(
+                &witness_bin,
+                &[
+                    "add-log",
+                    "--data-dir",
+                    &wdir.display().to_string(),
+                    "--origin",
+                    ORIGIN,
+                    "--key",
+                    &log_vkey,
+                ],
+            ));
+            let port = free_port();
+            let guard = ChildGuard::spawn(
+                &name,
+                &witness_bin,
+                &[
+                    "serve",
+                    "--data-dir",
+                    &wdir.display().to_string(),
+                    "--key-file",
+                    &wkey.display().to_string(),
+                    "--listen",
+                    &format!("127.0.0.1:{port}"),
+                ],
+                &dir.path().join(format!("witness{i}.log")),
+            );
+            let url = format!("http://127.0.0.1:{port}");
+            wait_http(&format!("{url}/healthz"));
+            witness_config.push_str(&format!(
+                "\n[[witnesses]]\nurl = \"{url}\"\nvkey = \"{vkey}\"\n"
+            ));
+            witnesses.push(Witness {
+                name,
+                vkey,
+                url,
+                guard,
+            });
+        }
+        let port = free_port();
+        let log_config = dir.path().join("log.toml");
+        std::fs::write(
+            &log_config,
+            format!(
+                "listen = \"127.0.0.1:{port}\"\ndata_dir = \"{}\"\nkey_file = \"{}\"\ncheckpoint_interval_ms = {}\nrequired_cosignatures = {}\n{}\n{witness_config}",
+                dir.path().join("log").display(),
+                log_key.display(),
+                options.checkpoint_interval_ms,
+                options.witnesses,
+                options.log_config,
+            ),
+        )
+        .expect("write log config");
+        let http = reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .expect("http client");
+        let mut world = World {
+            dir,
+            url: format!("http://127.0.0.1:{port}"),
+            log_vkey,
+            witnesses,
+            log: None,
+            log_config,
+            http,
+        };
+        world.start_log();
+        world
+    }
+
+    /// Starts (or restarts) the log process on its configuration and data.
+    pub fn start_log(&mut self) {
+        self.log = None;
+        let guard = ChildGuard::spawn(
+            "quorum-log",
+            &workspace_binary("quorum-log"),
+            &["serve", "--config", &self.log_config.display().to_string()],
+            &self.dir.path().join("log.log"),
+        );
+        self.log = Some(guard);
+        wait_http(&format!("{}/healthz", self.url));
+    }
+
+    /// Stops the log process (SIGKILL).
+    pub fn stop_log(&mut self) {
+        self.log = None;
+    }
+
+    /// The log server's own output so far (its tracing lines).
+    pub fn log_output(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("log.log")).unwrap_or_default()
+    }
+
+    /// A C2SP tlog-policy naming every witness and requiring all of them.
+    pub fn witness_policy(&self) -> String {
+        let mut text = String::new();
+        for w in &self.witnesses {
+            text.push_str(&format!("witness {} {}\n", w.name, w.vkey));
+        }
+        let names: Vec<&str> = self.witnesses.iter().map(|w| w.name.as_str()).collect();
+        match names.len() {
+            0 => {}
+            1 => text.push_str(&format!("quorum {}\n", names[0])),
+            n => text.push_str(&format!("group all {n} {}\nquorum all\n", names.join(" "))),
+        }
+        text
+    }
+
+    /// Writes a policy file named `name` in the world's directory: this log and its
+    /// witnesses, `roots` as the trust roots, every person in `aliases` under their name,
+    /// then `rest` (more `[trust]` keys go in `trust_extra`; rules and other sections in
+    /// `rest`). Returns its path.
+    pub fn policy(
+        &self,
+        name: &str,
+        roots: &[&Person],
+        aliases: &[&Person],
+        trust_extra: &str,
+        rest: &str,
+    ) -> PathBuf {
+        let roots: Vec<String> = roots.iter().map(|p| format!("\"{}\"", p.name)).collect();
+        let mut alias_lines = String::new();
+        let mut named: Vec<&Person> = aliases.to_vec();
+        named.sort_by(|a, b| a.name.cmp(&b.name));
+        named.dedup_by(|a, b| a.name == b.name);
+        for p in named {
+            alias_lines.push_str(&format!("{} = \"{}\"\n", p.name, p.public));
+        }
+        let text = format!(
+            "[log]\norigin = \"{ORIGIN}\"\nkey = \"{}\"\nurl = \"{}\"\n\n[witnesses]\npolicy = \"\"\"\n{}\"\"\"\n\n[trust]\nroots = [{}]\n{trust_extra}\n\n[aliases]\n{alias_lines}\n{rest}\n",
+            self.log_vkey,
+            self.url,
+            self.witness_policy(),
+            roots.join(", "),
+        );
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, text).expect("write policy");
+        path
+    }
+
+    /// A new person: `quorum keygen` in their own state directory.
+    pub fn person(&self, name: &str) -> Person {
+        let state = self.dir.path().join("people").join(name);
+        let out = Command::new(env!("CARGO_BIN_EXE_quorum"))
+            .arg("--state-dir")
+            .arg(&state)
+            .args(["--json", "keygen", "--name", name])
+            .env_remove("QUORUM_HOME")
+            .output()
+            .expect("keygen");
+        let v = json(&out);
+        let key_file = v["key_file"].as_str().expect("key_file").to_string();
+        let skey = std::fs::read_to_string(&key_file).expect("read key file");
+        let signer = Ed25519Signer::from_skey(skey.trim()).expect("a quorum key file");
+        Person {
+            name: name.to_string(),
+            state,
+            public: v["public_key"].as_str().expect("public_key").to_string(),
+            signer,
+        }
+    }
+
+    /// Runs `quorum` as `who` with the policy at `policy` (if any) and the arguments.
+    /// Fails the test if the process panicked.
+    pub fn quorum(&self, who: &Person, policy: Option<&Path>, args: &[&str]) -> Output {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_quorum"));
+        command.arg("--state-dir").arg(&who.state);
+        if let Some(policy) = policy {
+            command.arg("--policy").arg(policy);
+        }
+        let out = command
+            .args(args)
+            .env_remove("QUORUM_HOME")
+            .output()
+            .unwrap_or_else(|e| panic!("running quorum: {e}"));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !stderr.contains("panicked"),
+            "quorum {args:?} panicked: {stderr}"
+        );
+        out
+    }
+
+    /// Submits envelopes through `POST /v1/statements` in batches of at most 1,000 (the
+    /// log's default limit per request) and returns their indices in order.
+    pub fn submit(&self, signed: &[Signed]) -> Vec<u64> {
+        let mut indices = Vec::with_capacity(signed.len());
+        for chunk in signed.chunks(1000) {
+            let items: Vec<Value> = chunk
+                .iter()
+                .map(|s| {
+                    let envelope: Value =
+                        serde_json::from_str(&s.envelope.to_json()).expect("envelope JSON");
+                    serde_json::json!({
+                        "envelope": envelope,
+                        "publicKey": format!("ed25519:{}", s.public),
+                    })
+                })
+                .collect();
+            let body = serde_json::json!({ "envelopes": items }).to_string();
+            let resp = self
+                .http
+                .post(format!("{}/v1/statements", self.url))
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .expect("submit");
+            let status = resp.status().as_u16();
+            let text = resp.text().unwrap_or_default();
+            assert!(status == 200 || status == 202, "submit: {status} {text}");
+            let v: Value = serde_json::from_str(&text).expect("submit response JSON");
+            for result in v["results"].as_array().expect("results") {
+                assert!(result.get("error").is_none(), "refused: {result}");
+                // proto3 JSON writes 64-bit integers as strings and leaves out zeros.
+                let index = match &result["index"] {
+                    Value::Null => 0,
+                    Value::String(s) => s.parse().expect("decimal index"),
+                    other => other.as_u64().expect("integer index"),
+                };
+                indices.push(index);
+            }
+        }
+        indices
+    }
+
+    /// The tree size of the log's current checkpoint (0 before the first).
+    pub fn checkpoint_size(&self) -> u64 {
+        let Ok(resp) = self.http.get(format!("{}/checkpoint", self.url)).send() else {
+            return 0;
+        };
+        if !resp.status().is_success() {
+            return 0;
+        }
+        let text = resp.text().unwrap_or_default();
+        text.lines()
+            .nth(1)
+            .and_then(|l| l.parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// Waits until the log serves a checkpoint (cosigned by every witness, since the log
+    /// publishes nothing less) of at least `size` entries; fails after a minute.
+    pub fn wait_for_size(&self, size: u64) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if self.checkpoint_size() >= size {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!(
+            "the log did not publish a checkpoint of size {size} within a minute (it serves {})",
+            self.checkpoint_size()
+        );
+    }
+
+    /// Path of a file in the world's directory.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+}
+
+/// The process's stdout as JSON; fails the test with both outputs otherwise.
+pub fn json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+/// The exit code, with both outputs in the message when `expected` differs.
+pub fn expect_exit(out: &Output, expected: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(expected),
+        "stdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// stdout and stderr as text.
+pub fn text(out: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
