@@ -8,9 +8,10 @@
 //! * [`trust`]: personalized trust propagation from a client's roots;
 //! * [`policy`]: the client's policy file (log, witnesses, roots, rules);
 //! * [`decision`]: from proven statements and a policy to a verdict per package version;
-//! * [`evidence`]: from what a log serves to the statements a decision may count;
 //! * [`lockfile`]: the package versions a lockfile pins;
-//! * [`client`]: the mirror store.
+//! * [`client`]: the client layer every front end uses: reading a log, the checkpoint memory
+//!   that refuses rollback and fork, evidence complete for a question (online pages, offline
+//!   sets, the mirror), the trust graph and its cache, receipts.
 //!
 //! What is not here: the transparency-log wire formats (Merkle proofs, tiles, signed notes,
 //! checkpoints, cosignatures, tlog-proof, tlog-policy, the tlog-witness request), which live
@@ -21,7 +22,6 @@
 
 pub mod client;
 pub mod decision;
-pub mod evidence;
 pub mod lockfile;
 pub mod model;
 pub mod policy;

@@ -29,14 +29,13 @@ use std::path::{Path, PathBuf};
 
 use crate::decision::{ProvenStatement, claims_from_statement};
 use crate::model::log_entry::{
-    LogEntryError, VerifiedEntry, verify_log_entries_batch, verify_log_entry,
+    LogEntryError, VerifiedEntry, map_in_parallel, verify_log_entries_batch, verify_log_entry,
 };
 use quorum_c2sp::merkle::{empty_root, leaf_hash, node_hash};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-/// The index key under which trust and revocation statements are found.
-pub const TRUST_GRAPH_KEY: &str = "quorum:trust-graph";
+pub use crate::model::index::TRUST_GRAPH_KEY;
 /// The index key of entries that failed verification at sync.
 pub const UNVERIFIED_KEY: &str = "quorum:unverified";
 
@@ -90,13 +89,13 @@ pub fn key_hash(key: &str) -> u64 {
     u64::from_be_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]])
 }
 
-/// The index keys of a verified entry: the packages its claims are about, or the trust graph.
+/// The index keys of a verified entry, hashed: those [`crate::model::index::index_keys`]
+/// gives, the rule the log's lookup index follows too.
 pub fn keys_of(entry: &VerifiedEntry) -> BTreeSet<u64> {
-    let mut keys = BTreeSet::new();
-    for claim in claims_from_statement(&entry.statement) {
-        keys.insert(key_hash(claim.package().unwrap_or(TRUST_GRAPH_KEY)));
-    }
-    keys
+    crate::model::index::index_keys(&entry.statement)
+        .iter()
+        .map(|k| key_hash(k))
+        .collect()
 }
 
 /// Verifies entries (decoding, envelope signature, statement) with the library's batch
@@ -148,28 +147,6 @@ fn decode_statement(bytes: &[u8]) -> Result<Reduced, String> {
         signer,
         envelope_digest: envelope.digest(),
         statement,
-    })
-}
-
-/// Runs `f` over `items` on the available cores, keeping the order.
-fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if threads < 2 || items.len() < 256 {
-        return items.iter().map(&f).collect();
-    }
-    let f = &f;
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = items
-            .chunks(items.len().div_ceil(threads))
-            .map(|chunk| scope.spawn(move || chunk.iter().map(f).collect::<Vec<R>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| match h.join() {
-                Ok(results) => results,
-                Err(panic) => std::panic::resume_unwind(panic),
-            })
-            .collect()
     })
 }
 
@@ -420,7 +397,7 @@ pub fn load_for_packages(
     let path = files.entries();
     let file = File::open(&path).map_err(io("opening", &path))?;
     let unverified = key_hash(UNVERIFIED_KEY);
-    let reduced = parallel_map(&selected, |(index, offset, len, keys)| {
+    let reduced = map_in_parallel(&selected, |(index, offset, len, keys)| {
         use std::os::unix::fs::FileExt;
         let mut buf = vec![0u8; usize::from(*len)];
         file.read_exact_at(&mut buf, offset + 2)

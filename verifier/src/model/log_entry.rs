@@ -257,7 +257,7 @@ pub fn verify_log_entries_batch(entries: &[&[u8]]) -> Vec<Result<VerifiedEntry, 
 
 /// Maps `f` over `items`, keeping their order, on up to `available_parallelism` scoped
 /// threads. Falls back to the calling thread when threads cannot be started.
-fn map_in_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+pub(crate) fn map_in_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     if threads < 2 || items.len() < PARALLEL_MIN_ITEMS {
         return items.iter().map(&f).collect();

@@ -3,6 +3,7 @@
 //! signer's key.
 
 pub mod dsse;
+pub mod index;
 pub mod log_entry;
 pub mod predicates;
 pub mod statement;

@@ -8,6 +8,7 @@
 //! [log]
 //! origin = "quorum.example/log"
 //! key = "quorum.example/log+abcd1234+AQ..."
+//! max_checkpoint_age_seconds = 86400   # optional: refuse a checkpoint older than a day
 //!
 //! [trust]
 //! roots = ["me", "ca1f...e0"]   # aliases or 64-hex Ed25519 public keys
@@ -73,6 +74,11 @@ pub struct LogSection {
     /// Base URL of the log's HTTP API.
     #[serde(default)]
     pub url: Option<String>,
+    /// The longest time, in seconds by the client's clock, since the witness quorum last
+    /// cosigned the checkpoint a decision rests on; older gives no verdict (a frozen log could
+    /// otherwise hide every later statement). None: no limit.
+    #[serde(default)]
+    pub max_checkpoint_age_seconds: Option<u64>,
 }
 
 /// Which witnesses must cosign a checkpoint: C2SP tlog-policy text, given inline.
