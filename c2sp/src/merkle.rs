@@ -1186,7 +1186,9 @@ mod tests {
             for _ in 0..40 {
                 let mut picked: Vec<u64> = (0..size)
                     .filter(|_| {
-                        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                        state = state
+                            .wrapping_mul(6364136223846793005)
+                            .wrapping_add(1442695040888963407);
                         (state >> 33) % 7 == 0
                     })
                     .collect();
@@ -1205,7 +1207,10 @@ mod tests {
             let tree = tree_of(size);
             let root = tree.root();
             let proof = prove_batch_inclusion(size, &indices, &tree).unwrap();
-            assert_eq!(proof.len(), batch_inclusion_proof_len(size, &indices).unwrap());
+            assert_eq!(
+                proof.len(),
+                batch_inclusion_proof_len(size, &indices).unwrap()
+            );
             let leaves: Vec<(u64, Hash)> = indices
                 .iter()
                 .map(|&i| (i, tree.leaf_hash(i).unwrap()))
@@ -1288,21 +1293,32 @@ mod tests {
         assert!(verify_batch_inclusion(size, &duplicate, &proof, &root).is_err());
         assert!(matches!(
             verify_batch_inclusion(30, &leaves, &proof, &root),
-            Err(ProofError::IndexOutOfRange { index: 36, size: 30 })
+            Err(ProofError::IndexOutOfRange {
+                index: 36,
+                size: 30
+            })
         ));
         assert!(verify_batch_inclusion(size, &[], &[], &root).is_err());
         assert!(prove_batch_inclusion(size, &[], &tree).unwrap().is_empty());
         assert!(matches!(
             prove_batch_inclusion(size, &[3, 2], &tree),
-            Err(TreeError::LeavesNotAscending { previous: 3, next: 2 })
+            Err(TreeError::LeavesNotAscending {
+                previous: 3,
+                next: 2
+            })
         ));
         assert!(matches!(
             prove_batch_inclusion(size, &[3, 37], &tree),
-            Err(TreeError::IndexOutOfRange { index: 37, size: 37 })
+            Err(TreeError::IndexOutOfRange {
+                index: 37,
+                size: 37
+            })
         ));
         // Huge sizes neither overflow nor panic.
         let h = leaf_hash(b"x");
-        assert!(verify_batch_inclusion(u64::MAX, &[(0, h), (u64::MAX - 1, h)], &[h; 3], &h).is_err());
+        assert!(
+            verify_batch_inclusion(u64::MAX, &[(0, h), (u64::MAX - 1, h)], &[h; 3], &h).is_err()
+        );
     }
 
     #[test]

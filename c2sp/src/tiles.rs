@@ -275,7 +275,11 @@ impl TileRef {
     /// (the tiles a log serving that tree can serve, as they only ever grow).
     pub fn within(&self, tree_size: u64) -> bool {
         let (level, index, width) = match self {
-            TileRef::Hashes(t) => (u32::from(t.level) * u32::from(TILE_HEIGHT), t.index, t.width),
+            TileRef::Hashes(t) => (
+                u32::from(t.level) * u32::from(TILE_HEIGHT),
+                t.index,
+                t.width,
+            ),
             TileRef::Entries(b) => (0, b.index, b.width),
         };
         // The number of hashes the tree has at this tile's level.
@@ -1208,15 +1212,27 @@ mod tests {
         );
         assert_eq!(
             EntryBundle::containing(255, 1000),
-            Some(EntryBundle { index: 0, width: 256 })
+            Some(EntryBundle {
+                index: 0,
+                width: 256
+            })
         );
         assert_eq!(
             EntryBundle::containing(999, 1000),
-            Some(EntryBundle { index: 3, width: 232 })
+            Some(EntryBundle {
+                index: 3,
+                width: 232
+            })
         );
         assert_eq!(EntryBundle::containing(1000, 1000), None);
         let entries = |index, width| TileRef::Entries(EntryBundle { index, width });
-        let hashes = |level, index, width| TileRef::Hashes(Tile { level, index, width });
+        let hashes = |level, index, width| {
+            TileRef::Hashes(Tile {
+                level,
+                index,
+                width,
+            })
+        };
         assert!(entries(3, 232).within(1000));
         assert!(entries(3, 200).within(1000));
         assert!(!entries(3, 233).within(1000));

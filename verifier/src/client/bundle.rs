@@ -5,6 +5,7 @@
 use quorum_c2sp::merkle::Hash;
 use quorum_proto::v1;
 
+use super::ClientError;
 use super::checkpoint::LogTrust;
 use super::evidence::{
     Collected, Completeness, Cursor, VerifiedEvidence, check_page, missing, package_statements,
@@ -13,7 +14,6 @@ use super::evidence::{
 use super::memory::{CheckpointMemory, CheckpointStore, GivenProofs};
 use super::online::policy_log_key;
 use super::trust_graph::{TrustGraph, trust_seeds};
-use super::ClientError;
 use crate::model::index::TRUST_GRAPH_KEY;
 use crate::policy::Policy;
 

@@ -2,8 +2,8 @@
 //! checkpoint, from the policy) and the checkpoints that satisfy it.
 
 use quorum_c2sp::checkpoint::Checkpoint;
-use quorum_c2sp::merkle::Hash;
 use quorum_c2sp::cosignature::VerifiedCosignature;
+use quorum_c2sp::merkle::Hash;
 use quorum_c2sp::tlog_proof::TlogProof;
 use quorum_c2sp::witness_policy::{PolicyCheckError, WitnessPolicy};
 use serde::{Deserialize, Serialize};
@@ -205,7 +205,11 @@ impl LogTrust {
         VerifiedCheckpoint {
             note: note.to_vec(),
             witnesses: cosignatures.iter().map(|(n, _)| n.clone()).collect(),
-            witnessed_at: cosignatures.iter().map(|(_, c)| c.timestamp).max().unwrap_or(0),
+            witnessed_at: cosignatures
+                .iter()
+                .map(|(_, c)| c.timestamp)
+                .max()
+                .unwrap_or(0),
             fresh_at: self.quorum_fresh_at(cosignatures),
             checkpoint,
         }
@@ -228,7 +232,11 @@ impl LogTrust {
                 expected: self.origin.clone(),
             });
         }
-        Ok(self.verified(&proof.checkpoint, verified.checkpoint, &verified.cosignatures))
+        Ok(self.verified(
+            &proof.checkpoint,
+            verified.checkpoint,
+            &verified.cosignatures,
+        ))
     }
 
     /// The latest time `t` such that the witnesses whose cosignatures are dated `t` or later
@@ -305,7 +313,9 @@ pub(crate) mod tests {
 
     pub fn witnesses() -> Vec<CosignatureSigner> {
         (0..3u8)
-            .map(|i| CosignatureSigner::from_seed(&format!("w{i}.test"), &[2 + i; 32]).expect("key"))
+            .map(|i| {
+                CosignatureSigner::from_seed(&format!("w{i}.test"), &[2 + i; 32]).expect("key")
+            })
             .collect()
     }
 
@@ -349,7 +359,10 @@ pub(crate) mod tests {
         let trust = LogTrust::from_policy(&policy("quorum two", "")).expect("trust");
         // w0 fresh, w1 old, w2 older: two of three were all there by w1's time.
         let v = trust
-            .verify_checkpoint(&note_for(&checkpoint(), &[Some(1_000), Some(500), Some(100)]))
+            .verify_checkpoint(&note_for(
+                &checkpoint(),
+                &[Some(1_000), Some(500), Some(100)],
+            ))
             .expect("verify");
         assert_eq!(v.fresh_at, Some(500));
         assert_eq!(v.witnessed_at, 1_000);
@@ -379,7 +392,8 @@ pub(crate) mod tests {
         let other = Ed25519Signer::from_seed(ORIGIN, &[9; 32]).expect("key");
         let forged = checkpoint().sign(&[&other]).expect("sign");
         assert!(trust.verify_checkpoint(&forged).is_err());
-        let no_log = Policy::parse(&format!("[trust]\nroots = [\"{}\"]\n", "09".repeat(32))).expect("policy");
+        let no_log = Policy::parse(&format!("[trust]\nroots = [\"{}\"]\n", "09".repeat(32)))
+            .expect("policy");
         assert!(matches!(
             LogTrust::from_policy(&no_log),
             Err(CheckpointError::Policy(_))

@@ -235,7 +235,9 @@ pub fn check_page(
             ))
         })?;
     } else if !page.inclusion_proof.is_empty() {
-        return Err(contradiction("a page without entries carries a proof".into()));
+        return Err(contradiction(
+            "a page without entries carries a proof".into(),
+        ));
     }
     Ok(PageContent {
         covered,
@@ -263,13 +265,18 @@ impl Collected {
     /// Adds a verified page.
     pub fn absorb(&mut self, page: PageContent) {
         for range in page.covered {
-            self.covered.entry(range.key.clone()).or_default().push(range);
+            self.covered
+                .entry(range.key.clone())
+                .or_default()
+                .push(range);
         }
         for (index, bytes) in page.entries {
             self.entries.entry(index).or_insert(bytes);
         }
         for h in page.history {
-            self.history.entry(h.checkpoint).or_insert(h.consistency_proof);
+            self.history
+                .entry(h.checkpoint)
+                .or_insert(h.consistency_proof);
         }
     }
 
@@ -308,7 +315,12 @@ impl Collected {
     pub fn listed(&self, key: &str) -> BTreeSet<u64> {
         self.covered
             .get(key)
-            .map(|ranges| ranges.iter().flat_map(|r| r.indices.iter().copied()).collect())
+            .map(|ranges| {
+                ranges
+                    .iter()
+                    .flat_map(|r| r.indices.iter().copied())
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -396,10 +408,7 @@ pub fn package_statements(
     packages: &[String],
     dates: &[(u64, u64)],
 ) -> Result<(Vec<ProvenStatement>, Vec<Rejected>), ClientError> {
-    let indices: BTreeSet<u64> = packages
-        .iter()
-        .flat_map(|p| collected.listed(p))
-        .collect();
+    let indices: BTreeSet<u64> = packages.iter().flat_map(|p| collected.listed(p)).collect();
     let items: Vec<(u64, &[u8])> = indices
         .iter()
         .filter_map(|i| collected.entries.get(i).map(|b| (*i, b.as_slice())))
@@ -475,7 +484,11 @@ pub fn missing(collected: &Collected, wanted: &[(String, u64)], size: u64) -> Op
     let more = gaps.len().saturating_sub(shown.len());
     Some(format!(
         "{}{}",
-        shown.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("; "),
+        shown
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join("; "),
         if more > 0 {
             format!("; and {more} more keys")
         } else {
@@ -490,7 +503,12 @@ pub(crate) mod tests {
     use quorum_c2sp::merkle::MemoryTree;
 
     /// A page over `tree` at `size` for the given ranges (key, start, end, indices).
-    pub fn page(tree: &MemoryTree, entries: &[Vec<u8>], size: u64, ranges: &[(&str, u64, u64, &[u64])]) -> v1::EvidencePage {
+    pub fn page(
+        tree: &MemoryTree,
+        entries: &[Vec<u8>],
+        size: u64,
+        ranges: &[(&str, u64, u64, &[u64])],
+    ) -> v1::EvidencePage {
         let mut all: BTreeSet<u64> = BTreeSet::new();
         for (_, _, _, idx) in ranges {
             all.extend(idx.iter().copied());
@@ -547,7 +565,15 @@ pub(crate) mod tests {
         let (tree, entries) = setup();
         let root = tree.root();
         let mut c = cursors(&["pkg:a/x", TRUST_GRAPH_KEY], 20);
-        let p = page(&tree, &entries, 20, &[("pkg:a/x", 0, 20, &[1, 7]), (TRUST_GRAPH_KEY, 0, 10, &[2, 7])]);
+        let p = page(
+            &tree,
+            &entries,
+            20,
+            &[
+                ("pkg:a/x", 0, 20, &[1, 7]),
+                (TRUST_GRAPH_KEY, 0, 10, &[2, 7]),
+            ],
+        );
         let content = check_page(p, 20, &root, &mut c).expect("page");
         assert_eq!(c[0].start, 20);
         assert!(c[0].is_done());
@@ -562,7 +588,12 @@ pub(crate) mod tests {
         assert_eq!(collected.covered_until("pkg:b/y", 0), 0);
         assert_eq!(collected.entries.len(), 4);
         assert_eq!(
-            missing(&collected, &[(TRUST_GRAPH_KEY.into(), 0), ("pkg:b/y".into(), 0)], 20).as_deref(),
+            missing(
+                &collected,
+                &[(TRUST_GRAPH_KEY.into(), 0), ("pkg:b/y".into(), 0)],
+                20
+            )
+            .as_deref(),
             Some("pkg:b/y is covered up to index 0 of 20")
         );
     }
@@ -574,19 +605,71 @@ pub(crate) mod tests {
         let fresh = || cursors(&["pkg:a/x"], 20);
         let good = page(&tree, &entries, 20, &[("pkg:a/x", 0, 20, &[1, 7])]);
         let cases: Vec<(&str, v1::EvidencePage)> = vec![
-            ("another size", { let mut p = good.clone(); p.tree_size = 19; p }),
-            ("no range", { let mut p = good.clone(); p.ranges.clear(); p }),
-            ("unasked key", page(&tree, &entries, 20, &[("pkg:b/y", 0, 20, &[1])])),
-            ("wrong start", page(&tree, &entries, 20, &[("pkg:a/x", 1, 20, &[1])])),
-            ("empty range", page(&tree, &entries, 20, &[("pkg:a/x", 0, 0, &[])])),
-            ("beyond until", page(&tree, &entries, 20, &[("pkg:a/x", 0, 21, &[1])])),
-            ("index outside", { let mut p = good.clone(); p.ranges[0].end = 5; p }),
-            ("descending", { let mut p = good.clone(); p.ranges[0].indices = vec![7, 1]; p }),
-            ("entry not listed", { let mut p = good.clone(); p.ranges[0].indices = vec![1]; p }),
-            ("entry changed", { let mut p = good.clone(); p.entries[0].log_entry[0] ^= 1; p }),
-            ("proof changed", { let mut p = good.clone(); p.inclusion_proof[0][0] ^= 1; p }),
-            ("short hash", { let mut p = good.clone(); p.inclusion_proof[0].pop(); p }),
-            ("twice", page(&tree, &entries, 20, &[("pkg:a/x", 0, 5, &[1]), ("pkg:a/x", 5, 20, &[7])])),
+            ("another size", {
+                let mut p = good.clone();
+                p.tree_size = 19;
+                p
+            }),
+            ("no range", {
+                let mut p = good.clone();
+                p.ranges.clear();
+                p
+            }),
+            (
+                "unasked key",
+                page(&tree, &entries, 20, &[("pkg:b/y", 0, 20, &[1])]),
+            ),
+            (
+                "wrong start",
+                page(&tree, &entries, 20, &[("pkg:a/x", 1, 20, &[1])]),
+            ),
+            (
+                "empty range",
+                page(&tree, &entries, 20, &[("pkg:a/x", 0, 0, &[])]),
+            ),
+            (
+                "beyond until",
+                page(&tree, &entries, 20, &[("pkg:a/x", 0, 21, &[1])]),
+            ),
+            ("index outside", {
+                let mut p = good.clone();
+                p.ranges[0].end = 5;
+                p
+            }),
+            ("descending", {
+                let mut p = good.clone();
+                p.ranges[0].indices = vec![7, 1];
+                p
+            }),
+            ("entry not listed", {
+                let mut p = good.clone();
+                p.ranges[0].indices = vec![1];
+                p
+            }),
+            ("entry changed", {
+                let mut p = good.clone();
+                p.entries[0].log_entry[0] ^= 1;
+                p
+            }),
+            ("proof changed", {
+                let mut p = good.clone();
+                p.inclusion_proof[0][0] ^= 1;
+                p
+            }),
+            ("short hash", {
+                let mut p = good.clone();
+                p.inclusion_proof[0].pop();
+                p
+            }),
+            (
+                "twice",
+                page(
+                    &tree,
+                    &entries,
+                    20,
+                    &[("pkg:a/x", 0, 5, &[1]), ("pkg:a/x", 5, 20, &[7])],
+                ),
+            ),
         ];
         for (name, p) in cases {
             let mut c = fresh();
@@ -601,11 +684,21 @@ pub(crate) mod tests {
         let mut collected = Collected::default();
         collected.covered.insert(
             "pkg:a/x".into(),
-            vec![Covered { key: "pkg:a/x".into(), start: 0, end: 10, indices: vec![1, 3] }],
+            vec![Covered {
+                key: "pkg:a/x".into(),
+                start: 0,
+                end: 10,
+                indices: vec![1, 3],
+            }],
         );
         let about = |k: &str| vec![k.to_string()];
-        let ok: BTreeMap<u64, Vec<String>> =
-            [(1, about("pkg:a/x")), (3, about("pkg:a/x")), (4, about("pkg:b/y")), (12, about("pkg:a/x"))].into();
+        let ok: BTreeMap<u64, Vec<String>> = [
+            (1, about("pkg:a/x")),
+            (3, about("pkg:a/x")),
+            (4, about("pkg:b/y")),
+            (12, about("pkg:a/x")),
+        ]
+        .into();
         collected.check_listing(&ok).expect("consistent");
         // Listed but about something else.
         let wrong: BTreeMap<u64, Vec<String>> = [(1, about("pkg:b/y"))].into();

@@ -23,9 +23,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
+use super::ErrorClass;
 use super::checkpoint::{CheckpointRef, VerifiedCheckpoint, parse_unverified, unix_now};
 use super::fetch::FetchError;
-use super::ErrorClass;
 
 /// Why the memory refused a checkpoint or could not be used.
 #[derive(Debug, Error)]
@@ -59,9 +59,7 @@ pub enum MemoryError {
         recorded: Option<PathBuf>,
     },
     /// The consistency proof needed to accept a larger checkpoint could not be had.
-    #[error(
-        "cannot check checkpoint {served} against {stored} accepted before: {source}"
-    )]
+    #[error("cannot check checkpoint {served} against {stored} accepted before: {source}")]
     ProofUnavailable {
         /// The checkpoint stored.
         stored: Box<CheckpointRef>,
@@ -475,7 +473,12 @@ impl<S: CheckpointStore> CheckpointMemory<S> {
         };
         let old = &stored.checkpoint;
         let new = &served.checkpoint;
-        let refs = || (Box::new(CheckpointRef::of(old)), Box::new(CheckpointRef::of(new)));
+        let refs = || {
+            (
+                Box::new(CheckpointRef::of(old)),
+                Box::new(CheckpointRef::of(new)),
+            )
+        };
         if new.size < old.size {
             let recorded = self.keep(&stored, served, source, "rollback", String::new(), &[])?;
             let (stored, served) = refs();
@@ -507,7 +510,8 @@ impl<S: CheckpointStore> CheckpointMemory<S> {
                 Ok(Advance::Extended { from: old.size })
             }
             Err(ConsistencyFailure::Inconsistent { reason, proof }) => {
-                let recorded = self.keep(&stored, served, source, "fork", reason.clone(), &proof)?;
+                let recorded =
+                    self.keep(&stored, served, source, "fork", reason.clone(), &proof)?;
                 let (stored, served) = refs();
                 Err(MemoryError::Fork {
                     stored,
@@ -533,6 +537,23 @@ impl<S: CheckpointStore> CheckpointMemory<S> {
                 })
             }
         }
+    }
+
+    /// For checkpoints that may rightly be older than the stored one (a receipt's): one of
+    /// the stored size or larger goes through [`CheckpointMemory::advance`]; a smaller one is
+    /// left alone (it cannot be checked without a proof to the stored size, and it is no
+    /// rollback of what decisions rest on).
+    pub fn observe(
+        &self,
+        served: &VerifiedCheckpoint,
+        source: &str,
+        consistency: &dyn ConsistencySource,
+    ) -> Result<(), MemoryError> {
+        let stored = self.stored(&served.checkpoint.origin)?;
+        if stored.is_some_and(|s| s.checkpoint.size > served.checkpoint.size) {
+            return Ok(());
+        }
+        self.advance(served, source, consistency).map(|_| ())
     }
 
     /// Checks `checkpoint` against the stored one without storing anything and without a
@@ -633,8 +654,14 @@ mod tests {
         let memory = CheckpointMemory::new(DirStore::new(dir.path()));
         let honest = tree(&["a", "b", "c", "d", "e"]);
         let at3 = verified(&honest, 3);
-        assert_eq!(memory.advance(&at3, "log", &FromTree(&honest)).unwrap(), Advance::First);
-        assert_eq!(memory.advance(&at3, "log", &FromTree(&honest)).unwrap(), Advance::Same);
+        assert_eq!(
+            memory.advance(&at3, "log", &FromTree(&honest)).unwrap(),
+            Advance::First
+        );
+        assert_eq!(
+            memory.advance(&at3, "log", &FromTree(&honest)).unwrap(),
+            Advance::Same
+        );
         let at5 = verified(&honest, 5);
         assert_eq!(
             memory.advance(&at5, "log", &FromTree(&honest)).unwrap(),
@@ -647,14 +674,24 @@ mod tests {
         // A fork of the same size, and a larger fork with no valid consistency proof.
         let forked = tree(&["a", "b", "c", "x", "y", "z"]);
         let fork5 = verified(&forked, 5);
-        let err = memory.advance(&fork5, "fork.example", &FromTree(&forked)).unwrap_err();
+        let err = memory
+            .advance(&fork5, "fork.example", &FromTree(&forked))
+            .unwrap_err();
         assert!(matches!(err, MemoryError::Fork { .. }), "{err}");
         let fork6 = verified(&forked, 6);
-        let err = memory.advance(&fork6, "fork.example", &FromTree(&forked)).unwrap_err();
+        let err = memory
+            .advance(&fork6, "fork.example", &FromTree(&forked))
+            .unwrap_err();
         assert!(matches!(err, MemoryError::Fork { .. }), "{err}");
-        assert!(err.to_string().contains("quorum checkpoint conflicts"), "{err}");
+        assert!(
+            err.to_string().contains("quorum checkpoint conflicts"),
+            "{err}"
+        );
         let stored = memory.stored(ORIGIN).unwrap().unwrap();
-        assert_eq!(stored.note, at5.note, "never replaced by a conflicting view");
+        assert_eq!(
+            stored.note, at5.note,
+            "never replaced by a conflicting view"
+        );
         // Both notes of each refusal are kept; the same-size one alone proves the fork.
         let conflicts = memory.conflicts(ORIGIN).unwrap();
         assert_eq!(conflicts.len(), 3, "{conflicts:#?}");
@@ -662,7 +699,11 @@ mod tests {
         assert_eq!(same_size.len(), 1);
         assert_eq!(same_size[0].stored_note.as_bytes(), at5.note.as_slice());
         assert_eq!(same_size[0].served_note.as_bytes(), fork5.note.as_slice());
-        assert!(conflicts.iter().any(|c| c.kind == "fork" && !c.proof.is_empty()));
+        assert!(
+            conflicts
+                .iter()
+                .any(|c| c.kind == "fork" && !c.proof.is_empty())
+        );
         // Recording the same refusal again adds nothing.
         let _ = memory.advance(&fork5, "fork.example", &FromTree(&forked));
         assert_eq!(memory.conflicts(ORIGIN).unwrap().len(), 3);
@@ -682,11 +723,14 @@ mod tests {
         // Offline checks only catch a same-size conflict.
         memory.check_same_size(&at3, "receipt").unwrap();
         assert!(memory.check_same_size(&fork6, "receipt").is_ok());
-        let fork7 = verified(&{
-            let mut t = forked.clone();
-            t.append(b"w");
-            t
-        }, 7);
+        let fork7 = verified(
+            &{
+                let mut t = forked.clone();
+                t.append(b"w");
+                t
+            },
+            7,
+        );
         assert!(memory.check_same_size(&fork7, "receipt").is_err());
     }
 

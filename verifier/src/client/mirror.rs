@@ -84,7 +84,10 @@ pub fn load_progress(dir: &Path) -> Result<MirrorProgress, ClientError> {
             format: FORMAT,
             ..MirrorProgress::default()
         }),
-        Err(e) => Err(ClientError::Local(format!("reading {}: {e}", path.display()))),
+        Err(e) => Err(ClientError::Local(format!(
+            "reading {}: {e}",
+            path.display()
+        ))),
     }
 }
 

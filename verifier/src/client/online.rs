@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use quorum_c2sp::checkpoint::Checkpoint;
 use quorum_proto::v1;
 
+use super::ClientError;
 use super::checkpoint::{LogTrust, VerifiedCheckpoint};
 use super::evidence::{
     Collected, Completeness, Cursor, MAX_PAGES, VerifiedEvidence, check_page, decode_page,
@@ -19,7 +20,6 @@ use super::fetch::LogFetcher;
 use super::memory::{Advance, CheckpointMemory, CheckpointStore, ConsistencySource};
 use super::tiles::TileProofs;
 use super::trust_graph::{TrustGraph, trust_seeds};
-use super::ClientError;
 use crate::model::index::TRUST_GRAPH_KEY;
 use crate::policy::Policy;
 
@@ -59,7 +59,11 @@ impl Default for Tuning {
 
 /// The log key string the policy names (the trust-graph cache is valid for it only).
 pub(crate) fn policy_log_key(policy: &Policy) -> String {
-    policy.log.as_ref().map(|l| l.key.clone()).unwrap_or_default()
+    policy
+        .log
+        .as_ref()
+        .map(|l| l.key.clone())
+        .unwrap_or_default()
 }
 
 /// Everything an online run needs.
@@ -199,11 +203,12 @@ impl<S: CheckpointStore> Online<'_, S> {
         let size = checkpoint.size();
         let mut consistency_proofs = Vec::new();
         if let Advance::Extended { from } = advance {
-            let reader = quorum_c2sp::tiles::TileHashReader::new(size, |tile: &quorum_c2sp::tiles::Tile| {
-                self.fetcher
-                    .tile(&quorum_c2sp::tiles::TileRef::Hashes(*tile))
-                    .map_err(|e| quorum_c2sp::merkle::HashReadError::Backend(Box::new(e)))
-            });
+            let reader =
+                quorum_c2sp::tiles::TileHashReader::new(size, |tile: &quorum_c2sp::tiles::Tile| {
+                    self.fetcher
+                        .tile(&quorum_c2sp::tiles::TileRef::Hashes(*tile))
+                        .map_err(|e| quorum_c2sp::merkle::HashReadError::Backend(Box::new(e)))
+                });
             // The memory verified this proof a moment ago; a failure now only leaves it out.
             if let Ok(hashes) = quorum_c2sp::merkle::prove_consistency(from, size, &reader) {
                 consistency_proofs.push(v1::ConsistencyProof {
@@ -246,7 +251,11 @@ impl<S: CheckpointStore> Online<'_, S> {
 
     /// The cached trust graph if it is for this log and key and the checkpoint extends it;
     /// else an empty one (with a warning when a cache was there but unusable).
-    fn cached_graph(&self, checkpoint: &VerifiedCheckpoint, warnings: &mut Vec<String>) -> TrustGraph {
+    fn cached_graph(
+        &self,
+        checkpoint: &VerifiedCheckpoint,
+        warnings: &mut Vec<String>,
+    ) -> TrustGraph {
         let origin = self.trust.origin();
         let log_key = policy_log_key(self.policy);
         let empty = || TrustGraph::empty(origin, &log_key);

@@ -110,8 +110,9 @@ pub fn verify_receipt(
             receipt.envelope_digest
         )));
     }
-    let envelope_text = serde_json::to_string(&receipt.envelope)
-        .map_err(|e| ClientError::Local(format!("the receipt's envelope cannot be encoded: {e}")))?;
+    let envelope_text = serde_json::to_string(&receipt.envelope).map_err(|e| {
+        ClientError::Local(format!("the receipt's envelope cannot be encoded: {e}"))
+    })?;
     let envelope = Envelope::from_json(envelope_text.as_bytes())
         .map_err(|e| ClientError::evidence(format!("the receipt's envelope is malformed: {e}")))?;
     if envelope.digest() != logged.envelope_digest {

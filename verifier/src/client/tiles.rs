@@ -6,9 +6,9 @@ use quorum_c2sp::checkpoint::Checkpoint;
 use quorum_c2sp::merkle::{self, HashReadError};
 use quorum_c2sp::tiles::{EntryBundle, TileHashReader, TileRef, decode_entry_bundle_for};
 
+use super::ClientError;
 use super::fetch::{FetchError, LogFetcher};
 use super::memory::{ConsistencyFailure, ConsistencySource, verify_proof};
-use super::ClientError;
 
 /// Shows consistency with a proof built from the log's hash tiles at the new size.
 pub struct TileProofs<'a> {
@@ -29,14 +29,15 @@ impl ConsistencySource for TileProofs<'_> {
                 .tile(&TileRef::Hashes(*tile))
                 .map_err(|e| HashReadError::Backend(Box::new(e)))
         });
-        let proof = merkle::prove_consistency(old.size, new.size, &reader).map_err(|e| {
-            match fetch_error(&e) {
-                Some(fetch) => ConsistencyFailure::Unavailable(fetch),
-                None => ConsistencyFailure::Malformed(format!(
-                    "the log's hash tiles do not give a consistency proof: {e}"
-                )),
-            }
-        })?;
+        let proof =
+            merkle::prove_consistency(old.size, new.size, &reader).map_err(
+                |e| match fetch_error(&e) {
+                    Some(fetch) => ConsistencyFailure::Unavailable(fetch),
+                    None => ConsistencyFailure::Malformed(format!(
+                        "the log's hash tiles do not give a consistency proof: {e}"
+                    )),
+                },
+            )?;
         verify_proof(old, new, &proof)
     }
 }
@@ -71,6 +72,9 @@ pub fn fetch_entry(
         .get((index - first) as usize)
         .map(|e| e.to_vec())
         .ok_or_else(|| {
-            ClientError::evidence(format!("entry bundle {} has no entry {index}", bundle.path()))
+            ClientError::evidence(format!(
+                "entry bundle {} has no entry {index}",
+                bundle.path()
+            ))
         })
 }

@@ -498,7 +498,11 @@ mod tests {
         let statement = predicate.into_statement(vec![subject]);
         LogEntry {
             receipt_time_millis: 1,
-            envelope: Envelope::sign(IN_TOTO_PAYLOAD_TYPE, statement.to_json(), &key(envelope_key)),
+            envelope: Envelope::sign(
+                IN_TOTO_PAYLOAD_TYPE,
+                statement.to_json(),
+                &key(envelope_key),
+            ),
             public_key: public(by),
         }
         .encode()
@@ -527,21 +531,35 @@ mod tests {
             vouch(2, 3),
             vouch(7, 8),
             vouch(8, 7),
-            entry(3, 9, Predicate::Trust(Trust {
-                key: hex::encode(public(4)),
-                level: predicates::TrustLevel::High,
-                scope: None,
-                comment: None,
-            }), Subject::key(&public(4))),
-            entry(2, 2, Predicate::Revocation(Revocation {
-                envelope_digest: hex::encode([5u8; 32]),
-                reason: None,
-            }), Subject::envelope(&[5; 32])),
+            entry(
+                3,
+                9,
+                Predicate::Trust(Trust {
+                    key: hex::encode(public(4)),
+                    level: predicates::TrustLevel::High,
+                    scope: None,
+                    comment: None,
+                }),
+                Subject::key(&public(4)),
+            ),
+            entry(
+                2,
+                2,
+                Predicate::Revocation(Revocation {
+                    envelope_digest: hex::encode([5u8; 32]),
+                    reason: None,
+                }),
+                Subject::envelope(&[5; 32]),
+            ),
             b"not an entry".to_vec(),
         ];
         let mut g = TrustGraph::empty("o", "k");
-        g.extend(7, [1; 32], entries.into_iter().enumerate().map(|(i, e)| (i as u64, e)))
-            .expect("extend");
+        g.extend(
+            7,
+            [1; 32],
+            entries.into_iter().enumerate().map(|(i, e)| (i as u64, e)),
+        )
+        .expect("extend");
         g
     }
 
@@ -575,7 +593,10 @@ mod tests {
             Subject::package_version("pkg:cargo/x@1.0.0", [1; 32]),
         );
         g.extend(1, [0; 32], [(0, adoption)]).expect("extend");
-        assert!(matches!(g.statements(&[public(1)]), Err(ClientError::Evidence(_))));
+        assert!(matches!(
+            g.statements(&[public(1)]),
+            Err(ClientError::Evidence(_))
+        ));
     }
 
     #[test]
@@ -585,17 +606,34 @@ mod tests {
         let mut g = graph();
         let expected = g.statements(&[public(1)]).expect("statements");
         g.save(&path).expect("save");
-        let mut loaded = TrustGraph::load(&path, "o", "k").expect("load").expect("some");
+        let mut loaded = TrustGraph::load(&path, "o", "k")
+            .expect("load")
+            .expect("some");
         assert_eq!(loaded.size(), 7);
         assert_eq!(loaded.entries, g.entries);
-        assert_eq!(loaded.statements(&[public(1)]).expect("statements"), expected);
-        assert!(TrustGraph::load(&path, "o", "other key").expect("load").is_none());
-        assert!(TrustGraph::load(&path, "other", "k").expect("load").is_none());
+        assert_eq!(
+            loaded.statements(&[public(1)]).expect("statements"),
+            expected
+        );
+        assert!(
+            TrustGraph::load(&path, "o", "other key")
+                .expect("load")
+                .is_none()
+        );
+        assert!(
+            TrustGraph::load(&path, "other", "k")
+                .expect("load")
+                .is_none()
+        );
         let mut bytes = std::fs::read(&path).expect("read");
         bytes[40] ^= 1;
         std::fs::write(&path, &bytes).expect("write");
         assert!(TrustGraph::load(&path, "o", "k").is_err());
-        assert!(TrustGraph::load(&dir.path().join("none"), "o", "k").expect("load").is_none());
+        assert!(
+            TrustGraph::load(&dir.path().join("none"), "o", "k")
+                .expect("load")
+                .is_none()
+        );
         // Extending refuses entries outside the new range.
         let mut g = graph();
         assert!(g.extend(8, [0; 32], [(3, vouch(1, 2))]).is_err());

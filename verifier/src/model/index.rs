@@ -125,6 +125,9 @@ mod tests {
         assert!(!is_valid_key("pkg:cargo/serde@1.0.0"));
         assert!(!is_valid_key("quorum:other"));
         assert!(!is_valid_key(""));
-        assert!(!is_valid_key(&format!("pkg:cargo/{}", "a".repeat(MAX_KEY_LEN))));
+        assert!(!is_valid_key(&format!(
+            "pkg:cargo/{}",
+            "a".repeat(MAX_KEY_LEN)
+        )));
     }
 }
