@@ -89,7 +89,7 @@ pub fn verify_set<S: CheckpointStore>(
     graph.extend(size, root, trust_entries)?;
     let (mut statements, mut rejected) = graph.statements(&trust_seeds(policy)?)?;
     let (dates, warnings) = verify_history(&collected.history, trust, &checkpoint);
-    let (package, package_rejected) = package_statements(&collected, packages, &dates)?;
+    let (package, package_rejected) = package_statements(&collected, &dates)?;
     statements.extend(package);
     rejected.extend(package_rejected);
     Ok(VerifiedEvidence {

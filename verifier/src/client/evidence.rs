@@ -400,15 +400,20 @@ pub fn date_of(dates: &[(u64, u64)], index: u64) -> Option<u64> {
         .min()
 }
 
-/// Verifies the entries listed under the package keys `packages` (signatures and
-/// statements, on every core), checks the listing against their content, and returns their
-/// statements dated by `dates`, and the entries that do not count.
+/// Verifies the entries listed under package keys (every key but the trust graph's; its
+/// entries are verified by [`super::trust_graph`]) on every core, checks every package
+/// key's listing against their content, and returns their statements dated by `dates`, and
+/// the entries that do not count.
 pub fn package_statements(
     collected: &Collected,
-    packages: &[String],
     dates: &[(u64, u64)],
 ) -> Result<(Vec<ProvenStatement>, Vec<Rejected>), ClientError> {
-    let indices: BTreeSet<u64> = packages.iter().flat_map(|p| collected.listed(p)).collect();
+    let indices: BTreeSet<u64> = collected
+        .covered
+        .iter()
+        .filter(|(key, _)| key.as_str() != TRUST_GRAPH_KEY)
+        .flat_map(|(_, ranges)| ranges.iter().flat_map(|r| r.indices.iter().copied()))
+        .collect();
     let items: Vec<(u64, &[u8])> = indices
         .iter()
         .filter_map(|i| collected.entries.get(i).map(|b| (*i, b.as_slice())))
@@ -430,12 +435,10 @@ pub fn package_statements(
             }),
         }
     }
-    // Only the package keys' ranges are held against these entries here; the trust graph's
-    // are checked where its entries are verified.
     let mut view = Collected::default();
-    for p in packages {
-        if let Some(ranges) = collected.covered.get(p) {
-            view.covered.insert(p.clone(), ranges.clone());
+    for (key, ranges) in &collected.covered {
+        if key != TRUST_GRAPH_KEY {
+            view.covered.insert(key.clone(), ranges.clone());
         }
     }
     view.check_listing(&keys_of)?;

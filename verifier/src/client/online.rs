@@ -175,7 +175,7 @@ impl<S: CheckpointStore> Online<'_, S> {
         let (mut statements, mut rejected) = graph.statements(&trust_seeds(self.policy)?)?;
         let (dates, history_warnings) = verify_history(&collected.history, self.trust, &checkpoint);
         warnings.extend(history_warnings);
-        let (package, package_rejected) = package_statements(&collected, &packages, &dates)?;
+        let (package, package_rejected) = package_statements(&collected, &dates)?;
         statements.extend(package);
         rejected.extend(package_rejected);
         if let Some(path) = self.cache
