@@ -113,7 +113,8 @@ impl TestLog {
             std::collections::BTreeMap::new();
         by_key.insert(TRUST_GRAPH_KEY.to_string(), Vec::new());
         for i in 0..size {
-            let entry = verify_log_entry(&self.entries[i as usize]).unwrap_or_else(|e| panic!("{e}"));
+            let entry =
+                verify_log_entry(&self.entries[i as usize]).unwrap_or_else(|e| panic!("{e}"));
             for key in index_keys(&entry.statement) {
                 by_key.entry(key).or_default().push(i);
             }
@@ -681,7 +682,11 @@ fn evidence_that_fails_verification_exits_3() {
     write(Path::new(&s.bundle), &bundle.encode_to_vec());
     let out = verify(&s, &["pkg:cargo/serde@1.0.0"]);
     assert_eq!(code(&out), 3, "{}", stdout(&out));
-    assert!(stderr(&out).contains("not proven included"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not proven included"),
+        "{}",
+        stderr(&out)
+    );
 
     // Evidence that leaves out an entry about the package while saying it covers it: the
     // entry (index 1, serde 2.0.0) is served under another key, so the omission shows.
@@ -710,7 +715,11 @@ fn evidence_that_fails_verification_exits_3() {
             range.indices.retain(|&i| i < 2);
         }
     }
-    let keep: Vec<u64> = bundle.pages[0].ranges.iter().flat_map(|r| r.indices.clone()).collect();
+    let keep: Vec<u64> = bundle.pages[0]
+        .ranges
+        .iter()
+        .flat_map(|r| r.indices.clone())
+        .collect();
     bundle.pages[0].entries.retain(|e| keep.contains(&e.index));
     let indices: Vec<u64> = bundle.pages[0].entries.iter().map(|e| e.index).collect();
     bundle.pages[0].inclusion_proof = prove_batch_inclusion(4, &indices, &log.tree)

@@ -14,6 +14,8 @@ mod support;
 
 mod harness;
 
+mod flood;
+
 use harness::{World, expect_exit, json};
 
 /// The world works end to end: a statement published with `quorum` is cosigned by both
