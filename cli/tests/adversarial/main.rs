@@ -15,6 +15,10 @@ mod support;
 mod harness;
 
 mod flood;
+mod fork;
+mod freeze;
+mod network;
+mod tiles;
 
 use harness::{World, expect_exit, json};
 

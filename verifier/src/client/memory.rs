@@ -45,7 +45,7 @@ pub enum MemoryError {
     },
     /// The served checkpoint does not extend the stored one: a split view.
     #[error(
-        "fork: checkpoint {served} is not consistent with {stored} accepted before: {reason}; the log shows different views to different clients{}",
+        "fork: checkpoint {served} is not consistent with {stored} accepted before: {reason}; the log shows different views to different clients, or its answers were altered on the way{}",
         recorded_note(.recorded)
     )]
     Fork {
