@@ -475,6 +475,15 @@ impl World {
             .unwrap_or(0)
     }
 
+    /// The log's current checkpoint note, as served.
+    pub fn checkpoint_note(&self) -> String {
+        self.http
+            .get(format!("{}/checkpoint", self.url))
+            .send()
+            .and_then(|r| r.text())
+            .expect("GET /checkpoint")
+    }
+
     /// Waits until the log serves a checkpoint (cosigned by every witness, since the log
     /// publishes nothing less) of at least `size` entries; fails after a minute.
     pub fn wait_for_size(&self, size: u64) {
