@@ -154,20 +154,12 @@ enum Wait {
     Cosigned,
 }
 
-/// Parses a signer key: `ed25519:<hex>`, 64 hex digits, or base64 of the 32 bytes; rejects
-/// invalid and small-order points.
+/// Parses a signer key in the one key grammar (`quorum_verifier::model::principal`), and
+/// rejects invalid and small-order points.
 pub fn parse_key_text(text: &str) -> Option<[u8; 32]> {
-    if text.len() > 128 {
-        return None;
-    }
-    let t = text.strip_prefix("ed25519:").unwrap_or(text);
-    let bytes = if t.len() == 64 {
-        hex::decode(t).ok()?
-    } else {
-        base64::engine::general_purpose::STANDARD.decode(t).ok()?
-    };
-    let key = log_entry::parse_verifying_key(&bytes).ok()?;
-    Some(key.to_bytes())
+    let key = quorum_verifier::model::principal::parse_key(text).ok()?;
+    log_entry::parse_verifying_key(&key).ok()?;
+    Some(key)
 }
 
 fn envelope_error(e: &DsseError) -> ApiError {
@@ -258,7 +250,7 @@ fn parse_item(raw: &str, keys: &mut KeyCache) -> Result<(Envelope, VerifyingKey)
         })?;
         let key = cached_key(keys, &key_text).ok_or_else(|| {
             ApiError::malformed(
-                "`publicKey` is not a valid Ed25519 key (ed25519:<hex>, hex or base64)",
+                "`publicKey` is not a valid Ed25519 key (ed25519:<64 lowercase hex>, 64 lowercase hex digits or a signed-note verifier key)",
             )
         })?;
         let envelope =

@@ -6,4 +6,5 @@ pub mod dsse;
 pub mod index;
 pub mod log_entry;
 pub mod predicates;
+pub mod principal;
 pub mod statement;

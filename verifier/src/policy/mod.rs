@@ -285,11 +285,9 @@ fn syntax_error(text: &str, err: toml::de::Error) -> PolicyError {
     }
 }
 
-/// Parses a 64-hex-digit Ed25519 public key.
+/// Parses a principal's key in the one key grammar ([`crate::model::principal`]).
 pub fn parse_hex_key(text: &str) -> Option<[u8; 32]> {
-    let mut key = [0u8; 32];
-    hex::decode_to_slice(text, &mut key).ok()?;
-    Some(key)
+    crate::model::principal::parse_key(text).ok()
 }
 
 impl Policy {
@@ -303,7 +301,7 @@ impl Policy {
         for (name, key) in &file.aliases {
             let key = parse_hex_key(key).ok_or_else(|| {
                 PolicyError::Invalid(format!(
-                    "alias {name:?}: {key:?} is not a 64-hex-digit Ed25519 public key"
+                    "alias {name:?}: {key:?} is not an Ed25519 public key (64 lowercase hex digits, ed25519:<hex> or a signed-note verifier key)"
                 ))
             })?;
             aliases.insert(name.clone(), key);
@@ -382,7 +380,7 @@ impl Policy {
         }
         parse_hex_key(name).ok_or_else(|| {
             PolicyError::Invalid(format!(
-                "{name:?} is neither an alias from [aliases] nor a 64-hex-digit public key"
+                "{name:?} is neither an alias from [aliases] nor an Ed25519 public key (64 lowercase hex digits, ed25519:<hex> or a signed-note verifier key)"
             ))
         })
     }
