@@ -216,7 +216,10 @@ fn sign_range(
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Err(anyhow::anyhow!("a signing thread panicked"))))
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a signing thread panicked")))
+            })
             .collect()
     });
     let mut all = Vec::with_capacity(indices.len());
@@ -238,7 +241,11 @@ async fn generate(plan: &LockfilePlan) -> anyhow::Result<()> {
             .with_context(|| format!("clearing {}", plan.data.display()))?;
     }
     let started = Instant::now();
-    eprintln!("generating a log of {} entries in {} (once)", plan.entries, plan.data.display());
+    eprintln!(
+        "generating a log of {} entries in {} (once)",
+        plan.entries,
+        plan.data.display()
+    );
     let keys: Vec<SigningKey> = (0..plan.keys).map(key).collect();
     let publics: Vec<[u8; 32]> = keys.iter().map(|k| k.verifying_key().to_bytes()).collect();
     let storage = Storage::open_dir(&plan.data).await?;
@@ -279,7 +286,9 @@ async fn generate(plan: &LockfilePlan) -> anyhow::Result<()> {
                 .duration_since(std::time::UNIX_EPOCH)?
                 .as_secs();
             let line = witness.cosign_note(note.as_bytes(), now)?;
-            storage.add_cosignature(end, "bench-witness", &line, 0).await?;
+            storage
+                .add_cosignature(end, "bench-witness", &line, 0)
+                .await?;
             previous = Some(end);
         }
         eprintln!("  {end} entries ({:.0} s)", started.elapsed().as_secs_f64());
@@ -297,7 +306,12 @@ fn median(times: &mut [Duration]) -> Duration {
 }
 
 /// Runs `quorum` and returns its time and JSON output.
-fn quorum(bin: &Path, state: &Path, policy: &Path, args: &[&str]) -> anyhow::Result<(Duration, Value)> {
+fn quorum(
+    bin: &Path,
+    state: &Path,
+    policy: &Path,
+    args: &[&str],
+) -> anyhow::Result<(Duration, Value)> {
     let started = Instant::now();
     let out = Command::new(bin)
         .arg("--state-dir")
@@ -336,9 +350,18 @@ fn verdicts(v: &Value) -> Vec<(String, String)> {
 
 /// Runs the benchmark and returns its results as JSON.
 pub fn run(plan: &LockfilePlan) -> anyhow::Result<Value> {
-    ensure!(plan.trust >= FIRST_UNREACHED, "--trust must be at least {FIRST_UNREACHED}");
-    ensure!(plan.keys > FIRST_UNREACHED, "--keys must be more than {FIRST_UNREACHED}");
-    ensure!(plan.lockfile <= plan.packages, "--lockfile must be at most --packages");
+    ensure!(
+        plan.trust >= FIRST_UNREACHED,
+        "--trust must be at least {FIRST_UNREACHED}"
+    );
+    ensure!(
+        plan.keys > FIRST_UNREACHED,
+        "--keys must be more than {FIRST_UNREACHED}"
+    );
+    ensure!(
+        plan.lockfile <= plan.packages,
+        "--lockfile must be at most --packages"
+    );
     let quorum_bin = std::env::current_exe()?
         .parent()
         .map(|d| d.join("quorum"))
@@ -400,7 +423,10 @@ pub fn run(plan: &LockfilePlan) -> anyhow::Result<Value> {
     for _ in 0..plan.reps {
         let (t, v) = quorum(&quorum_bin, &warm_state, &policy, &verify)?;
         eprintln!("online warm: {:.3} s", t.as_secs_f64());
-        ensure!(Some(verdicts(&v)) == reference, "warm and cold runs disagree");
+        ensure!(
+            Some(verdicts(&v)) == reference,
+            "warm and cold runs disagree"
+        );
         warm.push(t);
     }
     let mirror_state = work.path().join("mirror");

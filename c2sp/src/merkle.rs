@@ -797,6 +797,61 @@ pub fn verify_batch_inclusion(
 }
 
 // ---------------------------------------------------------------------------
+// Roots of leaf hash lists.
+// ---------------------------------------------------------------------------
+
+/// The RFC 6962 root of the tree whose leaf hashes are `leaves`, 32 bytes each,
+/// concatenated (as a mirror stores them), without storing the tree; `None` if
+/// `leaves` is not a whole number of hashes. A large tree's two subtrees (split at
+/// the largest power of two below its size) are hashed on two threads.
+pub fn root_of_leaf_hashes(leaves: &[u8]) -> Option<Hash> {
+    if leaves.len() % HASH_SIZE != 0 {
+        return None;
+    }
+    let n = leaves.len() / HASH_SIZE;
+    if n < 1 << 16 || std::thread::available_parallelism().map_or(1, |p| p.get()) < 2 {
+        return Some(root_serial(leaves));
+    }
+    let split = split_point(n as u64) as usize;
+    let (left, right) = leaves.split_at(split * HASH_SIZE);
+    let (l, r) = std::thread::scope(|scope| {
+        let right = scope.spawn(|| root_serial(right));
+        let l = root_serial(left);
+        (l, right.join())
+    });
+    match r {
+        Ok(r) => Some(node_hash(&l, &r)),
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
+}
+
+fn root_serial(leaves: &[u8]) -> Hash {
+    // A stack of complete subtrees, like the digits of a binary counter: (height, hash).
+    let mut stack: Vec<(u32, Hash)> = Vec::with_capacity(64);
+    for leaf in leaves.chunks_exact(HASH_SIZE) {
+        let mut hash = [0u8; HASH_SIZE];
+        hash.copy_from_slice(leaf);
+        let mut height = 0u32;
+        while let Some(&(h, left)) = stack.last() {
+            if h != height {
+                break;
+            }
+            stack.pop();
+            hash = node_hash(&left, &hash);
+            height += 1;
+        }
+        stack.push((height, hash));
+    }
+    let Some((_, mut root)) = stack.pop() else {
+        return empty_root();
+    };
+    while let Some((_, left)) = stack.pop() {
+        root = node_hash(&left, &root);
+    }
+    root
+}
+
+// ---------------------------------------------------------------------------
 // In-memory tree.
 // ---------------------------------------------------------------------------
 
@@ -1337,5 +1392,21 @@ mod tests {
             .collect();
         verify_batch_inclusion(size, &leaves, &proof, &tree.root()).unwrap();
         assert!(proof.len() < 12_000, "{} hashes", proof.len());
+    }
+
+    #[test]
+    fn root_of_leaf_hashes_matches_the_tree() {
+        // 70,000 takes the two-thread path.
+        for n in [0u32, 1, 2, 3, 5, 8, 13, 256, 257, 1000, 70_000] {
+            let mut tree = MemoryTree::new();
+            let mut leaves = Vec::new();
+            for i in 0..n {
+                let data = i.to_be_bytes();
+                tree.append(&data);
+                leaves.extend_from_slice(&leaf_hash(&data));
+            }
+            assert_eq!(root_of_leaf_hashes(&leaves), Some(tree.root()), "size {n}");
+        }
+        assert_eq!(root_of_leaf_hashes(&[0; 33]), None);
     }
 }

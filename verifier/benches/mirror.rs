@@ -182,7 +182,7 @@ fn build_mirror(total: u64) -> Mirror {
     let leaves = store::MirrorFiles { dir: path.clone() }
         .read_leaves(lengths.size)
         .expect("leaves");
-    let root = store::root_of_leaves(&leaves);
+    let root = quorum_c2sp::merkle::root_of_leaf_hashes(&leaves).expect("whole hashes");
     let policy = Policy::parse(&format!(
         "[trust]\nroots = [\"{}\"]\n\n[[rule]]\npackages = \"pkg:cargo/*\"\nmin_adoption = 0.3\nmin_adopters = 2\n",
         hex::encode(signer(0).verifying_key().to_bytes())
@@ -270,7 +270,7 @@ fn generate(path: &std::path::Path, total: u64) -> store::Lengths {
     }
     .read_leaves(lengths.size)
     .expect("leaves");
-    std::hint::black_box(store::root_of_leaves(&leaves));
+    std::hint::black_box(quorum_c2sp::merkle::root_of_leaf_hashes(&leaves).expect("whole hashes"));
     sync_time += t.elapsed();
     println!(
         "mirror: generated {total} entries in {:.1} s; sync without network (verify, index, write, root): {:.0} entries/s",

@@ -29,7 +29,10 @@ fn a_tampered_entry_bundle_never_enters_the_mirror() {
     // One byte of an entry, in the second bundle on: the recomputed root gives it away.
     for (what, meddle) in [
         ("an entry's byte", Meddle::FlipByteFromEnd(3)),
-        ("a byte deep inside the bundle", Meddle::FlipByteFromEnd(10_000)),
+        (
+            "a byte deep inside the bundle",
+            Meddle::FlipByteFromEnd(10_000),
+        ),
     ] {
         let proxy = Proxy::start(&world.url, "/tile/entries/", 1, meddle);
         let out = world.quorum(

@@ -29,9 +29,10 @@ use std::path::{Path, PathBuf};
 
 use crate::decision::{ProvenStatement, claims_from_statement};
 use crate::model::log_entry::{
-    LogEntryError, VerifiedEntry, map_in_parallel, verify_log_entries_batch, verify_log_entry,
+    DecodedEntry, LogEntryError, VerifiedEntry, decode_verified_before, map_in_parallel,
+    verify_log_entries_batch, verify_log_entry,
 };
-use quorum_c2sp::merkle::{empty_root, leaf_hash, node_hash};
+use quorum_c2sp::merkle::{leaf_hash, root_of_leaf_hashes};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -115,88 +116,6 @@ pub enum Recheck {
     Signatures,
 }
 
-/// A loaded entry reduced to what decisions need.
-struct Reduced {
-    signer: [u8; 32],
-    envelope_digest: [u8; 32],
-    statement: crate::model::predicates::ValidatedStatement,
-}
-
-/// Decodes an entry and validates its statement without checking the signature. The key
-/// is not decompressed or checked for small order either: like the signature, it was checked
-/// at sync over these very bytes.
-fn decode_statement(bytes: &[u8]) -> Result<Reduced, String> {
-    use crate::model::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE};
-    use quorum_proto::prost::Message;
-    let proto = quorum_proto::v1::LogEntry::decode(bytes).map_err(|e| e.to_string())?;
-    let signer: [u8; 32] = proto
-        .public_key
-        .as_slice()
-        .try_into()
-        .map_err(|_| "the entry's key is not 32 bytes".to_string())?;
-    let envelope = Envelope::from_proto(proto.envelope.ok_or("the entry has no envelope")?)
-        .map_err(|e| e.to_string())?;
-    envelope
-        .expect_payload_type(IN_TOTO_PAYLOAD_TYPE)
-        .map_err(|e| e.to_string())?;
-    let statement = crate::model::statement::Statement::from_json(&envelope.payload)
-        .map_err(|e| e.to_string())?;
-    let statement =
-        crate::model::predicates::validate_statement(&statement).map_err(|e| e.to_string())?;
-    Ok(Reduced {
-        signer,
-        envelope_digest: envelope.digest(),
-        statement,
-    })
-}
-
-/// The RFC 6962 root of a list of leaf hashes (32 bytes each), without storing the tree;
-/// a large tree's two subtrees (split at the largest power of two below its size) are
-/// hashed on two threads.
-pub fn root_of_leaves(leaves: &[u8]) -> [u8; 32] {
-    let n = leaves.len() / 32;
-    if n < 1 << 16 || std::thread::available_parallelism().map_or(1, |p| p.get()) < 2 {
-        return root_serial(leaves);
-    }
-    let split = 1usize << (usize::BITS - 1 - (n - 1).leading_zeros());
-    let (left, right) = leaves.split_at(split * 32);
-    let (l, r) = std::thread::scope(|scope| {
-        let right = scope.spawn(|| root_serial(right));
-        let l = root_serial(left);
-        (l, right.join())
-    });
-    match r {
-        Ok(r) => node_hash(&l, &r),
-        Err(panic) => std::panic::resume_unwind(panic),
-    }
-}
-
-fn root_serial(leaves: &[u8]) -> [u8; 32] {
-    // A stack of complete subtrees, like the digits of a binary counter: (height, hash).
-    let mut stack: Vec<(u32, [u8; 32])> = Vec::with_capacity(64);
-    for leaf in leaves.chunks_exact(32) {
-        let mut hash = [0u8; 32];
-        hash.copy_from_slice(leaf);
-        let mut height = 0u32;
-        while let Some(&(h, left)) = stack.last() {
-            if h != height {
-                break;
-            }
-            stack.pop();
-            hash = node_hash(&left, &hash);
-            height += 1;
-        }
-        stack.push((height, hash));
-    }
-    let Some((_, mut root)) = stack.pop() else {
-        return empty_root();
-    };
-    while let Some((_, left)) = stack.pop() {
-        root = node_hash(&left, &root);
-    }
-    root
-}
-
 fn io(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> StoreError {
     let path = path.to_path_buf();
     move |source| StoreError::Io { what, path, source }
@@ -258,7 +177,7 @@ impl MirrorFiles {
     /// Checks that the first `size` leaf hashes hash to `root`.
     pub fn check_root(&self, size: u64, root: &[u8; 32]) -> Result<Vec<u8>, StoreError> {
         let leaves = self.read_leaves(size)?;
-        if &root_of_leaves(&leaves) != root {
+        if root_of_leaf_hashes(&leaves).as_ref() != Some(root) {
             return Err(StoreError::RootMismatch { size });
         }
         Ok(leaves)
@@ -410,18 +329,18 @@ pub fn load_for_packages(
         }
         if recheck == Recheck::Signatures || keys.contains(&unverified) {
             verify_log_entry(&buf)
-                .map(|v| Reduced {
+                .map(|v| DecodedEntry {
                     signer: v.signer,
                     envelope_digest: v.envelope_digest,
                     statement: v.statement,
                 })
                 .map_err(|e| Ok(e.to_string()))
         } else {
-            decode_statement(&buf).map_err(Ok)
+            decode_verified_before(&buf).map_err(|e| Ok(e.to_string()))
         }
     });
     // Err(Err(_)) is a damaged mirror; Err(Ok(reason)) an entry that does not count.
-    let reduced: Vec<Result<Reduced, String>> = reduced
+    let reduced: Vec<Result<DecodedEntry, String>> = reduced
         .into_iter()
         .map(|r| match r {
             Ok(v) => Ok(Ok(v)),
@@ -644,20 +563,5 @@ mod tests {
         .expect("reopen");
         writer.append(&refs).expect("append");
         assert_eq!(writer.lengths(), lengths);
-    }
-
-    #[test]
-    fn root_of_leaves_matches_the_tree() {
-        // 70,000 takes the two-thread path.
-        for n in [0u32, 1, 2, 3, 5, 8, 13, 256, 257, 1000, 70_000] {
-            let mut tree = MemoryTree::new();
-            let mut leaves = Vec::new();
-            for i in 0..n {
-                let data = i.to_be_bytes();
-                tree.append(&data);
-                leaves.extend_from_slice(&leaf_hash(&data));
-            }
-            assert_eq!(root_of_leaves(&leaves), tree.root(), "size {n}");
-        }
     }
 }

@@ -28,14 +28,13 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
 use quorum_c2sp::merkle::Hash;
-use quorum_proto::prost::Message;
 use sha2::{Digest, Sha256};
 
 use super::ClientError;
 use super::memory::{read_limited, write_atomic};
 use crate::decision::{Claim, ProvenStatement, Rejected, claims_from_statement};
 use crate::model::index::is_trust_graph;
-use crate::model::log_entry::{MAX_ENTRY_SIZE, verify_log_entries_batch};
+use crate::model::log_entry::{claimed_signer, verify_log_entries_batch};
 use crate::policy::Policy;
 use crate::trust::{TrustLevel, TrustStance};
 
@@ -79,15 +78,6 @@ pub struct TrustGraph {
     size: u64,
     root: Hash,
     entries: BTreeMap<u64, Status>,
-}
-
-/// The signer an entry's protobuf names, without verifying anything.
-fn claimed_signer(bytes: &[u8]) -> Option<[u8; 32]> {
-    if bytes.len() > MAX_ENTRY_SIZE {
-        return None;
-    }
-    let proto = quorum_proto::v1::LogEntry::decode(bytes).ok()?;
-    proto.public_key.as_slice().try_into().ok()
 }
 
 impl TrustGraph {

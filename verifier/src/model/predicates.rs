@@ -911,7 +911,9 @@ pub fn validate_statement(statement: &Statement) -> Result<ValidatedStatement, P
 mod tests {
     use super::*;
     use crate::model::statement::Subject;
+    use base64::Engine as _;
     use serde_json::json;
+    use sha2::{Digest as _, Sha256};
 
     fn kind(r: Result<Predicate, PredicateError>) -> &'static str {
         match r {

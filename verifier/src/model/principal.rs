@@ -119,7 +119,11 @@ mod tests {
         let v = vkey("alice.example", &k);
         assert_eq!(parse_key(&v), Ok(k));
         assert_eq!(parse_key_name(&key_name(&k)), Some(k));
-        assert_eq!(parse_key_name(&hex::encode(k)), None, "not the canonical name");
+        assert_eq!(
+            parse_key_name(&hex::encode(k)),
+            None,
+            "not the canonical name"
+        );
         assert_eq!(parse_key_name(&v), None);
         for bad in [
             String::new(),
