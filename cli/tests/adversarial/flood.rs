@@ -134,6 +134,30 @@ fn a_flood_before_an_advisory_a_revocation_and_a_distrust_never_yields_allow() {
         &["--json", "verify", "--mirror", "--lockfile", &lock],
     );
     check(&out, "mirror");
+    // Saved evidence (several pages of the trust graph and of left-pad-rs) decides the same
+    // offline.
+    let saved = world.path("saved.pb").display().to_string();
+    let out = world.quorum(
+        &me,
+        Some(&policy),
+        &[
+            "--json",
+            "fetch",
+            "pkg:cargo/left-pad-rs",
+            "pkg:cargo/serde",
+            "pkg:cargo/evil",
+            "--out",
+            &saved,
+        ],
+    );
+    expect_exit(&out, 0);
+    assert!(json(&out)["pages"].as_u64() > Some(2), "paged: {}", json(&out));
+    let out = world.quorum(
+        &me,
+        Some(&policy),
+        &["--json", "verify", "--bundle", &saved, "--lockfile", &lock],
+    );
+    check(&out, "saved evidence");
     // A newcomer with no state and no cache decides the same.
     let newcomer = world.person("newcomer");
     let out = world.quorum(
