@@ -263,7 +263,7 @@ async fn generate(plan: &LockfilePlan) -> anyhow::Result<()> {
         }
         let hashes = tree.stored_hashes()[first_hash..].to_vec();
         storage.append(&entries, first_hash as u64, &hashes).await?;
-        if end % CHECKPOINT_EVERY == 0 || end == plan.entries {
+        if end.is_multiple_of(CHECKPOINT_EVERY) || end == plan.entries {
             let root = tree.root();
             let note = Checkpoint {
                 origin: ORIGIN.into(),

@@ -805,7 +805,7 @@ pub fn verify_batch_inclusion(
 /// `leaves` is not a whole number of hashes. A large tree's two subtrees (split at
 /// the largest power of two below its size) are hashed on two threads.
 pub fn root_of_leaf_hashes(leaves: &[u8]) -> Option<Hash> {
-    if leaves.len() % HASH_SIZE != 0 {
+    if !leaves.len().is_multiple_of(HASH_SIZE) {
         return None;
     }
     let n = leaves.len() / HASH_SIZE;
@@ -1244,7 +1244,7 @@ mod tests {
                         state = state
                             .wrapping_mul(6364136223846793005)
                             .wrapping_add(1442695040888963407);
-                        (state >> 33) % 7 == 0
+                        (state >> 33).is_multiple_of(7)
                     })
                     .collect();
                 if picked.is_empty() {
@@ -1379,10 +1379,10 @@ mod tests {
     #[test]
     fn batch_inclusion_at_scale_is_compact() {
         // 1,000 leaves spread over a tree of 2^20: far fewer hashes than 1,000 single proofs.
-        let size = 1 << 20;
+        let size: u64 = 1 << 20;
         let mut tree = MemoryTree::new();
         for i in 0..size {
-            tree.append_leaf_hash(leaf_hash(&(i as u64).to_be_bytes()));
+            tree.append_leaf_hash(leaf_hash(&i.to_be_bytes()));
         }
         let indices: Vec<u64> = (0..1000u64).map(|i| i * 1048 + (i % 7)).collect();
         let proof = prove_batch_inclusion(size, &indices, &tree).unwrap();

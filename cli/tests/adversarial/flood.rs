@@ -151,7 +151,11 @@ fn a_flood_before_an_advisory_a_revocation_and_a_distrust_never_yields_allow() {
         ],
     );
     expect_exit(&out, 0);
-    assert!(json(&out)["pages"].as_u64() > Some(2), "paged: {}", json(&out));
+    assert!(
+        json(&out)["pages"].as_u64() > Some(2),
+        "paged: {}",
+        json(&out)
+    );
     let out = world.quorum(
         &me,
         Some(&policy),

@@ -31,7 +31,10 @@ fn dropped_or_stalled_answers_give_no_verdict() {
     .expect("lockfile");
     let lock = lock.display().to_string();
 
-    let cases: Vec<(&str, &str, usize, Meddle, Vec<&str>, &str)> = vec![
+    // (what, path prefix, requests let through first, what the proxy does, the command,
+    // what its error must say)
+    type Case<'a> = (&'a str, &'a str, usize, Meddle, Vec<&'a str>, &'a str);
+    let cases: Vec<Case> = vec![
         (
             "evidence dropped",
             "/v1/evidence",

@@ -249,7 +249,7 @@ impl LogTrust {
             .iter()
             .map(|(name, c)| (name.as_str(), c.timestamp))
             .collect();
-        by_time.sort_by(|a, b| b.1.cmp(&a.1));
+        by_time.sort_by_key(|c| std::cmp::Reverse(c.1));
         let mut names: Vec<&str> = Vec::new();
         for (name, time) in by_time {
             names.push(name);
