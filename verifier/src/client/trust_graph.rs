@@ -269,7 +269,13 @@ impl TrustGraph {
             Ok(None) => return Ok(None),
             Err(e) => return Err(format!("{}: {e}", path.display())),
         };
-        let damaged = |what: &str| format!("{} is damaged ({what})", path.display());
+        TrustGraph::decode(&data, origin, log_key)
+            .map_err(|what| format!("{} is damaged ({what})", path.display()))
+    }
+
+    /// Decodes a cache file's bytes (see [`TrustGraph::load`]); `Err` says what is damaged.
+    pub fn decode(data: &[u8], origin: &str, log_key: &str) -> Result<Option<TrustGraph>, String> {
+        let damaged = |what: &str| what.to_string();
         let Some((body, digest)) = data.split_at_checked(data.len().saturating_sub(32)) else {
             return Err(damaged("too short"));
         };
