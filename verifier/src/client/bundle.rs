@@ -8,12 +8,11 @@ use quorum_proto::v1;
 use super::ClientError;
 use super::checkpoint::LogTrust;
 use super::evidence::{
-    Collected, Completeness, Cursor, VerifiedEvidence, check_page, missing, package_statements,
-    verify_history,
+    Collected, Cursor, VerifiedEvidence, assemble, check_page, require_complete,
 };
 use super::memory::{CheckpointMemory, CheckpointStore, GivenProofs};
 use super::online::policy_log_key;
-use super::trust_graph::{TrustGraph, trust_seeds};
+use super::trust_graph::TrustGraph;
 use crate::model::index::TRUST_GRAPH_KEY;
 use crate::policy::Policy;
 
@@ -73,30 +72,13 @@ pub fn verify_set<S: CheckpointStore>(
     }
     let mut wanted: Vec<(String, u64)> = vec![(TRUST_GRAPH_KEY.to_string(), 0)];
     wanted.extend(packages.iter().map(|p| (p.clone(), 0)));
-    if let Some(what) = missing(&collected, &wanted, size) {
-        return Err(ClientError::Incomplete {
-            missing: what,
-            cause: Box::new(ClientError::evidence(
-                "the saved evidence does not cover it; save it again with `quorum fetch`",
-            )),
-        });
-    }
+    require_complete(
+        &collected,
+        &wanted,
+        size,
+        None,
+        "the saved evidence does not cover it; save it again with `quorum fetch`",
+    )?;
     let mut graph = TrustGraph::empty(trust.origin(), &policy_log_key(policy));
-    let trust_entries = collected
-        .listed(TRUST_GRAPH_KEY)
-        .into_iter()
-        .filter_map(|i| collected.entries.get(&i).map(|b| (i, b.clone())));
-    graph.extend(size, root, trust_entries)?;
-    let (mut statements, mut rejected) = graph.statements(&trust_seeds(policy)?)?;
-    let (dates, warnings) = verify_history(&collected.history, trust, &checkpoint);
-    let (package, package_rejected) = package_statements(&collected, &dates)?;
-    statements.extend(package);
-    rejected.extend(package_rejected);
-    Ok(VerifiedEvidence {
-        checkpoint,
-        completeness: Completeness::Served,
-        statements,
-        rejected,
-        warnings,
-    })
+    assemble(&collected, &mut graph, checkpoint, trust, policy)
 }

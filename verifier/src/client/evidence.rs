@@ -22,9 +22,11 @@ use quorum_proto::v1;
 use super::ClientError;
 use super::checkpoint::{LogTrust, VerifiedCheckpoint};
 use super::memory::verify_proof;
+use super::trust_graph::{TrustGraph, trust_seeds};
 use crate::decision::{ProvenStatement, Rejected, claims_from_statement};
 use crate::model::index::{TRUST_GRAPH_KEY, index_keys};
 use crate::model::log_entry::{MAX_ENTRY_SIZE, VerifiedEntry, verify_log_entries_batch};
+use crate::policy::Policy;
 
 /// The most pages one run reads before giving up (a log that never finishes).
 pub const MAX_PAGES: usize = 1_000_000;
@@ -461,6 +463,58 @@ pub fn push_statements(
             claim,
         });
     }
+}
+
+/// No verdict unless every key in `wanted` (each from its start) is covered up to `size`:
+/// the error names what is missing, and its cause is `failure` (why the answer stopped) or,
+/// when nothing failed, `short` (what else was wrong).
+pub fn require_complete(
+    collected: &Collected,
+    wanted: &[(String, u64)],
+    size: u64,
+    failure: Option<ClientError>,
+    short: &str,
+) -> Result<(), ClientError> {
+    let gap = missing(collected, wanted, size);
+    let cause = match (failure, &gap) {
+        (Some(cause), _) => cause,
+        (None, Some(_)) => ClientError::evidence(short),
+        (None, None) => return Ok(()),
+    };
+    Err(ClientError::Incomplete {
+        missing: gap.unwrap_or_else(|| "the log's answer was cut short".to_string()),
+        cause: Box::new(cause),
+    })
+}
+
+/// Verifies what complete pages delivered and assembles the evidence: the trust-graph
+/// entries extend `graph` (which moves to the checkpoint) and are verified outward from the
+/// policy's roots; the package entries are verified, checked against their listings and
+/// dated by the verified history.
+pub fn assemble(
+    collected: &Collected,
+    graph: &mut TrustGraph,
+    checkpoint: VerifiedCheckpoint,
+    trust: &LogTrust,
+    policy: &Policy,
+) -> Result<VerifiedEvidence, ClientError> {
+    let trust_entries = collected
+        .listed(TRUST_GRAPH_KEY)
+        .into_iter()
+        .filter_map(|i| collected.entries.get(&i).map(|b| (i, b.clone())));
+    graph.extend(checkpoint.size(), *checkpoint.root(), trust_entries)?;
+    let (mut statements, mut rejected) = graph.statements(&trust_seeds(policy)?)?;
+    let (dates, warnings) = verify_history(&collected.history, trust, &checkpoint);
+    let (package, package_rejected) = package_statements(collected, &dates)?;
+    statements.extend(package);
+    rejected.extend(package_rejected);
+    Ok(VerifiedEvidence {
+        checkpoint,
+        completeness: Completeness::Served,
+        statements,
+        rejected,
+        warnings,
+    })
 }
 
 /// Says what is missing for `keys`, each wanted over `[from, size)`: `None` when all are

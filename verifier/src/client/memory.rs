@@ -233,6 +233,9 @@ pub trait CheckpointStore {
     fn conflicts(&self, origin: &str) -> Result<Vec<Conflict>, MemoryError>;
 }
 
+/// Why two checkpoints of one size conflict.
+const SAME_SIZE: &str = "same size, different root hash";
+
 /// The largest stored note or conflict file read.
 const MAX_STATE_FILE: u64 = 4 << 20;
 
@@ -480,7 +483,10 @@ impl<S: CheckpointStore> CheckpointMemory<S> {
             )
         };
         if new.size < old.size {
-            let recorded = self.keep(&stored, served, source, "rollback", String::new(), &[])?;
+            let recorded = self
+                .keep(&stored, served, source, "rollback", String::new(), &[])
+                .ok()
+                .flatten();
             let (stored, served) = refs();
             return Err(MemoryError::Rollback {
                 stored,
@@ -490,15 +496,7 @@ impl<S: CheckpointStore> CheckpointMemory<S> {
         }
         if new.size == old.size {
             if new.root_hash != old.root_hash {
-                let reason = "same size, different root hash".to_string();
-                let recorded = self.keep(&stored, served, source, "fork", reason.clone(), &[])?;
-                let (stored, served) = refs();
-                return Err(MemoryError::Fork {
-                    stored,
-                    served,
-                    reason,
-                    recorded,
-                });
+                return Err(self.fork(&stored, served, source, SAME_SIZE.into(), &[]));
             }
             // The same tree; the note may carry newer cosignatures: keep the newer view.
             self.store.save(origin, &served.note)?;
@@ -510,15 +508,7 @@ impl<S: CheckpointStore> CheckpointMemory<S> {
                 Ok(Advance::Extended { from: old.size })
             }
             Err(ConsistencyFailure::Inconsistent { reason, proof }) => {
-                let recorded =
-                    self.keep(&stored, served, source, "fork", reason.clone(), &proof)?;
-                let (stored, served) = refs();
-                Err(MemoryError::Fork {
-                    stored,
-                    served,
-                    reason,
-                    recorded,
-                })
+                Err(self.fork(&stored, served, source, reason, &proof))
             }
             Err(ConsistencyFailure::Unavailable(source)) => {
                 let (stored, served) = refs();
@@ -571,16 +561,31 @@ impl<S: CheckpointStore> CheckpointMemory<S> {
         };
         let (old, new) = (&stored.checkpoint, &checkpoint.checkpoint);
         if old.size == new.size && old.root_hash != new.root_hash {
-            let reason = "same size, different root hash".to_string();
-            let recorded = self.keep(&stored, checkpoint, source, "fork", reason.clone(), &[])?;
-            return Err(MemoryError::Fork {
-                stored: Box::new(CheckpointRef::of(old)),
-                served: Box::new(CheckpointRef::of(new)),
-                reason,
-                recorded,
-            });
+            return Err(self.fork(&stored, checkpoint, source, SAME_SIZE.into(), &[]));
         }
         Ok(())
+    }
+
+    /// Keeps a fork's two notes and builds its error. The refusal stands even if the notes
+    /// cannot be kept (the error then names no place).
+    fn fork(
+        &self,
+        stored: &Stored,
+        served: &VerifiedCheckpoint,
+        source: &str,
+        reason: String,
+        proof: &[Hash],
+    ) -> MemoryError {
+        let recorded = self
+            .keep(stored, served, source, "fork", reason.clone(), proof)
+            .ok()
+            .flatten();
+        MemoryError::Fork {
+            stored: Box::new(CheckpointRef::of(&stored.checkpoint)),
+            served: Box::new(CheckpointRef::of(&served.checkpoint)),
+            reason,
+            recorded,
+        }
     }
 
     fn keep(

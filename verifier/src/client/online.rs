@@ -13,13 +13,13 @@ use quorum_proto::v1;
 use super::ClientError;
 use super::checkpoint::{LogTrust, VerifiedCheckpoint};
 use super::evidence::{
-    Collected, Completeness, Cursor, MAX_PAGES, VerifiedEvidence, check_page, decode_page,
-    encode_request, missing, package_statements, verify_history,
+    Collected, Cursor, MAX_PAGES, VerifiedEvidence, assemble, check_page, decode_page,
+    encode_request, require_complete,
 };
 use super::fetch::LogFetcher;
 use super::memory::{Advance, CheckpointMemory, CheckpointStore, ConsistencySource};
 use super::tiles::TileProofs;
-use super::trust_graph::{TrustGraph, trust_seeds};
+use super::trust_graph::TrustGraph;
 use crate::model::index::TRUST_GRAPH_KEY;
 use crate::policy::Policy;
 
@@ -106,7 +106,6 @@ impl<S: CheckpointStore> Online<'_, S> {
     pub fn evidence(&self, packages: &[String]) -> Result<VerifiedEvidence, ClientError> {
         let (checkpoint, _) = self.checkpoint()?;
         let size = checkpoint.size();
-        let root = *checkpoint.root();
         let mut warnings = Vec::new();
         let mut graph = self.cached_graph(&checkpoint, &mut warnings);
         let from = graph.size();
@@ -151,45 +150,23 @@ impl<S: CheckpointStore> Online<'_, S> {
         let (collected, _, failure) = self.fetch_streams(streams, &checkpoint, false);
         let mut wanted: Vec<(String, u64)> = vec![(TRUST_GRAPH_KEY.to_string(), from)];
         wanted.extend(packages.iter().map(|p| (p.clone(), 0)));
-        if let Some(cause) = failure {
-            let what = missing(&collected, &wanted, size)
-                .unwrap_or_else(|| "the log's answer was cut short".to_string());
-            return Err(ClientError::Incomplete {
-                missing: what,
-                cause: Box::new(cause),
-            });
-        }
-        if let Some(what) = missing(&collected, &wanted, size) {
-            return Err(ClientError::Incomplete {
-                missing: what,
-                cause: Box::new(ClientError::evidence("the log stopped answering early")),
-            });
-        }
-
+        require_complete(
+            &collected,
+            &wanted,
+            size,
+            failure,
+            "the log stopped answering early",
+        )?;
         self.progress.update("verifying", 0, None);
-        let trust_entries = collected
-            .listed(TRUST_GRAPH_KEY)
-            .into_iter()
-            .filter_map(|i| collected.entries.get(&i).map(|b| (i, b.clone())));
-        graph.extend(size, root, trust_entries)?;
-        let (mut statements, mut rejected) = graph.statements(&trust_seeds(self.policy)?)?;
-        let (dates, history_warnings) = verify_history(&collected.history, self.trust, &checkpoint);
-        warnings.extend(history_warnings);
-        let (package, package_rejected) = package_statements(&collected, &dates)?;
-        statements.extend(package);
-        rejected.extend(package_rejected);
+        let mut evidence = assemble(&collected, &mut graph, checkpoint, self.trust, self.policy)?;
+        warnings.append(&mut evidence.warnings);
         if let Some(path) = self.cache
             && let Err(e) = graph.save(path)
         {
             warnings.push(format!("the trust-graph cache was not saved: {e}"));
         }
-        Ok(VerifiedEvidence {
-            checkpoint,
-            completeness: Completeness::Served,
-            statements,
-            rejected,
-            warnings,
-        })
+        evidence.warnings = warnings;
+        Ok(evidence)
     }
 
     /// An offline evidence set for `packages`: the log's checkpoint, a consistency proof
@@ -231,13 +208,13 @@ impl<S: CheckpointStore> Online<'_, S> {
         ];
         let (collected, pages, failure) = self.fetch_streams(streams, &checkpoint, true);
         let wanted: Vec<(String, u64)> = keys.iter().map(|k| (k.clone(), 0)).collect();
-        if let Some(cause) = failure {
-            return Err(ClientError::Incomplete {
-                missing: missing(&collected, &wanted, size)
-                    .unwrap_or_else(|| "the log's answer was cut short".to_string()),
-                cause: Box::new(cause),
-            });
-        }
+        require_complete(
+            &collected,
+            &wanted,
+            size,
+            failure,
+            "the log stopped answering early",
+        )?;
         Ok((
             checkpoint.clone(),
             v1::EvidenceSet {
