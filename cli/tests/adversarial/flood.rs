@@ -6,7 +6,7 @@
 use quorum_verifier::model::dsse::SigningKey;
 use quorum_verifier::model::predicates::TrustLevel;
 
-use crate::harness::{World, cargo_lock, expect_exit, json, say, verdicts};
+use crate::harness::{ONE_ADOPTER_RULE, World, cargo_lock, expect_exit, json, say, verdicts};
 
 /// The flood: 10,000 adoptions of other versions of the package and 10,000 vouches, all by
 /// one key no root reaches, logged before the advisory, the revocation and the distrust.
@@ -25,7 +25,7 @@ fn a_flood_before_an_advisory_a_revocation_and_a_distrust_never_yields_allow() {
         &[&me],
         &[&me, &secteam, &alice, &mallory],
         "",
-        "[[rule]]\npackages = \"pkg:cargo/*\"\nmin_adopters = 1\n",
+        ONE_ADOPTER_RULE,
     );
     let (pad, serde, evil) = ([1u8; 32], [2u8; 32], [3u8; 32]);
     let lock = world.path("Cargo.lock");

@@ -16,16 +16,8 @@ fn root_line(note: &str) -> String {
 #[test]
 fn a_forked_log_is_refused_kept_as_evidence_and_the_honest_log_still_accepted() {
     let world = World::start();
-    let me = world.person("me");
-    let alice = world.person("alice");
+    let (me, alice, policy) = world.me_and_alice();
     let mallory = world.person("mallory");
-    let policy = world.policy(
-        "policy.toml",
-        &[&me],
-        &[&me, &alice],
-        "",
-        "[[rule]]\npackages = \"pkg:cargo/*\"\nmin_adopters = 1\n",
-    );
     let demo = "pkg:cargo/demo@1.0.0";
     let honest = world.submit(&[
         me.says(say::trust(&alice.key_bytes(), TrustLevel::High)),
@@ -118,15 +110,7 @@ fn a_forked_log_is_refused_kept_as_evidence_and_the_honest_log_still_accepted() 
 #[test]
 fn a_rollback_is_refused_by_verify_and_mirror() {
     let world = World::start();
-    let me = world.person("me");
-    let alice = world.person("alice");
-    let policy = world.policy(
-        "policy.toml",
-        &[&me],
-        &[&me, &alice],
-        "",
-        "[[rule]]\npackages = \"pkg:cargo/*\"\nmin_adopters = 1\n",
-    );
+    let (me, alice, policy) = world.me_and_alice();
     let first = world.submit(&[me.says(say::trust(&alice.key_bytes(), TrustLevel::High))]);
     world.wait_for_size(first[0] + 1);
     // A proxy that keeps serving the first checkpoint it saw: a replay of an old view.

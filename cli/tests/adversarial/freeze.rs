@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use quorum_verifier::model::predicates::TrustLevel;
 
-use crate::harness::{Meddle, Proxy, World, expect_exit, say, text};
+use crate::harness::{Meddle, ONE_ADOPTER_RULE, Proxy, World, expect_exit, say, text};
 
 const MAX_AGE: u64 = 3;
 
@@ -23,7 +23,7 @@ fn a_checkpoint_older_than_the_policy_allows_gives_no_verdict() {
         &[&me, &alice],
         &format!("max_checkpoint_age_seconds = {MAX_AGE}"),
         "",
-        "[[rule]]\npackages = \"pkg:cargo/*\"\nmin_adopters = 1\n",
+        ONE_ADOPTER_RULE,
     );
     let demo = "pkg:cargo/demo@1.0.0";
     let indices = world.submit(&[

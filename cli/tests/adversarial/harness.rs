@@ -40,6 +40,9 @@ pub fn binary(name: &str) -> PathBuf {
 /// The log's origin in every adversarial world.
 pub const ORIGIN: &str = "adversarial.test/log";
 
+/// A policy rule: a `pkg:cargo/*` version needs one trusted adopter.
+pub const ONE_ADOPTER_RULE: &str = "[[rule]]\npackages = \"pkg:cargo/*\"\nmin_adopters = 1\n";
+
 /// How a world's log is configured.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -373,6 +376,15 @@ impl World {
         let path = self.dir.path().join(name);
         std::fs::write(&path, text).expect("write policy");
         path
+    }
+
+    /// The usual cast: `me` (the root of `policy.toml`) and `alice`, both named in it, with
+    /// one rule: a `pkg:cargo/*` version needs one trusted adopter.
+    pub fn me_and_alice(&self) -> (Person, Person, PathBuf) {
+        let me = self.person("me");
+        let alice = self.person("alice");
+        let policy = self.policy("policy.toml", &[&me], &[&me, &alice], "", ONE_ADOPTER_RULE);
+        (me, alice, policy)
     }
 
     /// A new person: `quorum keygen` in their own state directory.

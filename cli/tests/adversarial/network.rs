@@ -8,15 +8,7 @@ use crate::harness::{Meddle, Proxy, World, expect_exit, say, text};
 #[test]
 fn dropped_or_stalled_answers_give_no_verdict() {
     let world = World::start();
-    let me = world.person("me");
-    let alice = world.person("alice");
-    let policy = world.policy(
-        "policy.toml",
-        &[&me],
-        &[&me, &alice],
-        "",
-        "[[rule]]\npackages = \"pkg:cargo/*\"\nmin_adopters = 1\n",
-    );
+    let (me, alice, policy) = world.me_and_alice();
     let demo = "pkg:cargo/demo@1.0.0";
     let indices = world.submit(&[
         me.says(say::trust(&alice.key_bytes(), TrustLevel::High)),

@@ -9,15 +9,7 @@ use crate::harness::{Meddle, Proxy, World, expect_exit, say, text};
 #[test]
 fn a_tampered_entry_bundle_never_enters_the_mirror() {
     let world = World::start();
-    let me = world.person("me");
-    let alice = world.person("alice");
-    let policy = world.policy(
-        "policy.toml",
-        &[&me],
-        &[&me, &alice],
-        "",
-        "[[rule]]\npackages = \"pkg:cargo/*\"\nmin_adopters = 1\n",
-    );
+    let (me, alice, policy) = world.me_and_alice();
     let mut statements = vec![me.says(say::trust(&alice.key_bytes(), TrustLevel::High))];
     for i in 0..600 {
         statements.push(alice.says(say::adopt(&format!("pkg:cargo/demo@1.0.{i}"), [1; 32])));
