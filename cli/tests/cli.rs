@@ -689,18 +689,19 @@ fn evidence_that_fails_verification_exits_3() {
     );
 
     // Evidence that leaves out an entry about the package while saying it covers it: the
-    // entry (index 1, serde 2.0.0) is served under another key, so the omission shows.
+    // entry (index 0, the root's adoption of serde 1.0.0) is served under another key, so
+    // the omission shows.
     let mut bundle = log.bundle(4, &[]);
     for range in &mut bundle.pages[0].ranges {
         if range.key == "pkg:cargo/serde" {
-            range.indices.retain(|&i| i != 1);
+            range.indices.retain(|&i| i != 0);
         }
     }
     bundle.pages[0].ranges.push(v1::KeyRange {
         key: "pkg:npm/other".into(),
         start: 0,
         end: 4,
-        indices: vec![1],
+        indices: vec![0],
     });
     bundle.pages[0].ranges.sort_by(|a, b| a.key.cmp(&b.key));
     write(Path::new(&s.bundle), &bundle.encode_to_vec());

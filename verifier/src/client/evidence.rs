@@ -13,7 +13,7 @@
 //! key must be listed in every covered range of that key that contains it. Any failure is an
 //! error (no verdict); nothing is silently dropped.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use quorum_c2sp::merkle::{self, Hash};
 use quorum_proto::prost::Message;
@@ -25,7 +25,9 @@ use super::memory::verify_proof;
 use super::trust_graph::{TrustGraph, trust_seeds};
 use crate::decision::{ProvenStatement, Rejected, claims_from_statement};
 use crate::model::index::{TRUST_GRAPH_KEY, index_keys};
-use crate::model::log_entry::{MAX_ENTRY_SIZE, VerifiedEntry, verify_log_entries_batch};
+use crate::model::log_entry::{
+    MAX_ENTRY_SIZE, VerifiedEntry, claimed_signer, verify_log_entries_batch,
+};
 use crate::policy::Policy;
 
 /// The most pages one run reads before giving up (a log that never finishes).
@@ -403,12 +405,14 @@ pub fn date_of(dates: &[(u64, u64)], index: u64) -> Option<u64> {
 }
 
 /// Verifies the entries listed under package keys (every key but the trust graph's; its
-/// entries are verified by [`super::trust_graph`]) on every core, checks every package
-/// key's listing against their content, and returns their statements dated by `dates`, and
-/// the entries that do not count.
+/// entries are verified by [`super::trust_graph`]) whose signer is in `reached`, on every
+/// core, checks every package key's listing against their content, and returns their
+/// statements dated by `dates`, and the entries that do not count (those of unreached
+/// signers among them, unverified: they could not count anyway).
 pub fn package_statements(
     collected: &Collected,
     dates: &[(u64, u64)],
+    reached: &HashSet<[u8; 32]>,
 ) -> Result<(Vec<ProvenStatement>, Vec<Rejected>), ClientError> {
     let indices: BTreeSet<u64> = collected
         .covered
@@ -416,14 +420,28 @@ pub fn package_statements(
         .filter(|(key, _)| key.as_str() != TRUST_GRAPH_KEY)
         .flat_map(|(_, ranges)| ranges.iter().flat_map(|r| r.indices.iter().copied()))
         .collect();
-    let items: Vec<(u64, &[u8])> = indices
-        .iter()
-        .filter_map(|i| collected.entries.get(i).map(|b| (*i, b.as_slice())))
-        .collect();
+    let mut rejected = Vec::new();
+    let mut items: Vec<(u64, &[u8])> = Vec::with_capacity(indices.len());
+    for index in indices {
+        let Some(bytes) = collected.entries.get(&index) else {
+            continue;
+        };
+        // A statement of a key no root reaches has no weight and counts for nothing, so
+        // its signature is not worth checking (`trust_graph` says why that is safe).
+        match claimed_signer(bytes) {
+            Some(signer) if !reached.contains(&signer) => rejected.push(Rejected {
+                index,
+                reason: format!(
+                    "signer {} is not reached by the policy's trust roots (its signature was not checked)",
+                    hex::encode(signer)
+                ),
+            }),
+            _ => items.push((index, bytes.as_slice())),
+        }
+    }
     let bytes: Vec<&[u8]> = items.iter().map(|(_, b)| *b).collect();
     let results = verify_log_entries_batch(&bytes);
     let mut statements = Vec::new();
-    let mut rejected = Vec::new();
     let mut keys_of = BTreeMap::new();
     for ((index, _), result) in items.iter().zip(results) {
         match result {
@@ -503,9 +521,10 @@ pub fn assemble(
         .into_iter()
         .filter_map(|i| collected.entries.get(&i).map(|b| (i, b.clone())));
     graph.extend(checkpoint.size(), *checkpoint.root(), trust_entries)?;
-    let (mut statements, mut rejected) = graph.statements(&trust_seeds(policy)?)?;
+    let reach = graph.reach(&trust_seeds(policy)?)?;
+    let (mut statements, mut rejected) = (reach.statements, reach.rejected);
     let (dates, warnings) = verify_history(&collected.history, trust, &checkpoint);
-    let (package, package_rejected) = package_statements(collected, &dates)?;
+    let (package, package_rejected) = package_statements(collected, &dates, &reach.reached)?;
     statements.extend(package);
     rejected.extend(package_rejected);
     Ok(VerifiedEvidence {

@@ -327,7 +327,10 @@ pub fn load<S: CheckpointStore>(
         rejected: loaded
             .rejected
             .into_iter()
-            .map(|(index, reason)| Rejected { index, reason })
+            .map(|(index, reason)| Rejected {
+                index,
+                reason: format!("entry does not verify: {reason}"),
+            })
             .collect(),
         warnings,
     })

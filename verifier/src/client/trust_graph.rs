@@ -70,6 +70,18 @@ enum Status {
     Failed { signer: [u8; 32], reason: String },
 }
 
+/// What the roots reach in a trust graph.
+#[derive(Debug, Clone)]
+pub struct Reach {
+    /// The statements of reached signers, one per claim.
+    pub statements: Vec<ProvenStatement>,
+    /// Entries of reached signers that failed verification.
+    pub rejected: Vec<Rejected>,
+    /// Every key reached: the seeds and every key a verified vouch of a reached key names.
+    /// It holds every key that can have trust weight.
+    pub reached: HashSet<[u8; 32]>,
+}
+
 /// The trust graph of one log as of one checkpoint.
 #[derive(Debug, Clone)]
 pub struct TrustGraph {
@@ -155,6 +167,11 @@ impl TrustGraph {
         &mut self,
         seeds: &[[u8; 32]],
     ) -> Result<(Vec<ProvenStatement>, Vec<Rejected>), ClientError> {
+        self.reach(seeds).map(|r| (r.statements, r.rejected))
+    }
+
+    /// [`TrustGraph::statements`], with the set of keys the seeds reach.
+    pub fn reach(&mut self, seeds: &[[u8; 32]]) -> Result<Reach, ClientError> {
         let mut by_signer: HashMap<[u8; 32], Vec<u64>> = HashMap::new();
         for (index, status) in &self.entries {
             let signer = match status {
@@ -217,7 +234,11 @@ impl TrustGraph {
                 _ => {}
             }
         }
-        Ok((statements, rejected))
+        Ok(Reach {
+            statements,
+            rejected,
+            reached,
+        })
     }
 
     /// Verifies the unchecked entries among `indices`, on every core.
