@@ -179,10 +179,19 @@ async fn dated_by_first_cosigned_checkpoint(backend: Backend) {
         .expect("note")
         .to_vec();
 
+    // The signers are the roots: statements of keys no root reaches are not verified.
+    let roots: Vec<String> = (50..62u8)
+        .map(|seed| {
+            format!(
+                "\"{}\"",
+                hex::encode(user_key(seed).verifying_key().to_bytes())
+            )
+        })
+        .collect();
     let policy = Policy::parse(&format!(
-        "[log]\norigin = \"quorum.test/log\"\nkey = \"{}\"\n\n[witnesses]\npolicy = \"\"\"\nwitness w {witness_vkey}\nquorum w\n\"\"\"\n\n[trust]\nroots = [\"{}\"]\n",
+        "[log]\norigin = \"quorum.test/log\"\nkey = \"{}\"\n\n[witnesses]\npolicy = \"\"\"\nwitness w {witness_vkey}\nquorum w\n\"\"\"\n\n[trust]\nroots = [{}]\n",
         log_signer().vkey(),
-        hex::encode(user_key(1).verifying_key().to_bytes()),
+        roots.join(", "),
     ))
     .expect("policy");
     let trust = LogTrust::from_policy(&policy).expect("trust");
