@@ -145,6 +145,7 @@ fn gather(
             &state.mirror_dir(trust.origin()),
             &trust,
             &memory,
+            policy,
             packages,
             *recheck,
             now,

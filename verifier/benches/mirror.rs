@@ -155,6 +155,7 @@ struct Mirror {
     lengths: store::Lengths,
     root: [u8; 32],
     policy: Policy,
+    seeds: Vec<[u8; 32]>,
     lockfile: Vec<(String, String)>,
 }
 
@@ -191,12 +192,14 @@ fn build_mirror(total: u64) -> Mirror {
     let lockfile = (0..LOCKFILE)
         .map(|i| (package(i * (PACKAGES / LOCKFILE)), version(i % VERSIONS)))
         .collect();
+    let seeds = quorum_verifier::client::trust_graph::trust_seeds(&policy).expect("seeds");
     Mirror {
         _dir: dir,
         path,
         lengths,
         root,
         policy,
+        seeds,
         lockfile,
     }
 }
@@ -290,6 +293,7 @@ fn decide_lockfile(m: &Mirror, recheck: store::Recheck) -> (usize, [usize; 3]) {
         &packages,
         &[(m.lengths.size, 1_750_000_000)],
         recheck,
+        &m.seeds,
     )
     .expect("load");
     let evaluation =
@@ -412,6 +416,7 @@ fn print_phases(mirror: &Mirror) {
             &packages,
             &[],
             recheck,
+            &mirror.seeds,
         )
         .expect("load");
         println!("phase: load ({recheck:?}) {:?}", t.elapsed());

@@ -25,7 +25,9 @@ use super::memory::{
 };
 use super::mirror_store::{self as store, Lengths, MirrorFiles, MirrorWriter, Recheck, StoreError};
 use super::online::Progress;
+use super::trust_graph::trust_seeds;
 use crate::decision::Rejected;
+use crate::policy::Policy;
 
 /// The on-disk format this code writes; a mirror in another format is mirrored again.
 pub const FORMAT: u32 = 2;
@@ -255,11 +257,11 @@ impl<S: CheckpointStore> MirrorSync<'_, S> {
 /// checkpoint is verified again against the policy, its age against `now`, and it goes
 /// through the checkpoint memory (its own leaves show consistency with the stored
 /// checkpoint; a mirror behind the stored checkpoint is used with a warning).
-#[allow(clippy::too_many_arguments)]
 pub fn load<S: CheckpointStore>(
     dir: &Path,
     trust: &LogTrust,
     memory: &CheckpointMemory<S>,
+    policy: &Policy,
     packages: &[String],
     recheck: Recheck,
     now: u64,
@@ -312,6 +314,7 @@ pub fn load<S: CheckpointStore>(
         packages,
         &progress.dates,
         recheck,
+        &trust_seeds(policy)?,
     )
     .map_err(|e| match e {
         StoreError::RootMismatch { .. } => ClientError::evidence(format!(
@@ -327,10 +330,7 @@ pub fn load<S: CheckpointStore>(
         rejected: loaded
             .rejected
             .into_iter()
-            .map(|(index, reason)| Rejected {
-                index,
-                reason: format!("entry does not verify: {reason}"),
-            })
+            .map(|(index, reason)| Rejected { index, reason })
             .collect(),
         warnings,
     })

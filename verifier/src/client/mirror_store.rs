@@ -27,10 +27,11 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
+use crate::client::trust_graph::{Check, TrustGraph};
 use crate::decision::{ProvenStatement, claims_from_statement};
 use crate::model::log_entry::{
-    DecodedEntry, LogEntryError, VerifiedEntry, decode_verified_before, map_in_parallel,
-    verify_log_entries_batch, verify_log_entry,
+    DecodedEntry, LogEntryError, VerifiedEntry, claimed_signer, decode_verified_before,
+    map_in_parallel, verify_log_entries_batch, verify_log_entry,
 };
 use quorum_c2sp::merkle::{leaf_hash, root_of_leaf_hashes};
 use serde::{Deserialize, Serialize};
@@ -294,6 +295,12 @@ pub struct Loaded {
 /// whole trust graph, from a mirror whose consistent state is `lengths`, against the
 /// checkpoint root `root` of size `lengths.size`. `dates` are the (size, cosignature time)
 /// of the checkpoints the mirror verified, ascending, used to date entries.
+///
+/// Every selected entry is read and proven by its leaf hash. The trust graph is then
+/// checked outward from `seeds` (the policy's roots and named keys,
+/// [`crate::client::trust_graph`]), and of the package entries only those whose signer it
+/// reaches are decoded; the others are listed as not counted (they cannot carry weight).
+/// Entries that failed verification at sync are verified again in full to say why.
 pub fn load_for_packages(
     dir: &Path,
     lengths: Lengths,
@@ -301,6 +308,7 @@ pub fn load_for_packages(
     packages: &[String],
     dates: &[(u64, u64)],
     recheck: Recheck,
+    seeds: &[[u8; 32]],
 ) -> Result<Loaded, StoreError> {
     let files = MirrorFiles {
         dir: dir.to_path_buf(),
@@ -308,59 +316,92 @@ pub fn load_for_packages(
     let leaves = files.check_root(lengths.size, root)?;
 
     let mut wanted: HashSet<u64> = packages.iter().map(|p| key_hash(p)).collect();
-    wanted.insert(key_hash(TRUST_GRAPH_KEY));
-    wanted.insert(key_hash(UNVERIFIED_KEY));
+    let (trust_key, unverified) = (key_hash(TRUST_GRAPH_KEY), key_hash(UNVERIFIED_KEY));
+    wanted.insert(trust_key);
+    wanted.insert(unverified);
     let selected = scan_index(&files, lengths, &wanted)?;
 
-    // Read, prove and check the selected entries on every core.
+    // Read and prove the selected entries on every core.
     let path = files.entries();
     let file = File::open(&path).map_err(io("opening", &path))?;
-    let unverified = key_hash(UNVERIFIED_KEY);
-    let reduced = map_in_parallel(&selected, |(index, offset, len, keys)| {
+    let read = map_in_parallel(&selected, |(index, offset, len, _)| {
         use std::os::unix::fs::FileExt;
         let mut buf = vec![0u8; usize::from(*len)];
         file.read_exact_at(&mut buf, offset + 2)
-            .map_err(|e| Err(io("reading", &path)(e)))?;
+            .map_err(io("reading", &path))?;
         let at = (*index as usize) * 32;
         if leaves.get(at..at + 32) != Some(&leaf_hash(&buf)[..]) {
-            return Err(Err(
-                files.damaged(format!("entry {index} does not match its leaf hash"))
-            ));
+            return Err(files.damaged(format!("entry {index} does not match its leaf hash")));
         }
-        if recheck == Recheck::Signatures || keys.contains(&unverified) {
-            verify_log_entry(&buf)
-                .map(|v| DecodedEntry {
-                    signer: v.signer,
-                    envelope_digest: v.envelope_digest,
-                    statement: v.statement,
-                })
-                .map_err(|e| Ok(e.to_string()))
+        Ok(buf)
+    });
+    let mut trust_entries = Vec::new();
+    let mut package_entries = Vec::new();
+    let mut failed = Vec::new();
+    for ((index, _, _, keys), bytes) in selected.into_iter().zip(read) {
+        let bytes = bytes?;
+        if keys.contains(&unverified) {
+            failed.push((index, bytes));
+        } else if keys.contains(&trust_key) {
+            trust_entries.push((index, bytes));
         } else {
-            decode_verified_before(&buf).map_err(|e| Ok(e.to_string()))
+            package_entries.push((index, bytes));
+        }
+    }
+
+    let check = match recheck {
+        Recheck::Statements => Check::VerifiedBefore,
+        Recheck::Signatures => Check::Signatures,
+    };
+    let mut graph = TrustGraph::empty("", "");
+    let reach = graph
+        .extend(lengths.size, *root, trust_entries)
+        .and_then(|()| graph.reach_with(seeds, check))
+        .map_err(|e| files.damaged(e.to_string()))?;
+    let mut loaded = Loaded {
+        statements: reach.statements,
+        rejected: reach
+            .rejected
+            .into_iter()
+            .map(|r| (r.index, r.reason))
+            .collect(),
+    };
+
+    let mut to_check: Vec<(u64, Vec<u8>, bool)> = Vec::with_capacity(package_entries.len());
+    for (index, bytes) in package_entries {
+        match claimed_signer(&bytes) {
+            Some(signer) if !reach.reached.contains(&signer) => loaded.rejected.push((
+                index,
+                format!(
+                    "signer {} is not reached by the policy's trust roots (its statement was not decoded)",
+                    hex::encode(signer)
+                ),
+            )),
+            _ => to_check.push((index, bytes, recheck == Recheck::Signatures)),
+        }
+    }
+    to_check.extend(failed.into_iter().map(|(i, b)| (i, b, true)));
+    let checked = map_in_parallel(&to_check, |(_, bytes, full)| {
+        if *full {
+            verify_log_entry(bytes).map(|v| DecodedEntry {
+                signer: v.signer,
+                envelope_digest: v.envelope_digest,
+                statement: v.statement,
+            })
+        } else {
+            decode_verified_before(bytes)
         }
     });
-    // Err(Err(_)) is a damaged mirror; Err(Ok(reason)) an entry that does not count.
-    let reduced: Vec<Result<DecodedEntry, String>> = reduced
-        .into_iter()
-        .map(|r| match r {
-            Ok(v) => Ok(Ok(v)),
-            Err(Ok(reason)) => Ok(Err(reason)),
-            Err(Err(e)) => Err(e),
-        })
-        .collect::<Result<_, StoreError>>()?;
-
-    let mut loaded = Loaded::default();
-    for ((index, _, _, _), result) in selected.iter().zip(reduced) {
-        let index = *index;
+    for ((index, _, _), result) in to_check.iter().zip(checked) {
         match result {
             Ok(v) => {
                 let dated = dates
                     .iter()
-                    .find(|(size, _)| *size > index)
+                    .find(|(size, _)| *size > *index)
                     .map(|(_, t)| *t);
                 for claim in claims_from_statement(&v.statement) {
                     loaded.statements.push(ProvenStatement {
-                        index,
+                        index: *index,
                         signer: v.signer,
                         envelope_digest: v.envelope_digest,
                         first_cosigned_at: dated,
@@ -368,9 +409,13 @@ pub fn load_for_packages(
                     });
                 }
             }
-            Err(e) => loaded.rejected.push((index, e)),
+            Err(e) => loaded
+                .rejected
+                .push((*index, format!("entry does not verify: {e}"))),
         }
     }
+    loaded.statements.sort_by_key(|s| s.index);
+    loaded.rejected.sort_by_key(|r| r.0);
     Ok(loaded)
 }
 
@@ -464,6 +509,10 @@ mod tests {
         .expect("entry")
     }
 
+    fn signer_key(n: u8) -> [u8; 32] {
+        SigningKey::from_bytes(&[n; 32]).verifying_key().to_bytes()
+    }
+
     fn adopt(signer: u8, envelope_key: u8, purl: &str) -> Vec<u8> {
         entry(
             signer,
@@ -516,6 +565,7 @@ mod tests {
                 &["pkg:cargo/serde".to_string()],
                 &[],
                 recheck,
+                &[signer_key(1)],
             )
             .expect("load");
             let indices: Vec<u64> = loaded.statements.iter().map(|s| s.index).collect();
@@ -531,7 +581,15 @@ mod tests {
         // Another root: refused.
         let wrong = [0u8; 32];
         assert!(matches!(
-            load_for_packages(dir.path(), lengths, &wrong, &[], &[], Recheck::Statements),
+            load_for_packages(
+                dir.path(),
+                lengths,
+                &wrong,
+                &[],
+                &[],
+                Recheck::Statements,
+                &[]
+            ),
             Err(StoreError::RootMismatch { size: 4 })
         ));
         // A damaged entry no longer matches its leaf hash.
@@ -547,7 +605,8 @@ mod tests {
                 &root,
                 &["pkg:cargo/serde".to_string()],
                 &[],
-                Recheck::Statements
+                Recheck::Statements,
+                &[signer_key(1)],
             ),
             Err(StoreError::Damaged { .. })
         ));

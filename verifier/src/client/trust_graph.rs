@@ -34,7 +34,10 @@ use super::ClientError;
 use super::memory::{read_limited, write_atomic};
 use crate::decision::{Claim, ProvenStatement, Rejected, claims_from_statement};
 use crate::model::index::is_trust_graph;
-use crate::model::log_entry::{claimed_signer, verify_log_entries_batch};
+use crate::model::log_entry::{
+    DecodedEntry, LogEntryError, claimed_signer, decode_verified_before, map_in_parallel,
+    verify_log_entries_batch,
+};
 use crate::policy::Policy;
 use crate::trust::{TrustLevel, TrustStance};
 
@@ -68,6 +71,17 @@ enum Status {
     },
     /// Failed verification.
     Failed { signer: [u8; 32], reason: String },
+}
+
+/// How reached entries are checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Check {
+    /// In full: signature and statement (entries from a log's answer).
+    Signatures,
+    /// The statement only, for bytes verified in full before and proven to be those very
+    /// bytes (a mirror's, by their leaf hashes; see
+    /// [`crate::model::log_entry::decode_verified_before`]).
+    VerifiedBefore,
 }
 
 /// What the roots reach in a trust graph.
@@ -172,6 +186,11 @@ impl TrustGraph {
 
     /// [`TrustGraph::statements`], with the set of keys the seeds reach.
     pub fn reach(&mut self, seeds: &[[u8; 32]]) -> Result<Reach, ClientError> {
+        self.reach_with(seeds, Check::Signatures)
+    }
+
+    /// [`TrustGraph::reach`], checking reached entries as `check` says.
+    pub fn reach_with(&mut self, seeds: &[[u8; 32]], check: Check) -> Result<Reach, ClientError> {
         let mut by_signer: HashMap<[u8; 32], Vec<u64>> = HashMap::new();
         for (index, status) in &self.entries {
             let signer = match status {
@@ -191,7 +210,7 @@ impl TrustGraph {
                 .flatten()
                 .copied()
                 .collect();
-            self.verify_unchecked(&layer)?;
+            self.verify_unchecked(&layer, check)?;
             let mut next = Vec::new();
             for index in &layer {
                 if let Some(Status::Verified {
@@ -242,7 +261,7 @@ impl TrustGraph {
     }
 
     /// Verifies the unchecked entries among `indices`, on every core.
-    fn verify_unchecked(&mut self, indices: &[u64]) -> Result<(), ClientError> {
+    fn verify_unchecked(&mut self, indices: &[u64], check: Check) -> Result<(), ClientError> {
         let todo: Vec<(u64, [u8; 32], &[u8])> = indices
             .iter()
             .filter_map(|i| match self.entries.get(i) {
@@ -254,7 +273,19 @@ impl TrustGraph {
             return Ok(());
         }
         let bytes: Vec<&[u8]> = todo.iter().map(|(_, _, b)| *b).collect();
-        let results = verify_log_entries_batch(&bytes);
+        let results: Vec<Result<DecodedEntry, LogEntryError>> = match check {
+            Check::Signatures => verify_log_entries_batch(&bytes)
+                .into_iter()
+                .map(|r| {
+                    r.map(|v| DecodedEntry {
+                        signer: v.signer,
+                        envelope_digest: v.envelope_digest,
+                        statement: v.statement,
+                    })
+                })
+                .collect(),
+            Check::VerifiedBefore => map_in_parallel(&bytes, |b| decode_verified_before(b)),
+        };
         let mut updates = Vec::with_capacity(todo.len());
         for ((index, signer, _), result) in todo.iter().zip(results) {
             let status = match result {
