@@ -12,13 +12,16 @@
 //!   of SHA-256 of a package purl without version that the entry's statement is about,
 //!   [`TRUST_GRAPH_KEY`] for trust and revocation statements (a decision needs the whole
 //!   trust graph), or [`UNVERIFIED_KEY`] for an entry that failed verification (reported as
-//!   rejected with every decision). A key collision only loads an extra entry, which the
-//!   decision then ignores: keys select, they never vouch.
+//!   rejected with every decision). The keys are those `model::index::index_keys` gives, the
+//!   rule the log's lookup index follows too. A collision of package keys only loads an extra
+//!   entry, which the decision then ignores: keys select, they never vouch (a package entry
+//!   colliding with the trust graph's key, a 64-bit second preimage, would fail the load).
 //!
 //! What is verified when (`spec/verifier-semantics.md` §2): at sync, every entry's envelope
 //! signature and statement (to index it) and the root recomputed from the leaf hashes against
 //! the cosigned checkpoint; when deciding, the checkpoint again, the root again from
-//! `leaves.bin`, each loaded entry's bytes against its leaf hash, and each loaded entry's
+//! `leaves.bin`, each loaded entry's bytes against its leaf hash, and, outward from the
+//! policy's roots (the trust graph first, then the package entries of reached signers), each
 //! statement ([`Recheck::Statements`]) or, on request, its signature too
 //! ([`Recheck::Signatures`]), spread over the available cores.
 
