@@ -66,6 +66,9 @@ pub struct LockfilePlan {
     pub reps: usize,
     /// Where the generated log lives (reused when it matches the plan).
     pub data: PathBuf,
+    /// Serve the log and write the policy and lockfile, then wait, instead of timing runs
+    /// (to look into a run by hand).
+    pub serve: bool,
 }
 
 fn splitmix(state: &mut u64) -> u64 {
@@ -406,6 +409,16 @@ pub fn run(plan: &LockfilePlan) -> anyhow::Result<Value> {
     }
     std::fs::write(&lock, text)?;
     let lock = lock.display().to_string();
+    if plan.serve {
+        let keep = work.keep();
+        eprintln!(
+            "serving {url}; policy {}, lockfile {lock}; stop with Ctrl-C",
+            keep.join("policy.toml").display()
+        );
+        loop {
+            std::thread::sleep(Duration::from_secs(3600));
+        }
+    }
     let verify = ["verify", "--lockfile", lock.as_str()];
 
     let mut cold = Vec::new();

@@ -92,6 +92,9 @@ enum Command {
         /// Where to write the results (JSON); printed either way.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Serve the log and write a policy and lockfile, then wait (no timing).
+        #[arg(long)]
+        serve: bool,
     },
     /// Merge a raw results directory into results.json and results.md.
     Report {
@@ -166,6 +169,7 @@ fn main() -> anyhow::Result<()> {
             reps,
             data,
             out,
+            serve,
         } => {
             anyhow::ensure!((1..=100).contains(&reps), "--reps must be 1 to 100");
             let results = lockfile::run(&lockfile::LockfilePlan {
@@ -176,6 +180,7 @@ fn main() -> anyhow::Result<()> {
                 lockfile,
                 reps,
                 data,
+                serve,
             })?;
             let text = serde_json::to_string_pretty(&results)?;
             println!("{text}");

@@ -42,10 +42,14 @@ pub fn log_client(global: &Global, url: &str) -> anyhow::Result<LogClient> {
 
 /// Progress on stderr for runs that take more than a second: one line at most every
 /// second, nothing for quick runs.
+///
+/// With `QUORUM_PHASES=1` in the environment it also prints each phase as it starts, with
+/// the time since the run began (for finding where time goes).
 pub struct StderrProgress {
     started: Instant,
     last: Mutex<Option<Instant>>,
     quiet: bool,
+    phases: Option<Mutex<String>>,
 }
 
 impl StderrProgress {
@@ -55,12 +59,23 @@ impl StderrProgress {
             started: Instant::now(),
             last: Mutex::new(None),
             quiet,
+            phases: std::env::var_os("QUORUM_PHASES").map(|_| Mutex::new(String::new())),
         }
     }
 }
 
 impl quorum_verifier::client::online::Progress for StderrProgress {
     fn update(&self, phase: &str, done: u64, total: Option<u64>) {
+        if let Some(last_phase) = &self.phases
+            && let Ok(mut last_phase) = last_phase.lock()
+            && *last_phase != phase
+        {
+            eprintln!(
+                "phase {phase} at {:.3} s",
+                self.started.elapsed().as_secs_f64()
+            );
+            *last_phase = phase.to_string();
+        }
         if self.quiet || self.started.elapsed() < Duration::from_secs(1) {
             return;
         }

@@ -11,7 +11,7 @@ use quorum_proto::v1;
 use quorum_verifier::client::checkpoint::{VerifiedCheckpoint, unix_now};
 use quorum_verifier::client::evidence::VerifiedEvidence;
 use quorum_verifier::client::mirror_store::Recheck;
-use quorum_verifier::client::online::{Online, Tuning};
+use quorum_verifier::client::online::{Online, Progress, Tuning};
 use quorum_verifier::client::{bundle, mirror};
 use quorum_verifier::decision::{Claim, Decision, Evaluation, Verdict};
 use quorum_verifier::lockfile::parse_lockfile;
@@ -118,11 +118,11 @@ pub fn read_evidence_set(path: &Path) -> anyhow::Result<v1::EvidenceSet> {
 /// The evidence for `packages` (purls without version) from `source`, complete or an
 /// error.
 fn gather(
-    global: &Global,
     state: &State,
     policy: &Policy,
     source: &Source,
     packages: &[String],
+    progress: &StderrProgress,
 ) -> anyhow::Result<VerifiedEvidence> {
     let trust = glue::log_trust(policy)?;
     let memory = state.memory();
@@ -151,7 +151,6 @@ fn gather(
             now,
         ),
         Source::Log(client) => {
-            let progress = StderrProgress::new(global.json);
             let cache = state.trust_graph_path(trust.origin());
             Online {
                 fetcher: client,
@@ -160,7 +159,7 @@ fn gather(
                 policy,
                 cache: Some(&cache),
                 now,
-                progress: &progress,
+                progress,
                 tuning: Tuning::default(),
             }
             .evidence(packages)
@@ -187,19 +186,23 @@ fn decide_all(
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let evidence = gather(global, &state, policy, source, &packages)?;
+    let progress = StderrProgress::new(global.json);
+    let evidence = gather(&state, policy, source, &packages, &progress)?;
     // Trust weights depend on the evidence, not on the package: computed once for every
     // target.
+    progress.update("trust weights", 0, None);
     let evaluation = Evaluation::new(
         policy,
         &evidence.statements,
         evidence.checkpoint.witnessed_at,
     )
     .map_err(|e| usage(format!("the policy cannot be applied: {e}")))?;
+    progress.update("deciding", 0, None);
     let decisions = targets
         .iter()
         .map(|t| (t.clone(), evaluation.decide(&t.package, &t.version)))
         .collect();
+    progress.update("done", 0, None);
     Ok((evidence, decisions))
 }
 

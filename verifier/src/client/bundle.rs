@@ -80,5 +80,12 @@ pub fn verify_set<S: CheckpointStore>(
         "the saved evidence does not cover it; save it again with `quorum fetch`",
     )?;
     let mut graph = TrustGraph::empty(trust.origin(), &policy_log_key(policy));
-    assemble(&collected, &mut graph, checkpoint, trust, policy)
+    assemble(
+        collected,
+        &mut graph,
+        checkpoint,
+        trust,
+        policy,
+        &super::online::Silent,
+    )
 }

@@ -22,6 +22,7 @@ use quorum_proto::v1;
 use super::ClientError;
 use super::checkpoint::{LogTrust, VerifiedCheckpoint};
 use super::memory::verify_proof;
+use super::online::Progress;
 use super::trust_graph::{TrustGraph, trust_seeds};
 use crate::decision::{ProvenStatement, Rejected, claims_from_statement};
 use crate::model::index::{TRUST_GRAPH_KEY, index_keys};
@@ -332,6 +333,7 @@ impl Collected {
     /// listed under a key is found under it, and each verified entry found under a covered
     /// key is listed in every range of that key that contains it.
     pub fn check_listing(&self, keys_of: &BTreeMap<u64, Vec<String>>) -> Result<(), ClientError> {
+        // Listed under a key: the entry must be about it.
         for (key, ranges) in &self.covered {
             for range in ranges {
                 for index in &range.indices {
@@ -343,8 +345,18 @@ impl Collected {
                         )));
                     }
                 }
-                for (index, keys) in keys_of.range(range.start..range.end) {
-                    if keys.iter().any(|k| k == key) && range.indices.binary_search(index).is_err()
+            }
+        }
+        // About a covered key: every range of that key that contains the entry lists it.
+        // (Per entry and key, so the work grows with the entries, not entries × ranges.)
+        for (index, keys) in keys_of {
+            for key in keys {
+                let Some(ranges) = self.covered.get(key) else {
+                    continue;
+                };
+                for range in ranges {
+                    if (range.start..range.end).contains(index)
+                        && range.indices.binary_search(index).is_err()
                     {
                         return Err(contradiction(format!(
                             "entry {index} is about {key} but the log left it out of its answer for {key} over [{}, {})",
@@ -510,21 +522,37 @@ pub fn require_complete(
 /// policy's roots; the package entries are verified, checked against their listings and
 /// dated by the verified history.
 pub fn assemble(
-    collected: &Collected,
+    mut collected: Collected,
     graph: &mut TrustGraph,
     checkpoint: VerifiedCheckpoint,
     trust: &LogTrust,
     policy: &Policy,
+    progress: &dyn Progress,
 ) -> Result<VerifiedEvidence, ClientError> {
-    let trust_entries = collected
-        .listed(TRUST_GRAPH_KEY)
-        .into_iter()
-        .filter_map(|i| collected.entries.get(&i).map(|b| (i, b.clone())));
+    progress.update("verifying the trust graph", 0, None);
+    // Entries listed only under the trust graph move into it; one listed under a package
+    // key too (which its content will contradict) is copied, so both checks see it.
+    let package_listed: HashSet<u64> = collected
+        .covered
+        .iter()
+        .filter(|(key, _)| key.as_str() != TRUST_GRAPH_KEY)
+        .flat_map(|(_, ranges)| ranges.iter().flat_map(|r| r.indices.iter().copied()))
+        .collect();
+    let mut trust_entries = Vec::new();
+    for index in collected.listed(TRUST_GRAPH_KEY) {
+        let bytes = if package_listed.contains(&index) {
+            collected.entries.get(&index).cloned()
+        } else {
+            collected.entries.remove(&index)
+        };
+        trust_entries.extend(bytes.map(|b| (index, b)));
+    }
     graph.extend(checkpoint.size(), *checkpoint.root(), trust_entries)?;
     let reach = graph.reach(&trust_seeds(policy)?)?;
     let (mut statements, mut rejected) = (reach.statements, reach.rejected);
+    progress.update("verifying package entries", 0, None);
     let (dates, warnings) = verify_history(&collected.history, trust, &checkpoint);
-    let (package, package_rejected) = package_statements(collected, &dates, &reach.reached)?;
+    let (package, package_rejected) = package_statements(&collected, &dates, &reach.reached)?;
     statements.extend(package);
     rejected.extend(package_rejected);
     Ok(VerifiedEvidence {

@@ -327,6 +327,13 @@ pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 /// Writes a file through a temporary file, a sync and a rename, so a crash leaves the old
 /// or the new content, never a mix.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_replacing(path, bytes, true)
+}
+
+/// Writes a file through a temporary file and a rename, synced to disk first when `sync`.
+/// Without it a crash may leave an empty or partial file: for caches whose readers check
+/// a digest and start over.
+pub fn write_replacing(path: &Path, bytes: &[u8], sync: bool) -> std::io::Result<()> {
     if let Some(parent) = path.parent()
         && !parent.as_os_str().is_empty()
     {
@@ -336,7 +343,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     {
         let mut f = File::create(&tmp)?;
         f.write_all(bytes)?;
-        f.sync_all()?;
+        if sync {
+            f.sync_all()?;
+        }
     }
     fs::rename(&tmp, path)
 }

@@ -104,9 +104,11 @@ impl<S: CheckpointStore> Online<'_, S> {
     /// The evidence for `packages` (purls without version) and the whole trust graph under
     /// the log's current checkpoint, complete, or an error that says what is missing.
     pub fn evidence(&self, packages: &[String]) -> Result<VerifiedEvidence, ClientError> {
+        self.progress.update("checkpoint", 0, None);
         let (checkpoint, _) = self.checkpoint()?;
         let size = checkpoint.size();
         let mut warnings = Vec::new();
+        self.progress.update("trust-graph cache", 0, None);
         let mut graph = self.cached_graph(&checkpoint, &mut warnings);
         let from = graph.size();
 
@@ -157,10 +159,18 @@ impl<S: CheckpointStore> Online<'_, S> {
             failure,
             "the log stopped answering early",
         )?;
-        self.progress.update("verifying", 0, None);
-        let mut evidence = assemble(&collected, &mut graph, checkpoint, self.trust, self.policy)?;
+        let mut evidence = assemble(
+            collected,
+            &mut graph,
+            checkpoint,
+            self.trust,
+            self.policy,
+            self.progress,
+        )?;
         warnings.append(&mut evidence.warnings);
+        self.progress.update("saving the trust graph", 0, None);
         if let Some(path) = self.cache
+            && graph.is_changed()
             && let Err(e) = graph.save(path)
         {
             warnings.push(format!("the trust-graph cache was not saved: {e}"));

@@ -31,7 +31,7 @@ use quorum_c2sp::merkle::Hash;
 use sha2::{Digest, Sha256};
 
 use super::ClientError;
-use super::memory::{read_limited, write_atomic};
+use super::memory::{read_limited, write_replacing};
 use crate::decision::{Claim, ProvenStatement, Rejected, claims_from_statement};
 use crate::model::index::is_trust_graph;
 use crate::model::log_entry::{
@@ -104,6 +104,8 @@ pub struct TrustGraph {
     size: u64,
     root: Hash,
     entries: BTreeMap<u64, Status>,
+    /// Whether anything changed since it was loaded (or made).
+    changed: bool,
 }
 
 impl TrustGraph {
@@ -115,7 +117,14 @@ impl TrustGraph {
             size: 0,
             root: quorum_c2sp::merkle::empty_root(),
             entries: BTreeMap::new(),
+            changed: true,
         }
+    }
+
+    /// Whether the graph changed since it was loaded: moved to another checkpoint or
+    /// verified more entries (saving an unchanged graph is wasted work).
+    pub fn is_changed(&self) -> bool {
+        self.changed
     }
 
     /// The tree size the graph is complete for.
@@ -167,6 +176,10 @@ impl TrustGraph {
                 },
             };
             self.entries.insert(index, status);
+            self.changed = true;
+        }
+        if (new_size, new_root) != (self.size, self.root) {
+            self.changed = true;
         }
         self.size = new_size;
         self.root = new_root;
@@ -309,6 +322,7 @@ impl TrustGraph {
             };
             updates.push((*index, status));
         }
+        self.changed = true;
         self.entries.extend(updates);
         Ok(())
     }
@@ -364,6 +378,7 @@ impl TrustGraph {
             size,
             root,
             entries,
+            changed: false,
         }))
     }
 
@@ -382,7 +397,9 @@ impl TrustGraph {
         }
         let digest = Sha256::digest(&out);
         out.extend_from_slice(&digest);
-        write_atomic(path, &out)
+        // A cache: not synced (a crash leaves a file whose digest fails, and the next run
+        // fetches the graph again).
+        write_replacing(path, &out, false)
             .map_err(|e| ClientError::Local(format!("writing {}: {e}", path.display())))
     }
 }
@@ -659,10 +676,14 @@ mod tests {
             .expect("some");
         assert_eq!(loaded.size(), 7);
         assert_eq!(loaded.entries, g.entries);
+        assert!(!loaded.is_changed());
         assert_eq!(
             loaded.statements(&[public(1)]).expect("statements"),
             expected
         );
+        assert!(!loaded.is_changed(), "nothing new was verified");
+        loaded.statements(&[public(7)]).expect("statements");
+        assert!(loaded.is_changed(), "the ring was verified");
         assert!(
             TrustGraph::load(&path, "o", "other key")
                 .expect("load")

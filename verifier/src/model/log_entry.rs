@@ -268,7 +268,8 @@ pub fn claimed_signer(bytes: &[u8]) -> Option<[u8; 32]> {
     if bytes.len() > MAX_ENTRY_SIZE {
         return None;
     }
-    let proto = v1::LogEntry::decode(bytes).ok()?;
+    // Decoded as the signer field alone: the envelope is skipped, not copied.
+    let proto = v1::LogEntrySigner::decode(bytes).ok()?;
     proto.public_key.as_slice().try_into().ok()
 }
 
