@@ -912,3 +912,43 @@ fn policy_expressions_decide_and_bad_ones_name_the_line() {
         stderr(&out)
     );
 }
+
+/// A publishing command checks that the policy can verify the receipt before it submits
+/// anything (issue 12 item 7: it used to log the statement first and only then fail): with
+/// a policy that has a `[log]` but no witness quorum, it stops with exit 64 without
+/// contacting the log (here a port nothing listens on, which would give 69).
+#[test]
+fn publishing_checks_the_policy_before_submitting() {
+    let log = standard_log();
+    let dir = tempdir();
+    let state = dir.path().join("state");
+    let out = quorum(&state, &["keygen"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let policy = dir.path().join("policy.toml");
+    write(
+        &policy,
+        format!(
+            "[log]\norigin = \"{ORIGIN}\"\nkey = \"{}\"\nurl = \"http://127.0.0.1:9\"\n\n[trust]\nroots = [\"{}\"]\n",
+            log.signer.vkey(),
+            hex::encode(root_key().verifying_key().as_bytes())
+        )
+        .as_bytes(),
+    );
+    let out = quorum(
+        &state,
+        &[
+            "--policy",
+            &policy.display().to_string(),
+            "adopt",
+            "pkg:cargo/serde@1.0.0",
+            "--digest",
+            &hex::encode(SERDE_DIGEST),
+        ],
+    );
+    assert_eq!(code(&out), 64, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("nothing was submitted"),
+        "{}",
+        stderr(&out)
+    );
+}
