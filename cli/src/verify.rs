@@ -235,9 +235,34 @@ fn checkpoint_json(cp: &VerifiedCheckpoint) -> Value {
     })
 }
 
+/// The entries about `t`'s package that did not count: those the decision set aside and those
+/// the evidence set aside before it (unverifiable, or by a signer no root reaches), by index.
+fn not_counted(t: &Target, d: &Decision, ev: &VerifiedEvidence) -> Vec<Value> {
+    let mut all: Vec<(u64, &str)> = d
+        .rejected
+        .iter()
+        .map(|r| (r.index, r.reason.as_str()))
+        .collect();
+    all.extend(
+        ev.rejected
+            .iter()
+            .filter(|r| {
+                ev.rejected_about
+                    .get(&r.index)
+                    .is_some_and(|about| about.contains(&t.package))
+            })
+            .map(|r| (r.index, r.reason.as_str())),
+    );
+    all.sort_by_key(|(index, _)| *index);
+    all.into_iter()
+        .map(|(index, reason)| json!({"index": index, "reason": reason}))
+        .collect()
+}
+
 fn decision_json(t: &Target, d: &Decision, ev: &VerifiedEvidence) -> Value {
     let mut v = serde_json::to_value(d).unwrap_or(Value::Null);
     if let Value::Object(map) = &mut v {
+        map.insert("rejected".into(), Value::Array(not_counted(t, d, ev)));
         map.insert("purl".into(), json!(t.purl()));
         map.insert("checkpoint".into(), checkpoint_json(&ev.checkpoint));
         map.insert("entries_counted".into(), json!(d.counted.len()));
@@ -346,15 +371,14 @@ pub fn explain(global: &Global, args: &ExplainArgs) -> anyhow::Result<u8> {
             })
         })
         .collect();
-    let mut rejected: Vec<Value> = d
+    // Every entry about the package that did not count, then the trust graph's that failed.
+    let mut rejected = not_counted(&t, &d, &ev);
+    for r in ev
         .rejected
         .iter()
-        .map(|r| json!({"index": r.index, "reason": r.reason}))
-        .collect();
-    for r in &ev.rejected {
-        rejected.push(
-            json!({"index": r.index, "reason": format!("failed verification: {}", r.reason)}),
-        );
+        .filter(|r| !ev.rejected_about.contains_key(&r.index))
+    {
+        rejected.push(json!({"index": r.index, "reason": r.reason}));
     }
     if global.json {
         let out = json!({

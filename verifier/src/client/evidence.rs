@@ -67,6 +67,9 @@ pub struct VerifiedEvidence {
     pub statements: Vec<ProvenStatement>,
     /// Entries that were served but do not count, with the reason.
     pub rejected: Vec<Rejected>,
+    /// For rejected package entries, the packages they were served as being about (so a
+    /// decision about a package can list every entry about it that did not count).
+    pub rejected_about: BTreeMap<u64, Vec<String>>,
     /// Problems that cost nothing but precision (an earlier checkpoint that did not verify
     /// dates entries later, never earlier).
     pub warnings: Vec<String>,
@@ -425,13 +428,17 @@ pub fn package_statements(
     collected: &Collected,
     dates: &[(u64, u64)],
     reached: &HashSet<[u8; 32]>,
-) -> Result<(Vec<ProvenStatement>, Vec<Rejected>), ClientError> {
-    let indices: BTreeSet<u64> = collected
-        .covered
-        .iter()
-        .filter(|(key, _)| key.as_str() != TRUST_GRAPH_KEY)
-        .flat_map(|(_, ranges)| ranges.iter().flat_map(|r| r.indices.iter().copied()))
-        .collect();
+) -> Result<PackageStatements, ClientError> {
+    let mut listed_under: BTreeMap<u64, Vec<String>> = BTreeMap::new();
+    for (key, ranges) in &collected.covered {
+        if key == TRUST_GRAPH_KEY {
+            continue;
+        }
+        for index in ranges.iter().flat_map(|r| r.indices.iter()) {
+            listed_under.entry(*index).or_default().push(key.clone());
+        }
+    }
+    let indices: Vec<u64> = listed_under.keys().copied().collect();
     let mut rejected = Vec::new();
     let mut items: Vec<(u64, &[u8])> = Vec::with_capacity(indices.len());
     for index in indices {
@@ -474,7 +481,26 @@ pub fn package_statements(
         }
     }
     view.check_listing(&keys_of)?;
-    Ok((statements, rejected))
+    let about = rejected
+        .iter()
+        .filter_map(|r| Some((r.index, listed_under.remove(&r.index)?)))
+        .collect();
+    Ok(PackageStatements {
+        statements,
+        rejected,
+        about,
+    })
+}
+
+/// What [`package_statements`] gives.
+#[derive(Debug, Default)]
+pub struct PackageStatements {
+    /// Statements of verified entries, dated.
+    pub statements: Vec<ProvenStatement>,
+    /// Entries that do not count, and why.
+    pub rejected: Vec<Rejected>,
+    /// The packages each rejected entry was listed under.
+    pub about: BTreeMap<u64, Vec<String>>,
 }
 
 /// Adds one statement per claim of a verified entry.
@@ -552,14 +578,15 @@ pub fn assemble(
     let (mut statements, mut rejected) = (reach.statements, reach.rejected);
     progress.update("verifying package entries", 0, None);
     let (dates, warnings) = verify_history(&collected.history, trust, &checkpoint);
-    let (package, package_rejected) = package_statements(&collected, &dates, &reach.reached)?;
-    statements.extend(package);
-    rejected.extend(package_rejected);
+    let package = package_statements(&collected, &dates, &reach.reached)?;
+    statements.extend(package.statements);
+    rejected.extend(package.rejected);
     Ok(VerifiedEvidence {
         checkpoint,
         completeness: Completeness::Served,
         statements,
         rejected,
+        rejected_about: package.about,
         warnings,
     })
 }

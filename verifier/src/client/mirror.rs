@@ -332,6 +332,7 @@ pub fn load<S: CheckpointStore>(
             .into_iter()
             .map(|(index, reason)| Rejected { index, reason })
             .collect(),
+        rejected_about: loaded.rejected_about,
         warnings,
     })
 }

@@ -290,8 +290,10 @@ impl MirrorWriter {
 pub struct Loaded {
     /// Statements proven in the mirror and verified, one per claim.
     pub statements: Vec<ProvenStatement>,
-    /// Entries that were loaded but failed verification: (index, reason).
+    /// Entries that were loaded but do not count: (index, reason).
     pub rejected: Vec<(u64, String)>,
+    /// For rejected package entries, the packages (of those asked for) they are about.
+    pub rejected_about: std::collections::BTreeMap<u64, Vec<String>>,
 }
 
 /// Loads, proves and verifies the entries about `packages` (purls without version) plus the
@@ -341,6 +343,7 @@ pub fn load_for_packages(
     let mut trust_entries = Vec::new();
     let mut package_entries = Vec::new();
     let mut failed = Vec::new();
+    let mut entry_keys = std::collections::HashMap::new();
     for ((index, _, _, keys), bytes) in selected.into_iter().zip(read) {
         let bytes = bytes?;
         if keys.contains(&unverified) {
@@ -350,6 +353,7 @@ pub fn load_for_packages(
         } else {
             package_entries.push((index, bytes));
         }
+        entry_keys.insert(index, keys);
     }
 
     let check = match recheck {
@@ -368,6 +372,14 @@ pub fn load_for_packages(
             .into_iter()
             .map(|r| (r.index, r.reason))
             .collect(),
+        rejected_about: Default::default(),
+    };
+    let asked: std::collections::HashMap<u64, &String> =
+        packages.iter().map(|p| (key_hash(p), p)).collect();
+    let about = |keys: &[u64]| -> Vec<String> {
+        keys.iter()
+            .filter_map(|k| asked.get(k).map(|p| (*p).clone()))
+            .collect()
     };
 
     let mut to_check: Vec<(u64, Vec<u8>, bool)> = Vec::with_capacity(package_entries.len());
@@ -419,6 +431,14 @@ pub fn load_for_packages(
     }
     loaded.statements.sort_by_key(|s| s.index);
     loaded.rejected.sort_by_key(|r| r.0);
+    for (index, _) in &loaded.rejected {
+        if let Some(keys) = entry_keys.get(index) {
+            let packages = about(keys);
+            if !packages.is_empty() {
+                loaded.rejected_about.insert(*index, packages);
+            }
+        }
+    }
     Ok(loaded)
 }
 
