@@ -269,7 +269,7 @@ impl Log {
                     cp.size
                 )));
             }
-            let cosigs = storage.cosignatures(cp.size).await?;
+            let cosigs = storage.latest_cosignatures(cp.size).await?;
             initial = Some(Arc::new(with_cosignatures(&cp, &cosigs)));
         }
         metrics.tree_size.store(size, Ordering::Relaxed);

@@ -226,6 +226,8 @@ pub async fn start(cfg: Config, signer: Ed25519Signer) -> Result<RunningServer, 
         .timeout(Duration::from_millis(cfg.witness_timeout_ms))
         .build()
         .map_err(|e| ServerError::Io(std::io::Error::other(e.to_string())))?;
+    let refresh = (cfg.witness_refresh_interval_ms > 0)
+        .then(|| Duration::from_millis(cfg.witness_refresh_interval_ms));
     let witness_tasks: Vec<JoinHandle<()>> = witnesses
         .into_iter()
         .map(|w| {
@@ -235,6 +237,7 @@ pub async fn start(cfg: Config, signer: Ed25519Signer) -> Result<RunningServer, 
                 client.clone(),
                 signed_tx.subscribe(),
                 publisher.clone(),
+                refresh,
             ))
         })
         .collect();

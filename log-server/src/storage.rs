@@ -6,7 +6,8 @@
 //! `subjects` (package purl → index, for lookups), `hashes` (the tree's stored hashes in
 //! Go/C2SP stored-hash order), `checkpoints` (one row per size: two different checkpoints
 //! of one size cannot exist), `log_state` (the latest checkpoint size, advanced by
-//! compare-and-swap), `cosignatures` and `witness_state`.
+//! compare-and-swap), `cosignatures` (each witness's first cosignature per checkpoint),
+//! `latest_cosignatures` (its freshest) and `witness_state`.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -582,31 +583,77 @@ impl Storage {
         res
     }
 
-    /// Records a witness cosignature line for the checkpoint of `size`.
-    pub async fn add_cosignature(
+    /// Records a witness's cosignature line (made at `timestamp`, Unix seconds) on the
+    /// checkpoint of `size`, in one transaction: the first one of each witness for each
+    /// checkpoint is kept for good in `cosignatures` (it dates the entries), and the freshest
+    /// (the largest timestamp) in `latest_cosignatures`.
+    pub async fn record_cosignature(
         &self,
         size: u64,
         witness: &str,
         line: &str,
+        timestamp: u64,
         now_ms: i64,
     ) -> Result<()> {
-        sqlx::query("INSERT INTO cosignatures (size, witness, line, received_ms) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
-            .bind(to_i64(size)?)
+        let size = to_i64(size)?;
+        let timestamp = to_i64(timestamp)?;
+        let mut conn = self.writer.acquire().await?;
+        let res: Result<()> = async {
+            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+            sqlx::query("INSERT INTO cosignatures (size, witness, line, received_ms) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
+                .bind(size)
+                .bind(witness.to_owned())
+                .bind(line.to_owned())
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "INSERT INTO latest_cosignatures (size, witness, line, timestamp, received_ms) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (size, witness) DO UPDATE \
+                 SET line = excluded.line, timestamp = excluded.timestamp, received_ms = excluded.received_ms \
+                 WHERE excluded.timestamp > latest_cosignatures.timestamp",
+            )
+            .bind(size)
             .bind(witness.to_owned())
             .bind(line.to_owned())
+            .bind(timestamp)
             .bind(now_ms)
-            .execute(&self.writer)
+            .execute(&mut *tx)
             .await?;
-        Ok(())
+            tx.commit().await?;
+            Ok(())
+        }
+        .await;
+        if res.is_err() {
+            // As in `append`: a transaction SQLite rolled back on its own must not leave its
+            // connection in the pool.
+            conn.close_on_drop();
+        }
+        res
     }
 
-    /// Cosignature lines of the checkpoint of `size`, as (witness name, line).
+    /// The first cosignature line of each witness on the checkpoint of `size`, as (witness
+    /// name, line): what dates the entries it covers.
     pub async fn cosignatures(&self, size: u64) -> Result<Vec<(String, String)>> {
-        let rows =
-            sqlx::query("SELECT witness, line FROM cosignatures WHERE size = $1 ORDER BY witness")
-                .bind(to_i64(size)?)
-                .fetch_all(&self.pool)
-                .await?;
+        self.cosignature_lines("cosignatures", size).await
+    }
+
+    /// The freshest cosignature line of each witness on the checkpoint of `size`, as
+    /// (witness name, line): what `/checkpoint` serves.
+    pub async fn latest_cosignatures(&self, size: u64) -> Result<Vec<(String, String)>> {
+        self.cosignature_lines("latest_cosignatures", size).await
+    }
+
+    async fn cosignature_lines(
+        &self,
+        table: &'static str,
+        size: u64,
+    ) -> Result<Vec<(String, String)>> {
+        let sql = format!("SELECT witness, line FROM {table} WHERE size = $1 ORDER BY witness");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(to_i64(size)?)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter()
             .map(|r| Ok((r.try_get::<String, _>(0)?, r.try_get::<String, _>(1)?)))
             .collect()

@@ -129,7 +129,33 @@ async fn add_checkpoint(
         .unwrap_or_else(|e| e.into_inner())
         .entry(format!("{mode:?}"))
         .or_default() += 1;
-    answer(&f, mode, &body).await.into_response()
+    // No keep-alive: every request the log makes meets the server of the current mode (a
+    // connection kept from an earlier mode would answer for that mode).
+    let mut response = answer(&f, mode, &body).await.into_response();
+    response.headers_mut().insert(
+        header::CONNECTION,
+        header::HeaderValue::from_static("close"),
+    );
+    response
+}
+
+/// Waits until the log has pushed the checkpoint of at least `size` entries to the witness
+/// and failed, as it must while the witness is down, slow or lying; fails the test after
+/// 20 s. This, not a fixed sleep, is what makes "nothing was published" mean something:
+/// the log has seen the witness's answer for the newest checkpoint.
+async fn wait_for_failed_push(srv: &RunningServer, size: u64) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let g = srv.log.metrics.witness("witness.test/faulty");
+        if g.failed_size >= size {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the log never pushed the checkpoint of size {size} and failed: {g:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 async fn answer(f: &FakeWitness, mode: Mode, body: &str) -> (StatusCode, String) {
@@ -339,7 +365,7 @@ async fn witness_down_slow_lying_then_back() {
         for _ in 0..2 {
             acked.push(next(client.clone(), url.clone()).await);
         }
-        tokio::time::sleep(Duration::from_millis(900)).await;
+        wait_for_failed_push(&srv, acked.len() as u64).await;
         assert_eq!(
             published(&client, &url, &verifier).await,
             None,
@@ -388,7 +414,7 @@ async fn witness_down_slow_lying_then_back() {
             None => None,
         };
         acked.push(next(client.clone(), url.clone()).await);
-        tokio::time::sleep(Duration::from_millis(700)).await;
+        wait_for_failed_push(&srv, acked.len() as u64).await;
         assert_eq!(
             published(&client, &url, &verifier).await.map(|p| p.0),
             Some(first),
@@ -1022,14 +1048,17 @@ async fn kill_log_repeatedly(backend: Backend, seed: u64) {
     child.kill().expect("kill");
     let _ = child.wait();
 
-    // Read the stored log directly.
+    // Read the stored log directly: every entry it holds, not only those under the final
+    // checkpoint.
     let storage = quorum_log::storage::Storage::open(&db.url)
         .await
         .expect("open storage");
+    let stored = storage.entry_count().await.expect("entry count");
+    assert!(stored >= final_cp.size);
     let entries = storage
-        .entries_range(0, final_cp.size)
+        .entries_range(0, stored)
         .await
-        .expect("every entry up to the checkpoint");
+        .expect("every stored entry");
     let mut tree = quorum_c2sp::merkle::MemoryTree::new();
     for e in &entries {
         tree.append(e);
@@ -1049,18 +1078,23 @@ async fn kill_log_repeatedly(backend: Backend, seed: u64) {
         );
     }
     let seen = seen.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    // Every checkpoint served before, between and after the kills is a prefix of the tree
+    // that survived them. One larger than that tree is what a rollback after a crash looks
+    // like (a checkpoint served, then entries it covers lost), so it fails the test.
     for (size, roots) in &seen {
         assert_eq!(
             roots.len(),
             1,
             "two checkpoints of size {size} with different roots"
         );
-        if *size <= final_cp.size {
-            assert!(
-                roots.contains(&tree.root_at(*size).expect("root")),
-                "checkpoint {size} is not a prefix of the final tree"
-            );
-        }
+        assert!(
+            *size <= stored,
+            "checkpoint {size} was served, but only {stored} entries survived the kills: a rollback"
+        );
+        assert!(
+            roots.contains(&tree.root_at(*size).expect("root")),
+            "checkpoint {size} is not a prefix of the final tree"
+        );
     }
     storage.close().await;
     println!(
