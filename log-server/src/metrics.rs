@@ -175,7 +175,7 @@ impl Metrics {
             );
         }
         let witnesses = self.witness_gauges().clone();
-        let labelled: [(&str, &str, &str, fn(&WitnessGauges) -> u64); 4] = [
+        let labelled: [LabelledGauge; 4] = [
             (
                 "quorum_witness_cosigned_size",
                 "gauge",
@@ -215,6 +215,14 @@ impl Metrics {
         out
     }
 }
+
+/// A per-witness series: name, type, help and how to read it.
+type LabelledGauge = (
+    &'static str,
+    &'static str,
+    &'static str,
+    fn(&WitnessGauges) -> u64,
+);
 
 /// Escapes a Prometheus label value (backslash, double quote, newline).
 fn escape_label(value: &str) -> String {
