@@ -12,14 +12,16 @@ use super::tally::Counted;
 use super::{Decision, Verdict};
 use crate::policy::{Fallback, OwnershipChangeRule, RuleMatch};
 
-/// A fraction as a percentage for people, rounded down to a tenth so that a value just
-/// below a threshold never prints as the threshold.
-fn percent(fraction: f64) -> String {
-    let tenths = (fraction * 1000.0).floor() / 10.0;
-    if tenths.fract() == 0.0 {
-        format!("{tenths:.0}%")
-    } else {
-        format!("{tenths:.1}%")
+/// `part / whole` as a percentage for people, computed exactly and rounded down to a tenth,
+/// so that a value just below a threshold never prints as the threshold.
+fn percent(part: u128, whole: u128) -> String {
+    if whole == 0 {
+        return "0%".to_string();
+    }
+    let tenths = part.saturating_mul(1000) / whole;
+    match tenths % 10 {
+        0 => format!("{}%", tenths / 10),
+        rest => format!("{}.{rest}%", tenths / 10),
     }
 }
 
@@ -68,8 +70,14 @@ pub(super) fn judge(rule_match: RuleMatch<'_>, mut c: Counted<'_>) -> Decision {
     ) {
         thresholds.push(format!(
             "adoption {} of trusted users is below the required {}",
-            percent(s.adoption_fraction),
-            percent(rule.min_adoption.as_f64())
+            percent(
+                s.adopted_weight.units().into(),
+                s.user_weight.units().into()
+            ),
+            percent(
+                rule.min_adoption.numerator().into(),
+                rule.min_adoption.denominator().into()
+            )
         ));
     }
     if s.adopters < rule.min_adopters {
@@ -109,7 +117,10 @@ pub(super) fn judge(rule_match: RuleMatch<'_>, mut c: Counted<'_>) -> Decision {
         let s = &c.signals;
         format!(
             "adoption {} by {} trusted adopters ({} counted), {} passing audits",
-            percent(s.adoption_fraction),
+            percent(
+                s.adopted_weight.units().into(),
+                s.user_weight.units().into()
+            ),
             s.trusted_adopters,
             s.adopters,
             s.passing_audits
@@ -145,28 +156,31 @@ pub(super) fn judge(rule_match: RuleMatch<'_>, mut c: Counted<'_>) -> Decision {
         }
     }
 
-    let (rule_text, verdict, reasons) = if !vetoes.is_empty() {
-        (describe(&rule_match), Verdict::Deny, vetoes)
-    } else if let RuleMatch::Fallback { fallback, .. } = rule_match {
+    let (verdict, reasons) = if !vetoes.is_empty() {
+        (Verdict::Deny, vetoes)
+    } else if let RuleMatch::Fallback { fallback, .. } = rule_match
+        && (fallback.verdict != Fallback::Allow || unmet.is_empty())
+    {
         let source = match fallback.line {
             Some(line) => format!("the policy's [fallback] (line {line})"),
             None => "without a [fallback] in the policy the default".to_string(),
         };
         let head = format!("no [[rule]] matches {}; {source}", c.package);
-        let (verdict, reason) = match fallback.verdict {
+        match fallback.verdict {
             Fallback::InsufficientEvidence => (
                 Verdict::InsufficientEvidence,
-                format!("{head} is insufficient-evidence"),
+                vec![format!("{head} is insufficient-evidence")],
             ),
-            Fallback::Deny => (Verdict::Deny, format!("{head} is deny")),
+            Fallback::Deny => (Verdict::Deny, vec![format!("{head} is deny")]),
             Fallback::Allow => (
                 Verdict::Allow,
-                format!("{head} allows what nothing vetoes ({summary})"),
+                vec![format!("{head} allows what nothing vetoes ({summary})")],
             ),
-        };
-        (describe(&rule_match), verdict, vec![reason])
+        }
     } else if !unmet.is_empty() {
-        (describe(&rule_match), Verdict::InsufficientEvidence, unmet)
+        // Under a fallback that allows, the rule that demands nothing still demands the
+        // audit an ownership change calls for.
+        (Verdict::InsufficientEvidence, unmet)
     } else {
         let reason = if bypass {
             c.fixes.join("; ")
@@ -175,14 +189,14 @@ pub(super) fn judge(rule_match: RuleMatch<'_>, mut c: Counted<'_>) -> Decision {
         } else {
             format!("{summary}: every rule is met")
         };
-        (describe(&rule_match), Verdict::Allow, vec![reason])
+        (Verdict::Allow, vec![reason])
     };
     Decision {
         package: c.package.to_string(),
         version: c.version.to_string(),
         verdict,
         reasons,
-        rule: rule_text,
+        rule: describe(&rule_match),
         counted: c.counted.into_iter().collect(),
         rejected: c.rejected,
         signals: c.signals,

@@ -640,6 +640,18 @@ fn packages_no_rule_matches_get_the_fallback() {
     assert_eq!(ev.decide(other, "2.0.0").verdict, Verdict::Deny);
     let ev = Evaluation::new(&none, &log.0, 10_000).unwrap();
     assert_eq!(ev.decide(other, "2.0.0").verdict, Verdict::Deny);
+    // An ownership change still demands its audit under a fallback that allows.
+    log.add(
+        3,
+        Claim::OwnershipChange {
+            package: other.into(),
+            first_version: Some("3.0.0".into()),
+        },
+    );
+    let ev = Evaluation::new(&allow, &log.0, 10_000).unwrap();
+    let d = ev.decide(other, "3.0.0");
+    assert_eq!(d.verdict, Verdict::InsufficientEvidence, "{:?}", d.reasons);
+    assert!(d.reasons[0].contains("changed owner"), "{:?}", d.reasons);
 }
 
 #[test]

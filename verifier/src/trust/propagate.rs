@@ -25,9 +25,14 @@ pub(super) fn run_observed(
     removed: &[bool],
     observe: &mut impl FnMut(PrincipalId, PrincipalId, u64),
 ) -> TrustScores {
-    let (hops, order) = layers(graph, roots, params.max_depth, removed);
-    let held = match params.mode {
-        TrustMode::Flow => layered_flow(graph, roots, params, &hops, &order, observe),
+    let (held, hops) = match params.mode {
+        TrustMode::Flow => {
+            let (hops, order) = layers(graph, roots, params.max_depth, removed);
+            (
+                layered_flow(graph, roots, params, &hops, &order, observe),
+                hops,
+            )
+        }
         TrustMode::BestPath => best_path_flow(graph, roots, params, removed, observe),
     };
     TrustScores {
@@ -53,7 +58,8 @@ fn seed(n: usize, roots: &[PrincipalId]) -> Vec<u64> {
 }
 
 /// Breadth-first distances from the roots over edges into principals that are not cut, up
-/// to `max_depth` hops, and the order in which principals were reached (layer by layer).
+/// to `max_depth` hops, and the principals in order of distance (ids ascending within a
+/// layer).
 fn layers(
     graph: &TrustGraph,
     roots: &[PrincipalId],
@@ -61,34 +67,45 @@ fn layers(
     removed: &[bool],
 ) -> (Vec<u32>, Vec<PrincipalId>) {
     let mut hops = vec![UNREACHED; graph.principal_count()];
-    let mut order: Vec<PrincipalId> = Vec::with_capacity(roots.len());
+    let mut order: Vec<PrincipalId> = roots.to_vec();
     for &root in roots {
         hops[root as usize] = 0;
-        order.push(root);
     }
-    let mut head = 0;
-    while let Some(&from) = order.get(head) {
-        head += 1;
-        let distance = hops[from as usize];
-        if distance >= max_depth {
-            continue;
-        }
-        let (targets, _) = graph.out_edges(from as usize);
-        for &to in targets {
-            let t = to as usize;
-            if !removed[t] && hops[t] == UNREACHED {
-                hops[t] = distance + 1;
-                order.push(to);
+    // Layer by layer, each layer in id order: edges are then read in the order they are
+    // stored, which is what makes a million principals fast.
+    let mut layer_start = 0;
+    for distance in 0..max_depth {
+        let layer_end = order.len();
+        for position in layer_start..layer_end {
+            let from = order[position];
+            let (targets, _) = graph.out_edges(from as usize);
+            for &to in targets {
+                let t = to as usize;
+                if !removed[t] && hops[t] == UNREACHED {
+                    hops[t] = distance + 1;
+                    order.push(to);
+                }
             }
         }
+        if order.len() == layer_end {
+            break;
+        }
+        order[layer_end..].sort_unstable();
+        layer_start = layer_end;
     }
     (hops, order)
 }
 
-/// One child's share of `passed`: `parts` of `total_parts`, rounded down (the remainder
-/// stays with the sender).
-fn split(passed: u64, parts: u64, total_parts: u64) -> u64 {
-    (u128::from(passed) * u128::from(parts) / u128::from(total_parts)) as u64
+/// Each child's share of `passed` by the parts of its edge (index 1 to 3): `parts` of
+/// `total_parts`, rounded down (the remainder stays with the sender). Computed once per
+/// sender, in 64 bits: `passed` is at most 2^60 and `parts` at most 3, so the product fits.
+fn shares(passed: u64, total_parts: u64) -> [u64; 4] {
+    [
+        0,
+        passed / total_parts,
+        passed * 2 / total_parts,
+        passed * 3 / total_parts,
+    ]
 }
 
 /// Mode `trust`: every principal, in breadth-first order, passes `damping` of what it
@@ -123,10 +140,10 @@ fn layered_flow(
         if total_parts == 0 {
             continue;
         }
-        let passed = scale_down(received, damping);
+        let share_of = shares(scale_down(received, damping), total_parts);
         let mut given = 0u64;
         for (to, level) in forward() {
-            let share = split(passed, level.parts(), total_parts);
+            let share = share_of[level.parts() as usize];
             held[*to as usize] += share;
             given += share;
             observe(from, *to, share);
@@ -151,29 +168,36 @@ fn level_strength(level: TrustLevel) -> u64 {
 ///
 /// A path's strength is its weakest edge times `damping` per hop (rounded down, so it
 /// strictly decreases along every hop); rounds of relaxation over paths of at most
-/// `max_depth` hops find each principal's strongest path and the parent on it. Because a
-/// child's strength is always below its parent's, parent pointers form a forest rooted at the
-/// roots, and every principal receives weight from exactly one principal.
+/// `max_depth` hops find each principal's strongest path and the parent on it. Parent
+/// pointers form a forest rooted at the roots: a parent that is not a root was reached in an
+/// earlier round (first reach) or is strictly stronger (an improvement), so following them
+/// never returns. Every principal receives weight from exactly one principal.
 fn best_path_flow(
     graph: &TrustGraph,
     roots: &[PrincipalId],
     params: &TrustParams,
     removed: &[bool],
     observe: &mut impl FnMut(PrincipalId, PrincipalId, u64),
-) -> Vec<u64> {
+) -> (Vec<u64>, Vec<u32>) {
     let n = graph.principal_count();
     let damping = damping_fixed(params.damping);
     let mut strength = vec![0u64; n];
     let mut parent = vec![UNREACHED; n];
     let mut parent_parts = vec![0u8; n];
+    // The round in which a principal is first reached is its breadth-first distance: round
+    // k relaxes exactly the paths of k hops. A path whose strength rounds down to zero still
+    // reaches (with strength zero), so best-path reaches the same principals as the layered
+    // flow, at the same distances.
+    let mut hops = vec![UNREACHED; n];
     let full = level_strength(TrustLevel::High);
     // Each round relaxes from the strengths the previous round ended with (a snapshot per
     // frontier entry), so round k finds exactly the best paths of k hops.
     let mut frontier: Vec<(PrincipalId, u64)> = roots.iter().map(|&r| (r, full)).collect();
     for &root in roots {
         strength[root as usize] = full;
+        hops[root as usize] = 0;
     }
-    for _ in 0..params.max_depth {
+    for round in 1..=params.max_depth {
         let mut improved: Vec<PrincipalId> = Vec::new();
         for &(from, from_strength) in &frontier {
             let (targets, levels) = graph.out_edges(from as usize);
@@ -183,7 +207,11 @@ fn best_path_flow(
                     continue;
                 }
                 let candidate = scale_down(from_strength.min(level_strength(level)), damping);
-                if candidate > strength[t] {
+                let first = hops[t] == UNREACHED;
+                if candidate > strength[t] || first {
+                    if first {
+                        hops[t] = round;
+                    }
                     strength[t] = candidate;
                     parent[t] = from;
                     parent_parts[t] = level.parts() as u8;
@@ -222,30 +250,34 @@ fn best_path_flow(
     }
 
     let mut held = seed(n, roots);
-    let mut queue: Vec<PrincipalId> = roots.to_vec();
-    let mut head = 0;
-    while let Some(&from) = queue.get(head) {
-        head += 1;
-        let f = from as usize;
-        let kids = &children[offsets[f]..offsets[f + 1]];
-        queue.extend_from_slice(kids);
-        let total_parts: u64 = kids
-            .iter()
-            .map(|k| u64::from(parent_parts[*k as usize]))
-            .sum();
-        let received = held[f];
-        if total_parts == 0 || received == 0 {
-            continue;
+    // Generation by generation of the forest, each in id order (for memory locality).
+    let mut generation: Vec<PrincipalId> = roots.to_vec();
+    while !generation.is_empty() {
+        let mut next: Vec<PrincipalId> = Vec::new();
+        for &from in &generation {
+            let f = from as usize;
+            let kids = &children[offsets[f]..offsets[f + 1]];
+            next.extend_from_slice(kids);
+            let total_parts: u64 = kids
+                .iter()
+                .map(|k| u64::from(parent_parts[*k as usize]))
+                .sum();
+            let received = held[f];
+            if total_parts == 0 || received == 0 {
+                continue;
+            }
+            let share_of = shares(scale_down(received, damping), total_parts);
+            let mut given = 0u64;
+            for &kid in kids {
+                let share = share_of[usize::from(parent_parts[kid as usize])];
+                held[kid as usize] += share;
+                given += share;
+                observe(from, kid, share);
+            }
+            held[f] = received - given;
         }
-        let passed = scale_down(received, damping);
-        let mut given = 0u64;
-        for &kid in kids {
-            let share = split(passed, u64::from(parent_parts[kid as usize]), total_parts);
-            held[kid as usize] += share;
-            given += share;
-            observe(from, kid, share);
-        }
-        held[f] = received - given;
+        next.sort_unstable();
+        generation = next;
     }
-    held
+    (held, hops)
 }

@@ -446,6 +446,16 @@ proptest! {
         damping in 0.0f64..0.99,
     ) {
         let graph = build(&case);
+        // Both modes reach the same principals at the same (breadth-first) distances, which
+        // the powers' hop limits read.
+        let hops = |mode| {
+            let p = TrustParams { mode, damping, max_depth: depth };
+            let scores = graph
+                .compute_gated(&case.roots, &p, |_, s| s.hops.is_some_and(|h| h <= 1))
+                .unwrap();
+            (0..case.principals as u32).map(|id| scores.hops(id)).collect::<Vec<_>>()
+        };
+        prop_assert_eq!(hops(TrustMode::Flow), hops(TrustMode::BestPath));
         for mode in MODES {
             let p = TrustParams { mode, damping, max_depth: depth };
             let scores = graph.compute(&case.roots, &p).unwrap();
