@@ -143,7 +143,7 @@ impl fmt::Display for Fraction {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut places = 0u32;
         let mut d = self.denominator;
-        while d % 10 == 0 && d > 1 {
+        while d.is_multiple_of(10) && d > 1 {
             d /= 10;
             places += 1;
         }
