@@ -103,7 +103,7 @@ impl Starter {
              # statements (`quorum trust <key> --level high`); a key you never reach weighs\n\
              # nothing, and a region of keys holds at most what flows into it.\n\
              [trust]\nroots = [\"me\"]\nmode = \"trust\"   # or \"best-path\", or \"hits\"\n\
-             # damping = 0.85   # the share of its weight a key passes on to those it vouches for\n\
+             # damping = 0.5    # the share of its weight a key passes on to those it vouches for\n\
              # max_depth = 6    # hops from your key beyond which nobody carries weight\n\n",
         );
         let _ = writeln!(t, "[aliases]\nme = {}", quoted(&self.me));

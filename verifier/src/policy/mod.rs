@@ -13,7 +13,7 @@
 //! [trust]
 //! roots = ["me", "ca1f...e0"]   # aliases or 64-hex Ed25519 public keys
 //! mode = "trust"                # or "hits", or "best-path"
-//! damping = 0.85
+//! damping = 0.5               # the share a key passes on; it keeps the rest
 //! max_depth = 6
 //!
 //! [aliases]
@@ -145,8 +145,10 @@ pub struct TrustSection {
     pub min_weight: Fraction,
 }
 
+/// With a damping of at most 1/2 a principal never passes on more than it keeps, so the
+/// keys it vouches for, with everything behind them, never outweigh it.
 fn default_damping() -> f64 {
-    0.85
+    0.5
 }
 
 fn default_depth() -> u32 {

@@ -31,7 +31,7 @@ ownership_change = "deny"
 fn parses_and_picks_first_matching_rule() {
     let policy = Policy::parse(&sample()).unwrap();
     assert_eq!(policy.trust.mode, RankingMode::Hits);
-    assert_eq!(policy.trust.damping, 0.85);
+    assert_eq!(policy.trust.damping, 0.5);
     let rule = policy.rule_for("pkg:cargo/serde").rule();
     assert_eq!(rule.min_adoption, Fraction::new(6, 10).unwrap());
     assert_eq!(rule.min_adopters, 2);

@@ -347,7 +347,7 @@ impl Default for TrustParams {
     fn default() -> Self {
         Self {
             mode: TrustMode::Flow,
-            damping: 0.85,
+            damping: 0.5,
             max_depth: 6,
         }
     }

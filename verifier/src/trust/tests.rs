@@ -80,12 +80,12 @@ fn depth_limit_stops_propagation() {
 
 #[test]
 fn each_principal_keeps_what_it_does_not_pass_on() {
-    // 0 -> 1 (high), 0 -> 2 (low): 1 gets three quarters of 0.85, 2 one quarter.
+    // 0 -> 1 (high), 0 -> 2 (low): 1 gets three quarters of d = 0.85, 2 one quarter.
     let mut builder = TrustGraphBuilder::new(3);
     builder.trust(0, 1, TrustLevel::High).unwrap();
     builder.trust(0, 2, TrustLevel::Low).unwrap();
     let graph = builder.build().unwrap();
-    let scores = graph.compute(&[0], &TrustParams::default()).unwrap();
+    let scores = graph.compute(&[0], &params(TrustMode::Flow)).unwrap();
     let one = Weight::ONE.units();
     let passed = scale_down(one, damping_fixed(0.85));
     assert_eq!(scores.weight(1).units(), passed * 3 / 4);
