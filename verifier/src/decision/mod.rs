@@ -7,13 +7,13 @@
 //! rest, one job per file:
 //!
 //! * [`claims`]: what each predicate type means for decisions ([`claims_from_statement`]);
-//! * [`assembly`]: revocations, the trust graph and its weights, who holds which power, hub
+//! * `assembly.rs`: revocations, the trust graph and its weights, who holds which power, hub
 //!   scores in mode `hits` ([`Evaluation`], computed once per log prefix and policy);
-//! * [`tally`]: the statements about one package counted into one [`Signals`] value, with
+//! * `tally.rs`: the statements about one package counted into one [`Signals`] value, with
 //!   every statement set aside listed and why;
 //! * [`signals`]: the one [`Signals`] type, whose field list also gives the expression
 //!   variables, the JSON and the documentation table;
-//! * [`rules`]: thresholds, vetoes, expressions and the fallback, into a verdict with
+//! * `rules.rs`: thresholds, vetoes, expressions and the fallback, into a verdict with
 //!   reasons.
 //!
 //! It reads no clock: "now" is the cosignature time of the checkpoint the decision rests on,
