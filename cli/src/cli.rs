@@ -42,6 +42,9 @@ pub struct Global {
 pub enum Command {
     /// Create a signing key (file mode 0600) and print its public key.
     Keygen(KeygenArgs),
+    /// Write a commented starter policy: the log, its witnesses, your key as the trust root,
+    /// and a strict fallback (packages no rule matches are insufficient-evidence).
+    Init(InitArgs),
     /// Publish an audit of a package version.
     Attest(AttestArgs),
     /// Publish that you run (or, with --reject, refuse) package versions.
@@ -96,6 +99,26 @@ pub struct KeygenArgs {
     #[arg(long, default_value = "quorum")]
     pub name: String,
     /// Overwrite an existing key file.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `quorum init`. The log's URL is the global `--log`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The log's origin line (e.g. `quorum.example/log`); a placeholder if not given.
+    #[arg(long)]
+    pub origin: Option<String>,
+    /// The log's signed-note verifier key; a placeholder if not given.
+    #[arg(long, value_name = "VKEY")]
+    pub log_key: Option<String>,
+    /// A witness's cosignature verifier key (`name+id+base64`); repeat for each witness.
+    #[arg(long = "witness", value_name = "VKEY")]
+    pub witnesses: Vec<String>,
+    /// How many of the witnesses must cosign (default: all of them).
+    #[arg(long)]
+    pub quorum: Option<usize>,
+    /// Overwrite an existing policy file.
     #[arg(long)]
     pub force: bool,
 }

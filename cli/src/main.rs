@@ -12,6 +12,7 @@
 mod cli;
 mod error;
 mod glue;
+mod init;
 mod keys;
 mod mirror;
 mod net;
@@ -56,6 +57,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     let global = cli.global;
     match cli.command {
         Command::Keygen(args) => keys::keygen(&global, &args),
+        Command::Init(args) => init::init(&global, &args),
         Command::Attest(args) => publish::attest(&global, &args),
         Command::Adopt(args) => publish::adopt(&global, &args),
         Command::Trust(args) => publish::trust(&global, &args),

@@ -79,6 +79,18 @@ pub struct Signed {
 }
 
 impl Person {
+    /// A key made in this process, without a `quorum` state directory: for farms, rings and
+    /// chains of hundreds of keys, which only ever sign directly.
+    pub fn key_only(name: &str) -> Person {
+        let signer = Ed25519Signer::generate(name).expect("generate a key");
+        Person {
+            name: name.to_string(),
+            state: PathBuf::new(),
+            public: hex::encode(signer.signing_key().verifying_key().to_bytes()),
+            signer,
+        }
+    }
+
     /// Signs a statement with this person's key, as `quorum` would.
     pub fn sign(&self, predicate: Predicate, subjects: Vec<Subject>) -> Signed {
         let statement = predicate.into_statement(subjects);
