@@ -262,6 +262,7 @@ pub fn revoke(global: &Global, args: &RevokeArgs) -> anyhow::Result<u8> {
     let predicate = Predicate::Revocation(Revocation {
         envelope_digest: hex::encode(digest),
         reason: args.reason.clone(),
+        provenance: None,
     });
     let statement = predicate.into_statement(vec![Subject::envelope(&digest)]);
     publish(global, &signer, &[statement], &args.publish)
