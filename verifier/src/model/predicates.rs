@@ -1025,7 +1025,12 @@ impl CargoVetEntry {
         only_for(k, !self.criteria.is_empty(), "criteria", &certifying)?;
         required_for(k, !self.criteria.is_empty(), "criteria", &certifying)?;
         check_criteria_names("criteria", &self.criteria)?;
-        only_for(k, !self.who.is_empty(), "who", &[Audit, Delta, Violation, Wildcard])?;
+        only_for(
+            k,
+            !self.who.is_empty(),
+            "who",
+            &[Audit, Delta, Violation, Wildcard],
+        )?;
         check_list_len("who", &self.who)?;
         for w in &self.who {
             check_ident("who", w)?;
