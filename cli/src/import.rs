@@ -42,8 +42,7 @@ pub fn import(global: &Global, args: &ImportArgs) -> anyhow::Result<u8> {
     // The importer: your key, or (checking someone else's import) the key given.
     let (signer, importer) = match &opts.importer {
         Some(key) => {
-            let key = parse_public_key(key)
-                .map_err(|e| usage(format!("--importer: {e}")))?;
+            let key = parse_public_key(key).map_err(|e| usage(format!("--importer: {e}")))?;
             (None, key)
         }
         None => {
@@ -64,7 +63,13 @@ pub fn import(global: &Global, args: &ImportArgs) -> anyhow::Result<u8> {
             .collect();
         let envelopes = sign_statements(&signer, &statements)?;
         write_envelopes(global, &envelopes, opts.publish.out.as_deref(), false)?;
-        if !global.json && opts.publish.out.as_deref().is_some_and(|p| p.as_os_str() != "-") {
+        if !global.json
+            && opts
+                .publish
+                .out
+                .as_deref()
+                .is_some_and(|p| p.as_os_str() != "-")
+        {
             println!("signed {} statements (not submitted)", envelopes.len());
         }
         return Ok(0);
@@ -127,7 +132,10 @@ pub fn import(global: &Global, args: &ImportArgs) -> anyhow::Result<u8> {
                 failed += 1;
                 let what = match plan.new.get(i) {
                     Some(&d) => derivation.entries[d].position.clone(),
-                    None => format!("revocation of entry {}", plan.revocations[i - plan.new.len()].index),
+                    None => format!(
+                        "revocation of entry {}",
+                        plan.revocations[i - plan.new.len()].index
+                    ),
                 };
                 eprintln!("error: {what}: the log refused it: {e}");
             }
@@ -149,6 +157,7 @@ pub fn import(global: &Global, args: &ImportArgs) -> anyhow::Result<u8> {
                    "new": plan.new.len(), "changed": plan.changed, "unchanged": plan.unchanged,
                    "revoked": plan.revocations.len(), "skipped": derivation.skipped.len(),
                    "withdrawn": derivation.withdrawn.len(), "failed": failed,
+                   "counts": derivation.counts(),
                    "log": target.client().base()})
         );
     } else {
@@ -203,11 +212,7 @@ fn report_derivation(global: &Global, d: &Derivation) {
         };
         eprintln!("skipped {at}: {}", s.reason);
     }
-    let counts: Vec<String> = d
-        .counts()
-        .iter()
-        .map(|(k, n)| format!("{n} {k}"))
-        .collect();
+    let counts: Vec<String> = d.counts().iter().map(|(k, n)| format!("{n} {k}")).collect();
     if !global.json {
         eprintln!(
             "read {} entries ({}), {} withdrawn, {} skipped",

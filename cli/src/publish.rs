@@ -511,14 +511,18 @@ pub fn submit_batch(
                 .post_json("/v1/statements", body, MAX_BATCH_RESPONSE)?;
             match resp.status {
                 200 => {
-                    let answer: serde_json::Value = serde_json::from_slice(&resp.body)
-                        .map_err(|e| unavailable(format!("the log's batch answer is not JSON: {e}")))?;
+                    let answer: serde_json::Value =
+                        serde_json::from_slice(&resp.body).map_err(|e| {
+                            unavailable(format!("the log's batch answer is not JSON: {e}"))
+                        })?;
                     let results = answer
                         .get("results")
                         .and_then(|r| r.as_array())
                         .filter(|r| r.len() == chunk.len())
                         .ok_or_else(|| {
-                            unavailable("the log's batch answer does not have one result per envelope")
+                            unavailable(
+                                "the log's batch answer does not have one result per envelope",
+                            )
                         })?;
                     for (&i, r) in chunk.iter().zip(results) {
                         match r.get("error") {
@@ -535,7 +539,11 @@ pub fn submit_batch(
                             }
                             None => {
                                 let answer: v1::SubmitResponse = serde_json::from_value(r.clone())
-                                    .map_err(|e| unavailable(format!("the log's answer is not a SubmitResponse: {e}")))?;
+                                    .map_err(|e| {
+                                        unavailable(format!(
+                                            "the log's answer is not a SubmitResponse: {e}"
+                                        ))
+                                    })?;
                                 let status = v1::SubmitStatus::try_from(answer.status)
                                     .unwrap_or(v1::SubmitStatus::Unspecified);
                                 outcomes[i] = Some(Ok((answer.index, status)));
