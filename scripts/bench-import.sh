@@ -57,10 +57,16 @@ for run in $(seq 1 "$runs"); do
     --revision 3ccb612573e2511ab5cad7dafecd838605c80cda
   end=$(date +%s.%N)
   size=$(curl -sf "$url/healthz" | python3 -c 'import json,sys; print(json.load(sys.stdin)["treeSize"])')
+  # CPU seconds (user + system) of the log server and of the quorum processes, so a run on
+  # a shared machine can be told apart from a slow one.
+  tck=$(getconf CLK_TCK)
+  log_cpu=$(awk -v t="$tck" '{print ($14 + $15) / t}' "/proc/$log_pid/stat")
+  times >"$tmp/times"
+  cli_cpu=$(awk 'NR == 2 {gsub("s", "", $1); gsub("s", "", $2); split($1, u, "m"); split($2, y, "m"); print u[1] * 60 + u[2] + y[1] * 60 + y[2]}' "$tmp/times")
   kill "$log_pid"
   wait "$log_pid" 2>/dev/null || true
   elapsed=$(python3 -c "print(f'{$end - $start:.2f}')")
-  echo "run $run: $size statements in $elapsed s"
+  echo "run $run: $size statements in $elapsed s (CPU: log $log_cpu s, quorum processes so far $cli_cpu s; load average $(cut -d' ' -f1 /proc/loadavg))"
   times+=("$elapsed")
   rm -rf "$tmp"
 done

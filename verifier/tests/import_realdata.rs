@@ -512,3 +512,35 @@ fn check_reports_tampered_dropped_and_misplaced_statements() {
     });
     assert_eq!(differs, Some(vec!["notes".to_owned()]));
 }
+
+/// No real audit set records a violation; one appended to a real file is restated as a
+/// veto about the crate, with the requirement as written.
+#[test]
+fn a_violation_is_restated_about_the_crate() {
+    let mut file = load("cargo-vet/wasmtime/audits.toml");
+    file.bytes.extend_from_slice(
+        b"\n[[audits.left-pad]]\nwho = \"Quorum Test <test@example.test>\"\ncriteria = \"safe-to-run\"\nviolation = \">=1.3.0, <1.3.2\"\nnotes = \"exfiltrates environment variables\"\n",
+    );
+    let d = cargo_vet::derive(&file, None, &origin(SOURCE, "r1"), &SIGNER).expect("parses");
+    let violations: Vec<_> = d.entries.iter().filter(|e| e.kind == "violation").collect();
+    assert_eq!(violations.len(), 1);
+    let st = &violations[0].statement;
+    assert_eq!(st.subject[0].name, "pkg:cargo/left-pad");
+    assert_eq!(st.predicate["violation"], ">=1.3.0, <1.3.2");
+    assert_eq!(st.predicate["criteria"], serde_json::json!(["safe-to-run"]));
+    // A requirement that does not parse is skipped with the reason.
+    let mut bad = load("cargo-vet/wasmtime/audits.toml");
+    bad.bytes.extend_from_slice(
+        b"\n[[audits.left-pad]]\ncriteria = \"safe-to-run\"\nviolation = \"not a requirement\"\n",
+    );
+    let d = cargo_vet::derive(&bad, None, &origin(SOURCE, "r1"), &SIGNER).expect("parses");
+    assert_eq!(d.skipped.len(), 1);
+    assert!(
+        d.skipped[0]
+            .reason
+            .contains("`violation` is not a version requirement"),
+        "{:?}",
+        d.skipped
+    );
+    assert_eq!(d.skipped[0].position, "audits.left-pad[0]");
+}

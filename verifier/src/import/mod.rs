@@ -44,6 +44,10 @@ pub const MAX_FOLDER_FILES: usize = 200_000;
 /// The deepest folder nesting followed.
 pub const MAX_FOLDER_DEPTH: usize = 8;
 
+/// The largest imported statement: its base64 payload and the envelope around it (one
+/// signature) must stay within the 64 KiB envelope limit (`statements.md` §1).
+pub const MAX_IMPORTED_STATEMENT: usize = 47 * 1024;
+
 /// Errors that stop an import as a whole (a single bad entry is [`Skipped`] instead).
 #[derive(Debug, Error)]
 pub enum ImportError {
@@ -290,13 +294,12 @@ impl Derivation {
             Err(e) => return self.skip(file, position, format!("not a valid statement: {e}")),
         };
         let size = statement.to_json().len();
-        if size > crate::model::statement::MAX_JSON_SIZE {
+        if size > MAX_IMPORTED_STATEMENT {
             return self.skip(
                 file,
                 position,
                 format!(
-                    "the statement would be {size} bytes, more than the limit of {}",
-                    crate::model::statement::MAX_JSON_SIZE
+                    "the statement would be {size} bytes, more than the {MAX_IMPORTED_STATEMENT} that fit in a 64 KiB envelope"
                 ),
             );
         }

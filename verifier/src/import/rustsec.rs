@@ -319,12 +319,12 @@ fn lowest(mut version: Version) -> Version {
 }
 
 /// The next version in SemVer precedence: `1.2.3` → `1.2.4-0`, `1.2.3-rc.1` →
-/// `1.2.3-rc.1.0`.
+/// `1.2.3-rc.1.0`. (Numbers saturate: a requirement naming `u64::MAX` cannot overflow.)
 fn successor(version: &Version) -> Version {
     let mut next = version.clone();
     next.build = semver::BuildMetadata::EMPTY;
     if next.pre.is_empty() {
-        next.patch += 1;
+        next.patch = next.patch.saturating_add(1);
         lowest(next)
     } else {
         let pre = format!("{}.0", next.pre);
@@ -347,8 +347,8 @@ fn comparator_interval(c: &Comparator) -> Interval {
     // The first version above everything the comparator's (partial) version covers.
     let above = || match (c.minor, c.patch) {
         (Some(_), Some(_)) => successor(&full),
-        (Some(minor), None) => lowest(v(c.major, minor + 1, 0)),
-        (None, _) => lowest(v(c.major + 1, 0, 0)),
+        (Some(minor), None) => lowest(v(c.major, minor.saturating_add(1), 0)),
+        (None, _) => lowest(v(c.major.saturating_add(1), 0, 0)),
     };
     match c.op {
         Op::Exact | Op::Wildcard => (Some(full.clone()), Some(above())),
@@ -361,18 +361,18 @@ fn comparator_interval(c: &Comparator) -> Interval {
         Op::LessEq => (None, Some(above())),
         Op::Tilde => {
             let hi = match c.minor {
-                Some(minor) => lowest(v(c.major, minor + 1, 0)),
-                None => lowest(v(c.major + 1, 0, 0)),
+                Some(minor) => lowest(v(c.major, minor.saturating_add(1), 0)),
+                None => lowest(v(c.major.saturating_add(1), 0, 0)),
             };
             (Some(full), Some(hi))
         }
         // Caret, and any operator semver may add later, read as Cargo's default (caret).
         _ => {
             let hi = match (c.major, c.minor, c.patch) {
-                (0, Some(0), Some(patch)) => lowest(v(0, 0, patch + 1)),
-                (0, Some(minor), _) => lowest(v(0, minor + 1, 0)),
+                (0, Some(0), Some(patch)) => lowest(v(0, 0, patch.saturating_add(1))),
+                (0, Some(minor), _) => lowest(v(0, minor.saturating_add(1), 0)),
                 (0, None, _) => lowest(v(1, 0, 0)),
-                (major, ..) => lowest(v(major + 1, 0, 0)),
+                (major, ..) => lowest(v(major.saturating_add(1), 0, 0)),
             };
             (Some(full), Some(hi))
         }
@@ -454,4 +454,75 @@ pub fn affected_events<'a>(
         });
     }
     events
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn events(reqs: &[&str]) -> Vec<(String, String)> {
+        let reqs: Vec<VersionReq> = reqs
+            .iter()
+            .map(|r| VersionReq::parse(r).expect("requirement"))
+            .collect();
+        affected_events(&reqs)
+            .into_iter()
+            .map(|e| match (e.introduced, e.fixed) {
+                (Some(i), None) => ("introduced".to_owned(), i),
+                (None, Some(f)) => ("fixed".to_owned(), f),
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    }
+
+    fn ev(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn requirement_edge_cases() {
+        // Nothing patched: every version is affected.
+        assert_eq!(events(&[]), ev(&[("introduced", "0")]));
+        // Everything unaffected: no range at all (such an advisory is skipped).
+        assert_eq!(events(&["*"]), ev(&[]));
+        // A partial upper bound admits the whole minor: `<= 0.6` leaves 0.7.0 affected.
+        assert_eq!(events(&["<= 0.6"]), ev(&[("introduced", "0.7.0-0")]));
+        // Cargo's caret on 0.x and two disjoint patched lines.
+        assert_eq!(
+            events(&["^0.2.1", ">= 1.0.0"]),
+            ev(&[
+                ("introduced", "0"),
+                ("fixed", "0.2.1"),
+                ("introduced", "0.3.0-0"),
+                ("fixed", "1.0.0")
+            ])
+        );
+        // Overlapping requirements merge.
+        assert_eq!(
+            events(&[">= 1.2.0, < 2.0.0", ">= 1.5.0"]),
+            ev(&[("introduced", "0"), ("fixed", "1.2.0")])
+        );
+        // Exclusive bounds become successors; pre-releases get a `.0` component.
+        assert_eq!(
+            events(&["> 1.2.3", "< 1.0.0-rc.1"]),
+            ev(&[("introduced", "1.0.0-rc.1"), ("fixed", "1.2.4-0")])
+        );
+    }
+
+    #[test]
+    fn huge_numbers_do_not_overflow() {
+        let max = u64::MAX;
+        for r in [
+            format!("<= {max}"),
+            format!("> {max}.{max}.{max}"),
+            format!("^{max}"),
+            format!("~{max}.{max}"),
+            format!("= {max}.{max}"),
+        ] {
+            let _ = events(&[r.as_str()]);
+        }
+    }
 }
