@@ -262,7 +262,7 @@ impl Reader<'_> {
     fn emit(&mut self, pos: &str, subject: Subject, mut entry: CargoVetEntry) {
         entry.provenance = self.origin.provenance(&self.file_sha256, pos);
         let kind = entry.kind.as_str();
-        let statement = Predicate::CargoVet(entry).into_statement(vec![subject]);
+        let statement = Predicate::CargoVet(Box::new(entry)).into_statement(vec![subject]);
         self.out.push(self.file, pos, kind, statement);
     }
 

@@ -1380,8 +1380,8 @@ pub enum Predicate {
     OwnershipChange(OwnershipChange),
     /// [`OPENVEX_V0_2_0`].
     Advisory(OpenVex),
-    /// [`CARGO_VET_V1`].
-    CargoVet(CargoVetEntry),
+    /// [`CARGO_VET_V1`] (boxed: the entry is much larger than the other predicates).
+    CargoVet(Box<CargoVetEntry>),
     /// [`ADVISORY_V1`].
     AdvisoryRecord(AdvisoryRecord),
 }
@@ -1413,7 +1413,7 @@ impl Predicate {
             REVOCATION_V1 => Predicate::Revocation(decode(predicate_type, value)?),
             OWNERSHIP_CHANGE_V1 => Predicate::OwnershipChange(decode(predicate_type, value)?),
             OPENVEX_V0_2_0 => Predicate::Advisory(decode(predicate_type, value)?),
-            CARGO_VET_V1 => Predicate::CargoVet(decode(predicate_type, value)?),
+            CARGO_VET_V1 => Predicate::CargoVet(Box::new(decode(predicate_type, value)?)),
             ADVISORY_V1 => Predicate::AdvisoryRecord(decode(predicate_type, value)?),
             other => return Err(PredicateError::UnknownType(truncate(other, 256))),
         };
