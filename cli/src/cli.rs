@@ -70,6 +70,69 @@ pub enum Command {
     Mirror(MirrorArgs),
     /// Work with submission receipts (kept in the state directory's `receipts/`).
     Receipt(ReceiptArgs),
+    /// Import public trust data (cargo-vet audit sets, RustSec and OSV advisories) as
+    /// statements signed by your key, append-only; or check the log against the source.
+    Import(ImportArgs),
+}
+
+/// `quorum import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// What is imported.
+    #[command(subcommand)]
+    pub source: ImportSource,
+}
+
+/// The sources `quorum import` reads.
+#[derive(Debug, Subcommand)]
+pub enum ImportSource {
+    /// A cargo-vet `audits.toml`, or an `imports.lock` (the audits a project imported).
+    CargoVet {
+        /// The file.
+        file: PathBuf,
+        /// Source, revision, check.
+        #[command(flatten)]
+        opts: ImportOpts,
+    },
+    /// A RustSec advisory database checkout (its `crates/` and `rust/` folders).
+    Rustsec {
+        /// The database's folder.
+        dir: PathBuf,
+        /// Source, revision, check.
+        #[command(flatten)]
+        opts: ImportOpts,
+    },
+    /// An OSV record or a folder of them (JSON or YAML), e.g. PyPA's `vulns/`.
+    Osv {
+        /// The file or folder.
+        path: PathBuf,
+        /// Source, revision, check.
+        #[command(flatten)]
+        opts: ImportOpts,
+    },
+}
+
+/// Options of every `quorum import`.
+#[derive(Debug, Args)]
+pub struct ImportOpts {
+    /// The public URL the data comes from (the file, or the repository of a folder); every
+    /// statement names it, with the revision, so anyone can fetch and re-derive it.
+    #[arg(long, value_name = "URL")]
+    pub source: String,
+    /// The source's revision (a commit hash) the files were taken at.
+    #[arg(long, value_name = "COMMIT")]
+    pub revision: String,
+    /// Log nothing: compare what the log holds under the importer's key with the source and
+    /// report every missing, extra or differing statement (exit 1 if there is any).
+    #[arg(long)]
+    pub check: bool,
+    /// With --check: the importer key to check (default: your own).
+    #[arg(long, value_name = "KEY", requires = "check")]
+    pub importer: Option<String>,
+    /// Where the statements go (--out writes every derived statement, signed, one JSON
+    /// line each, without reading the log).
+    #[command(flatten)]
+    pub publish: PublishOpts,
 }
 
 /// `quorum receipt`.

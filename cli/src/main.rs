@@ -12,6 +12,7 @@
 mod cli;
 mod error;
 mod glue;
+mod import;
 mod init;
 mod keys;
 mod mirror;
@@ -70,5 +71,6 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Fetch(args) => verify::fetch(&global, &args),
         Command::Mirror(args) => mirror::mirror(&global, &args),
         Command::Receipt(args) => receipt::receipt(&global, &args),
+        Command::Import(args) => import::import(&global, &args),
     }
 }

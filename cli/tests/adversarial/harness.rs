@@ -443,6 +443,31 @@ impl World {
         );
     }
 
+    /// Every statement the log lists under a signer (`GET /v1/statements?signer=`, paged):
+    /// the listed entries as JSON (`index`, `envelope`, …), in log order.
+    pub fn statements_by(&self, public_hex: &str) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut after = String::new();
+        loop {
+            let url = format!(
+                "{}/v1/statements?signer=ed25519:{public_hex}&limit=1000{after}",
+                self.url
+            );
+            let v: Value = self
+                .http
+                .get(url)
+                .send()
+                .and_then(|r| r.json())
+                .expect("statement list");
+            let entries = v["entries"].as_array().cloned().unwrap_or_default();
+            let Some(last) = entries.last().and_then(|e| e["index"].as_u64()) else {
+                return out;
+            };
+            after = format!("&after={last}");
+            out.extend(entries);
+        }
+    }
+
     /// Path of a file in the world's directory.
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)

@@ -13,6 +13,7 @@
 mod support;
 
 mod harness;
+mod import;
 mod trust_and_powers;
 
 use harness::{World, expect_exit, json};

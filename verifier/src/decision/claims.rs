@@ -129,6 +129,10 @@ pub fn claims_from_statement(validated: &ValidatedStatement) -> Vec<Claim> {
                 first_version: p.version.clone(),
             })
             .collect(),
+        // Imported cargo-vet entries and advisory records count in decisions from round 2
+        // of issue 15 (criteria implications, delta chains, ranges); until then they are
+        // logged and checked (`quorum import --check`) but decide nothing.
+        Predicate::CargoVet(_) | Predicate::AdvisoryRecord(_) => Vec::new(),
         Predicate::Advisory(vex) => vex
             .claims()
             .into_iter()
