@@ -10,7 +10,9 @@
 //! * [`decision`]: from proven statements and a policy to a verdict per package version;
 //! * [`evidence`]: from what a log serves to the statements a decision may count;
 //! * [`lockfile`]: the package versions a lockfile pins;
-//! * [`client`]: the mirror store.
+//! * [`client`]: the mirror store;
+//! * `import` (feature `import`): cargo-vet audit sets, RustSec and OSV advisories turned
+//!   into statements an importer signs, and the comparison of a source with the log.
 //!
 //! What is not here: the transparency-log wire formats (Merkle proofs, tiles, signed notes,
 //! checkpoints, cosignatures, tlog-proof, tlog-policy, the tlog-witness request), which live
@@ -22,6 +24,8 @@
 pub mod client;
 pub mod decision;
 pub mod evidence;
+#[cfg(feature = "import")]
+pub mod import;
 pub mod lockfile;
 pub mod model;
 pub mod policy;
