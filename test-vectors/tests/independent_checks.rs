@@ -386,6 +386,8 @@ const TRUST: &str = "https://quorum.dev/attestation/trust/v1";
 const REVOCATION: &str = "https://quorum.dev/attestation/revocation/v1";
 const OWNERSHIP: &str = "https://quorum.dev/attestation/ownership-change/v1";
 const OPENVEX: &str = "https://openvex.dev/ns/v0.2.0";
+const CARGO_VET: &str = "https://quorum.dev/attestation/cargo-vet/v1";
+const ADVISORY: &str = "https://quorum.dev/attestation/advisory/v1";
 
 /// A subject as the vectors summarize it.
 fn is_lower_hex(s: &str, len: usize) -> bool {
@@ -533,6 +535,32 @@ fn check_statement(bytes: &[u8]) -> Result<Vec<Value>, &'static str> {
                 return Err("subject-rule");
             }
         }
+        CARGO_VET => {
+            // Exactly one subject; imports name versions, not artifacts, so every package
+            // subject carries the name digest, versioned or not (spec/statements.md §3.7).
+            let [only] = summaries.as_slice() else {
+                return Err("subject-rule");
+            };
+            match kind(only).as_str() {
+                "key" => {}
+                "package" => {
+                    let name = subjects[0]["name"].as_str().unwrap_or_default();
+                    if only["sha256"] != hex::encode(sha256(&[name.as_bytes()])) {
+                        return Err("digest-mismatch");
+                    }
+                }
+                _ => return Err("subject-rule"),
+            }
+        }
+        ADVISORY => {
+            // Affected packages without version (§3.8).
+            if summaries
+                .iter()
+                .any(|s| kind(s) != "package" || versioned(s))
+            {
+                return Err("subject-rule");
+            }
+        }
         _ => return Err("unknown-predicate-type"),
     }
     Ok(summaries)
@@ -565,7 +593,7 @@ fn statements_are_checked_by_a_second_implementation() {
         assert_eq!(v["predicateType"], c["predicateType"], "{what}");
         types.insert(field(c, "predicateType").to_owned());
     }
-    assert_eq!(types.len(), 6, "every predicate type: {types:?}");
+    assert_eq!(types.len(), 8, "every predicate type: {types:?}");
     let mut reproduced = BTreeSet::new();
     for c in list(&file, "invalid") {
         let what = field(c, "description");
