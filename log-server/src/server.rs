@@ -148,7 +148,14 @@ pub async fn start(cfg: Config, signer: Ed25519Signer) -> Result<RunningServer, 
         .map(Witness::from_config)
         .collect::<Result<Vec<_>, _>>()?;
     let metrics = Arc::new(Metrics::default());
-    let (log, tasks) = Log::open(storage, signer, metrics, cfg.queue_capacity).await?;
+    let (log, tasks) = Log::open(
+        storage,
+        signer,
+        metrics,
+        cfg.queue_capacity,
+        cfg.required_cosignatures,
+    )
+    .await?;
     tracing::info!(origin = %log.origin(), size = log.tree.size(), "log opened");
     let cfg = Arc::new(cfg);
     let listener = tokio::net::TcpListener::bind(cfg.listen).await?;

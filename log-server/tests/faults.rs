@@ -465,6 +465,90 @@ async fn witness_down_slow_lying_then_back() {
     drop(reservation);
 }
 
+/// A restart while the latest checkpoint lacks its cosignature (the witness went down after
+/// cosigning an earlier one): `/checkpoint` serves the latest checkpoint that has the
+/// required cosignature, never one below the quorum, and publishes the newer one once the
+/// witness is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_never_publishes_a_checkpoint_below_the_quorum() {
+    let honest = CosignatureSigner::from_seed("witness.test/faulty", &[23; 32]).expect("key");
+    let verifier = honest.verifier();
+    let fake = FakeWitness {
+        mode: Arc::new(Mutex::new(Mode::Honest)),
+        honest: Arc::new(honest),
+        impostor: Arc::new(
+            CosignatureSigner::from_seed("witness.test/faulty", &[24; 32]).expect("key"),
+        ),
+        requests: Arc::default(),
+    };
+    let reservation = reusable_socket(0);
+    let wport = reservation.local_addr().expect("addr").port();
+    let db = fresh_db(Backend::Sqlite).await;
+    let cfg = Config {
+        witnesses: vec![WitnessConfig {
+            url: format!("http://127.0.0.1:{wport}"),
+            vkey: verifier.vkey(),
+        }],
+        required_cosignatures: 1,
+        witness_timeout_ms: 300,
+        ..test_config(&db)
+    };
+    let client = reqwest::Client::new();
+    let wait_published = |url: String, size: u64| {
+        let (client, verifier) = (client.clone(), verifier.clone());
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(20);
+            loop {
+                if published(&client, &url, &verifier)
+                    .await
+                    .is_some_and(|(s, _)| s >= size)
+                {
+                    return;
+                }
+                assert!(Instant::now() < deadline, "size {size} never published");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    };
+    // Cosigned: size 1 is published.
+    let witness = FakeServer::start(&fake, wport).await;
+    let srv = quorum_log::server::start(cfg.clone(), log_signer())
+        .await
+        .expect("start");
+    let url = base(&srv);
+    let (status, _) = submit(&client, &url, 5, "1.0.0").await;
+    assert_eq!(status, 200);
+    wait_published(url.clone(), 1).await;
+    // The witness goes down; size 2 is signed (at the latest by the shutdown) but never
+    // cosigned.
+    witness.stop().await;
+    let (status, _) = submit(&client, &url, 5, "2.0.0").await;
+    assert_eq!(status, 200);
+    srv.shutdown().await.expect("shutdown");
+
+    let srv = quorum_log::server::start(cfg, log_signer())
+        .await
+        .expect("restart");
+    let url = base(&srv);
+    assert_eq!(
+        srv.log.signed.borrow().as_ref().map(|p| p.size),
+        Some(2),
+        "the latest signed checkpoint is 2"
+    );
+    // `published` fails the test on any checkpoint without the witness's cosignature.
+    assert_eq!(
+        published(&client, &url, &verifier).await.map(|p| p.0),
+        Some(1),
+        "after the restart the checkpoint cosigned before it is served"
+    );
+    // The witness is back: size 2 gets its cosignature and is published.
+    let witness = FakeServer::start(&fake, wport).await;
+    wait_published(url.clone(), 2).await;
+    witness.stop().await;
+    srv.shutdown().await.expect("shutdown");
+    drop(reservation);
+}
+
 // ---------------------------------------------------------------------------------------
 // The database becomes unavailable and comes back
 // ---------------------------------------------------------------------------------------

@@ -200,6 +200,28 @@ async fn conformance(storage: Storage) {
         ]
     );
     assert!(storage.cosignatures(3).await.expect("none").is_empty());
+    // What may be published: the largest checkpoint with enough (freshest) cosignatures.
+    assert_eq!(
+        storage
+            .latest_cosigned_checkpoint(2)
+            .await
+            .expect("latest cosigned"),
+        Some(checkpoint(1))
+    );
+    assert_eq!(
+        storage
+            .latest_cosigned_checkpoint(0)
+            .await
+            .expect("latest cosigned"),
+        Some(checkpoint(3))
+    );
+    assert_eq!(
+        storage
+            .latest_cosigned_checkpoint(3)
+            .await
+            .expect("latest cosigned"),
+        None
+    );
     // Dating: the first checkpoint covering an entry with enough first cosignatures.
     let found = storage
         .first_cosigned_checkpoint_covering(0, 3, 2)

@@ -150,6 +150,13 @@ pub trait CheckpointStore: Send + Sync {
         created_ms: i64,
     ) -> Result<bool>;
 
+    /// The largest stored checkpoint whose witnesses' freshest cosignatures number at least
+    /// `min_cosignatures`: what may be published.
+    async fn latest_cosigned_checkpoint(
+        &self,
+        min_cosignatures: usize,
+    ) -> Result<Option<StoredCheckpoint>>;
+
     /// The smallest stored checkpoint that covers entry `index` (its size is larger than
     /// `index`), is at most `max_size`, and has at least `min_cosignatures` first
     /// cosignatures. Every signed checkpoint and every first cosignature is kept, so this is

@@ -499,6 +499,28 @@ impl CheckpointStore for SqlStorage {
         res
     }
 
+    async fn latest_cosigned_checkpoint(
+        &self,
+        min_cosignatures: usize,
+    ) -> Result<Option<StoredCheckpoint>> {
+        let row = sqlx::query(
+            "SELECT c.size, c.root, c.note FROM checkpoints c \
+             WHERE (SELECT COUNT(*) FROM latest_cosignatures s WHERE s.size = c.size) >= $1 \
+             ORDER BY c.size DESC LIMIT 1",
+        )
+        .bind(to_i64(min_cosignatures as u64)?)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(StoredCheckpoint {
+                size: to_u64(r.try_get::<i64, _>(0)?)?,
+                root: to_hash(&r.try_get::<Vec<u8>, _>(1)?)?,
+                note: r.try_get::<String, _>(2)?,
+            })
+        })
+        .transpose()
+    }
+
     async fn first_cosigned_checkpoint_covering(
         &self,
         index: u64,
