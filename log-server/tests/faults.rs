@@ -295,19 +295,29 @@ async fn published(
     Some((cp.size, cosigs))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn witness_down_slow_lying_then_back() {
-    let honest = CosignatureSigner::from_seed("witness.test/faulty", &[21; 32]).expect("key");
-    let impostor = CosignatureSigner::from_seed("witness.test/faulty", &[22; 32]).expect("key");
+/// A log on SQLite whose one required witness is the fake one, not yet started.
+struct WitnessedLog {
+    fake: FakeWitness,
+    verifier: CosignatureVerifier,
+    /// A bound socket that never listens keeps the witness's port ours while the witness is
+    /// "down": connections to it are refused, and nobody else can take it.
+    reservation: tokio::net::TcpSocket,
+    wport: u16,
+    db: TestDb,
+    cfg: Config,
+}
+
+/// The fake witness's honest key comes from `seed`, its impostor's from `seed + 1`.
+async fn witnessed_log(seed: u8) -> WitnessedLog {
+    let key = |s: u8| CosignatureSigner::from_seed("witness.test/faulty", &[s; 32]).expect("key");
+    let honest = key(seed);
     let verifier = honest.verifier();
     let fake = FakeWitness {
         mode: Arc::new(Mutex::new(Mode::Honest)),
         honest: Arc::new(honest),
-        impostor: Arc::new(impostor),
+        impostor: Arc::new(key(seed + 1)),
         requests: Arc::default(),
     };
-    // A bound socket that never listens keeps the witness's port ours while the witness is
-    // "down": connections to it are refused, and nobody else can take it.
     let reservation = reusable_socket(0);
     let wport = reservation.local_addr().expect("addr").port();
     let db = fresh_db(Backend::Sqlite).await;
@@ -320,6 +330,26 @@ async fn witness_down_slow_lying_then_back() {
         witness_timeout_ms: 300,
         ..test_config(&db)
     };
+    WitnessedLog {
+        fake,
+        verifier,
+        reservation,
+        wport,
+        db,
+        cfg,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn witness_down_slow_lying_then_back() {
+    let WitnessedLog {
+        fake,
+        verifier,
+        reservation,
+        wport,
+        db: _db,
+        cfg,
+    } = witnessed_log(21).await;
     let srv = quorum_log::server::start(cfg, log_signer())
         .await
         .expect("start");
@@ -471,28 +501,14 @@ async fn witness_down_slow_lying_then_back() {
 /// witness is back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_never_publishes_a_checkpoint_below_the_quorum() {
-    let honest = CosignatureSigner::from_seed("witness.test/faulty", &[23; 32]).expect("key");
-    let verifier = honest.verifier();
-    let fake = FakeWitness {
-        mode: Arc::new(Mutex::new(Mode::Honest)),
-        honest: Arc::new(honest),
-        impostor: Arc::new(
-            CosignatureSigner::from_seed("witness.test/faulty", &[24; 32]).expect("key"),
-        ),
-        requests: Arc::default(),
-    };
-    let reservation = reusable_socket(0);
-    let wport = reservation.local_addr().expect("addr").port();
-    let db = fresh_db(Backend::Sqlite).await;
-    let cfg = Config {
-        witnesses: vec![WitnessConfig {
-            url: format!("http://127.0.0.1:{wport}"),
-            vkey: verifier.vkey(),
-        }],
-        required_cosignatures: 1,
-        witness_timeout_ms: 300,
-        ..test_config(&db)
-    };
+    let WitnessedLog {
+        fake,
+        verifier,
+        reservation,
+        wport,
+        db: _db,
+        cfg,
+    } = witnessed_log(23).await;
     let client = reqwest::Client::new();
     let wait_published = |url: String, size: u64| {
         let (client, verifier) = (client.clone(), verifier.clone());

@@ -56,6 +56,15 @@ const HASH_CHUNK: usize = 500;
 const SUBJECT_CHUNK: usize = 300;
 const LOOKUP_CHUNK: usize = 500;
 
+/// A checkpoint from a row of (size, root, note).
+fn checkpoint_from_row(r: &sqlx::any::AnyRow) -> Result<StoredCheckpoint> {
+    Ok(StoredCheckpoint {
+        size: to_u64(r.try_get::<i64, _>(0)?)?,
+        root: to_hash(&r.try_get::<Vec<u8>, _>(1)?)?,
+        note: r.try_get::<String, _>(2)?,
+    })
+}
+
 fn to_i64(v: u64) -> Result<i64> {
     i64::try_from(v).map_err(|_| StorageError::Corrupt(format!("value {v} exceeds i64")))
 }
@@ -442,14 +451,7 @@ impl CheckpointStore for SqlStorage {
         )
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|r| {
-            Ok(StoredCheckpoint {
-                size: to_u64(r.try_get::<i64, _>(0)?)?,
-                root: to_hash(&r.try_get::<Vec<u8>, _>(1)?)?,
-                note: r.try_get::<String, _>(2)?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(checkpoint_from_row).transpose()
     }
 
     async fn store_checkpoint_cas(
@@ -511,14 +513,7 @@ impl CheckpointStore for SqlStorage {
         .bind(to_i64(min_cosignatures as u64)?)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|r| {
-            Ok(StoredCheckpoint {
-                size: to_u64(r.try_get::<i64, _>(0)?)?,
-                root: to_hash(&r.try_get::<Vec<u8>, _>(1)?)?,
-                note: r.try_get::<String, _>(2)?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(checkpoint_from_row).transpose()
     }
 
     async fn first_cosigned_checkpoint_covering(
@@ -542,14 +537,7 @@ impl CheckpointStore for SqlStorage {
             query = query.bind(to_i64(min_cosignatures as u64)?);
         }
         let row = query.fetch_optional(&self.pool).await?;
-        row.map(|r| {
-            Ok(StoredCheckpoint {
-                size: to_u64(r.try_get::<i64, _>(0)?)?,
-                root: to_hash(&r.try_get::<Vec<u8>, _>(1)?)?,
-                note: r.try_get::<String, _>(2)?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(checkpoint_from_row).transpose()
     }
 }
 
