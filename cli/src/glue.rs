@@ -21,8 +21,12 @@ pub struct VerifiedCheckpoint {
     pub size: u64,
     /// Root hash.
     pub root: [u8; 32],
-    /// The decision time: the witness quorum's cosignature time (Unix seconds).
+    /// The decision time: the earliest cosignature time of the witness quorum (Unix
+    /// seconds; `quorum_verifier::evidence::decision_time`).
     pub time: u64,
+    /// The time that dates the entries this checkpoint is the first to cover: the latest
+    /// cosignature time of the quorum (`quorum_verifier::evidence::witnessed_at`).
+    pub dated_at: u64,
 }
 
 /// Verified evidence: the checkpoint, the statements that count, and the entries that did
@@ -58,6 +62,7 @@ pub fn verify_bundle(
             size: ev.checkpoint.size,
             root: ev.checkpoint.root_hash,
             time: ev.witnessed_at,
+            dated_at: ev.dated_at,
         },
         statements: ev.statements,
         rejected: ev
@@ -107,6 +112,7 @@ pub fn verify_checkpoint(
         origin: verified.checkpoint.origin.clone(),
         size: verified.checkpoint.size,
         root: verified.checkpoint.root_hash,
-        time: evidence::witnessed_at(&verified),
+        time: evidence::decision_time(&verified),
+        dated_at: evidence::witnessed_at(&verified),
     })
 }

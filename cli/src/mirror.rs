@@ -222,7 +222,7 @@ pub fn mirror(global: &Global, args: &MirrorArgs) -> anyhow::Result<u8> {
     progress.verified = progress.downloaded;
     progress.checkpoint = Some(String::from_utf8_lossy(&cp.note).into_owned());
     if progress.dates.last().map(|d| d.0) != Some(cp.size) {
-        progress.dates.push((cp.size, cp.time));
+        progress.dates.push((cp.size, cp.dated_at));
     }
     save_progress(&dir, &progress)?;
     let last_size = state

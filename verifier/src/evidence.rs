@@ -153,13 +153,29 @@ impl LogTrust {
 }
 
 /// The latest cosignature time among a checkpoint's verified witness cosignatures: by then
-/// the quorum had seen the tree. Using the latest makes provable ages conservative.
+/// the quorum had seen the tree. It dates the entries a checkpoint is the first to cover:
+/// one honest witness's time is at most the latest, so a witness dating its cosignature in
+/// the past cannot make an entry look older.
 pub fn witnessed_at(checkpoint: &PolicyVerifiedCheckpoint) -> u64 {
     checkpoint
         .cosignatures
         .iter()
         .map(|(_, c)| c.timestamp)
         .max()
+        .unwrap_or(0)
+}
+
+/// The earliest cosignature time among a checkpoint's verified witness cosignatures: the
+/// decision time ("now") of a decision resting on it. One honest witness's time is at least
+/// the earliest, so a witness dating its cosignature in the future cannot move "now" ahead
+/// and make an entry look older; with [`witnessed_at`] dating the entries, a provable age
+/// is never longer than an honest witness among the cosigners saw.
+pub fn decision_time(checkpoint: &PolicyVerifiedCheckpoint) -> u64 {
+    checkpoint
+        .cosignatures
+        .iter()
+        .map(|(_, c)| c.timestamp)
+        .min()
         .unwrap_or(0)
 }
 
@@ -217,8 +233,11 @@ pub struct VerifiedEvidence {
     pub checkpoint_ref: CheckpointRef,
     /// Policy names of the witnesses whose cosignatures verified.
     pub witnesses: Vec<String>,
-    /// The decision time: see [`witnessed_at`].
+    /// The decision time: see [`decision_time`].
     pub witnessed_at: u64,
+    /// The time that dates the entries the checkpoint is the first to cover: see
+    /// [`witnessed_at`].
+    pub dated_at: u64,
     /// Statements proven logged, one per claim.
     pub statements: Vec<ProvenStatement>,
     /// Entries that were not counted, and why.
@@ -332,7 +351,8 @@ pub fn verify_bundle(
     Ok(VerifiedEvidence {
         checkpoint_ref: CheckpointRef::of(&checkpoint),
         witnesses: main.cosignatures.iter().map(|(n, _)| n.clone()).collect(),
-        witnessed_at: witnessed_at(&main),
+        witnessed_at: decision_time(&main),
+        dated_at: witnessed_at(&main),
         checkpoint,
         statements,
         rejected,
@@ -447,6 +467,59 @@ mod tests {
                 history: vec![],
             }
         }
+    }
+
+    #[test]
+    fn a_witness_lying_about_time_cannot_lengthen_a_provable_age() {
+        // The entry's first checkpoint: w1 honest at 1,000, w2 dates it 900,000 back.
+        let mut log = TestLog::new();
+        log.adopt(10, "1.0.0");
+        let text = |log: &TestLog| {
+            Checkpoint {
+                origin: ORIGIN.into(),
+                size: log.tree.size(),
+                root_hash: log.tree.root(),
+                extensions: vec![],
+            }
+            .sign(&[&log.log])
+            .unwrap()
+        };
+        let cosigned = |note: Vec<u8>, log: &TestLog, times: [u64; 2]| {
+            let mut note = note;
+            for (w, t) in log.witnesses.iter().zip(times) {
+                note = note::add_signatures(&note, &[&w.at(t)]).unwrap();
+            }
+            note
+        };
+        let early = cosigned(text(&log), &log, [1_000, 100]);
+        let early_size = log.tree.size();
+        // The decision's checkpoint: w1 honest at 2,000, w2 dates it 1,000,000 ahead.
+        log.adopt(11, "1.0.0");
+        let late = cosigned(text(&log), &log, [2_000, 1_002_000]);
+        let mut bundle = log.bundle(late, &[0, 1]);
+        bundle.history.push(HistoricalCheckpoint {
+            checkpoint: early,
+            consistency_proof: log
+                .tree
+                .prove_consistency(early_size, log.tree.size())
+                .unwrap()
+                .into_iter()
+                .map(|h| h.to_vec())
+                .collect(),
+        });
+        let trust = LogTrust::from_policy(&log.policy("both")).unwrap();
+        let evidence = verify_bundle(&bundle, &trust, None).unwrap();
+        // "Now" is the honest 2,000, not 1,002,000; the first entry is dated 1,000, not 100
+        // (ages at most 1,000 s, what the honest witness saw). The second entry, first
+        // covered by the late checkpoint, is dated by its latest time: the lie only makes
+        // it younger.
+        assert_eq!(evidence.witnessed_at, 2_000);
+        let first: Vec<Option<u64>> = evidence
+            .statements
+            .iter()
+            .map(|s| s.first_cosigned_at)
+            .collect();
+        assert_eq!(first, vec![Some(1_000), Some(1_002_000)]);
     }
 
     #[test]

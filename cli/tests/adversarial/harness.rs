@@ -54,7 +54,20 @@ pub struct Witness {
     pub vkey: String,
     /// Its base URL.
     pub url: String,
-    guard: ChildGuard,
+    /// The `quorum-witness` process; `None` for a witness the test runs itself.
+    guard: Option<ChildGuard>,
+}
+
+/// A witness the test runs itself (a hostile one, say): the log asks it for cosignatures
+/// beside the real witnesses, and policies require it like them.
+#[derive(Debug, Clone)]
+pub struct ExternalWitness {
+    /// Its name in cosignatures and policies.
+    pub name: String,
+    /// Its cosignature verifier key.
+    pub vkey: String,
+    /// Its base URL (the log POSTs to `<url>/add-checkpoint`).
+    pub url: String,
 }
 
 /// A person: a `quorum` state directory with a key, and the same key loaded for signing
@@ -155,6 +168,12 @@ impl World {
 
     /// Starts a log and `options.witnesses` witnesses.
     pub fn start_with(options: Options) -> World {
+        World::start_with_external(options, &[])
+    }
+
+    /// Starts a log, `options.witnesses` real witnesses and, after them, the `external`
+    /// witnesses the test runs; the log requires every one's cosignature.
+    pub fn start_with_external(options: Options, external: &[ExternalWitness]) -> World {
         let dir = tempfile::tempdir().expect("temp dir");
         let witness_bin = workspace_binary("quorum-witness");
         let log_bin = workspace_binary("quorum-log");
@@ -223,7 +242,19 @@ impl World {
                 name,
                 vkey,
                 url,
-                guard,
+                guard: Some(guard),
+            });
+        }
+        for w in external {
+            witness_config.push_str(&format!(
+                "\n[[witnesses]]\nurl = \"{}\"\nvkey = \"{}\"\n",
+                w.url, w.vkey
+            ));
+            witnesses.push(Witness {
+                name: w.name.clone(),
+                vkey: w.vkey.clone(),
+                url: w.url.clone(),
+                guard: None,
             });
         }
         let port = free_port();
@@ -235,7 +266,7 @@ impl World {
                 dir.path().join("log").display(),
                 log_key.display(),
                 options.checkpoint_interval_ms,
-                options.witnesses,
+                witnesses.len(),
                 options.log_config,
             ),
         )
@@ -375,17 +406,7 @@ impl World {
     pub fn submit(&self, signed: &[Signed]) -> Vec<u64> {
         let mut indices = Vec::with_capacity(signed.len());
         for chunk in signed.chunks(1000) {
-            let items: Vec<Value> = chunk
-                .iter()
-                .map(|s| {
-                    let envelope: Value =
-                        serde_json::from_str(&s.envelope.to_json()).expect("envelope JSON");
-                    serde_json::json!({
-                        "envelope": envelope,
-                        "publicKey": format!("ed25519:{}", s.public),
-                    })
-                })
-                .collect();
+            let items: Vec<Value> = chunk.iter().map(submission).collect();
             let body = serde_json::json!({ "envelopes": items }).to_string();
             let resp = self
                 .http
@@ -410,6 +431,47 @@ impl World {
             }
         }
         indices
+    }
+
+    /// Posts `body` to `POST /v1/statements` as it is and returns the status, the
+    /// `Retry-After` header (if any) and the body, whatever the answer.
+    pub fn post_statements(&self, body: &Value) -> (u16, Option<String>, Value) {
+        let resp = self
+            .http
+            .post(format!("{}/v1/statements", self.url))
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .expect("the log answers");
+        let status = resp.status().as_u16();
+        let retry_after = resp
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let text = resp.text().unwrap_or_default();
+        (
+            status,
+            retry_after,
+            serde_json::from_str(&text).unwrap_or(Value::Null),
+        )
+    }
+
+    /// The log's current `/checkpoint` note (empty before the first).
+    pub fn checkpoint_note(&self) -> String {
+        match self.http.get(format!("{}/checkpoint", self.url)).send() {
+            Ok(resp) if resp.status().is_success() => resp.text().unwrap_or_default(),
+            _ => String::new(),
+        }
+    }
+
+    /// The log's `/metrics` text.
+    pub fn metrics(&self) -> String {
+        self.http
+            .get(format!("{}/metrics", self.url))
+            .send()
+            .and_then(|r| r.text())
+            .unwrap_or_default()
     }
 
     /// The tree size of the log's current checkpoint (0 before the first).
@@ -472,6 +534,15 @@ impl World {
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
+}
+
+/// A submission item for `POST /v1/statements`: the envelope and its signer's key.
+pub fn submission(signed: &Signed) -> Value {
+    let envelope: Value = serde_json::from_str(&signed.envelope.to_json()).expect("envelope JSON");
+    serde_json::json!({
+        "envelope": envelope,
+        "publicKey": format!("ed25519:{}", signed.public),
+    })
 }
 
 /// The process's stdout as JSON; fails the test with both outputs otherwise.

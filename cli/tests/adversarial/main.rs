@@ -14,6 +14,7 @@ mod support;
 
 mod harness;
 mod import;
+mod servers;
 mod trust_and_powers;
 
 use harness::{World, expect_exit, json};
