@@ -290,7 +290,7 @@ async fn generate(plan: &LockfilePlan) -> anyhow::Result<()> {
                 .as_secs();
             let line = witness.cosign_note(note.as_bytes(), now)?;
             storage
-                .add_cosignature(end, "bench-witness", &line, 0)
+                .record_cosignature(end, "bench-witness", &line, now, 0)
                 .await?;
             previous = Some(end);
         }

@@ -12,6 +12,8 @@
 mod cli;
 mod error;
 mod glue;
+mod import;
+mod init;
 mod keys;
 mod mirror;
 mod net;
@@ -56,6 +58,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     let global = cli.global;
     match cli.command {
         Command::Keygen(args) => keys::keygen(&global, &args),
+        Command::Init(args) => init::init(&global, &args),
         Command::Attest(args) => publish::attest(&global, &args),
         Command::Adopt(args) => publish::adopt(&global, &args),
         Command::Trust(args) => publish::trust(&global, &args),
@@ -69,5 +72,6 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Mirror(args) => mirror::mirror(&global, &args),
         Command::Receipt(args) => receipt::receipt(&global, &args),
         Command::Checkpoint(args) => verify::checkpoint(&global, &args),
+        Command::Import(args) => import::import(&global, &args),
     }
 }

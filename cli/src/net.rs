@@ -81,6 +81,13 @@ impl LogClient {
             .map_err(|e| unavailable(e.to_string()))
     }
 
+    /// GET `path` (starting with `/`), which must answer 200, reading at most `limit` bytes.
+    pub fn get_ok(&self, path: &str, limit: u64) -> anyhow::Result<Vec<u8>> {
+        let url = format!("{}{}", self.base, path);
+        self.ok(self.http.get(url), path, limit)
+            .map_err(|e| unavailable(e.to_string()))
+    }
+
     /// A request that must answer 200.
     fn ok(
         &self,
@@ -189,4 +196,17 @@ pub fn error_text(body: &[u8]) -> String {
         .filter(|c| !c.is_control() || *c == ' ')
         .take(500)
         .collect()
+}
+
+/// Percent-encodes a query parameter value.
+pub fn query_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }

@@ -194,7 +194,7 @@ fn decide_all(
     let evaluation = Evaluation::new(
         policy,
         &evidence.statements,
-        evidence.checkpoint.witnessed_at,
+        evidence.checkpoint.decision_time,
     )
     .map_err(|e| usage(format!("the policy cannot be applied: {e}")))?;
     progress.update("deciding", 0, None);
@@ -231,7 +231,7 @@ fn checkpoint_json(cp: &VerifiedCheckpoint) -> Value {
         "origin": cp.checkpoint.origin,
         "size": cp.size(),
         "root_hash": base64::engine::general_purpose::STANDARD.encode(cp.root()),
-        "time": cp.witnessed_at,
+        "time": cp.decision_time,
     })
 }
 

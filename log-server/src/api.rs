@@ -76,6 +76,9 @@ pub struct ApiError {
     status: StatusCode,
     code: v1::ErrorCode,
     message: String,
+    /// For an internal error, its cause: logged when the error is answered (never when it is
+    /// merely built), and kept out of the answer.
+    cause: Option<String>,
 }
 
 impl ApiError {
@@ -84,6 +87,7 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            cause: None,
         }
     }
     fn malformed(m: impl Into<String>) -> ApiError {
@@ -93,12 +97,21 @@ impl ApiError {
         ApiError::new(StatusCode::NOT_FOUND, v1::ErrorCode::NotFound, m)
     }
     fn internal(m: impl std::fmt::Display) -> ApiError {
-        tracing::error!(error = %m, "internal error");
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            v1::ErrorCode::Internal,
-            "internal error; see the server log",
-        )
+        ApiError {
+            cause: Some(m.to_string()),
+            ..ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                v1::ErrorCode::Internal,
+                "internal error; see the server log",
+            )
+        }
+    }
+    /// Logs the cause of an internal error; called exactly where an error is answered, so
+    /// the server log holds one line per internal error a client saw and nothing else.
+    fn log_if_internal(&self) {
+        if let Some(cause) = &self.cause {
+            tracing::error!(error = %cause, "internal error");
+        }
     }
     fn body(&self) -> v1::Error {
         v1::Error {
@@ -111,6 +124,7 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        self.log_if_internal();
         let body = serde_json::to_string(&self.body()).unwrap_or_default();
         let mut resp = (self.status, body).into_response();
         resp.headers_mut().insert(
@@ -308,7 +322,7 @@ fn verify_items(
     received_ms: i64,
 ) -> Vec<Result<Verified, ApiError>> {
     let mut keys = KeyCache::new();
-    let mut parsed: Vec<Result<(Envelope, VerifyingKey), ApiError>> = items
+    let parsed: Vec<Result<(Envelope, VerifyingKey), ApiError>> = items
         .iter()
         .map(|range| {
             let raw = body
@@ -318,15 +332,19 @@ fn verify_items(
             parse_item(raw, &mut keys)
         })
         .collect();
-    let to_verify: Vec<(&Envelope, &VerifyingKey)> = parsed
-        .iter()
-        .filter_map(|p| p.as_ref().ok().map(|(e, k)| (e, k)))
-        .collect();
-    let mut verdicts = log_entry::verify_envelopes_batch(&to_verify).into_iter();
+    let verdicts = {
+        let to_verify: Vec<(&Envelope, &VerifyingKey)> = parsed
+            .iter()
+            .filter_map(|p| p.as_ref().ok().map(|(e, k)| (e, k)))
+            .collect();
+        log_entry::verify_envelopes_batch(&to_verify)
+    };
+    // One verdict per parsed item, in order; the items are consumed (not swapped out for a
+    // placeholder, which would be an error value built, and logged, for every item).
+    let mut verdicts = verdicts.into_iter();
     parsed
-        .iter_mut()
+        .into_iter()
         .map(|p| {
-            let p = std::mem::replace(p, Err(ApiError::internal("taken")));
             let (envelope, key) = p?;
             let validated = verdicts
                 .next()
@@ -536,15 +554,25 @@ async fn submit(st: AppState, q: SubmitQuery, body: Body) -> Result<Response, Ap
         .iter()
         .filter_map(|o| o.as_ref().ok().map(|(s, _)| s.index))
         .max();
-    let cp = match (wait, max_index) {
-        (Wait::None, _) | (_, None) => current_cover(&st, Wait::Integrated),
-        (w, Some(i)) => wait_for_cover(&st, w, i).await,
+    let covers = match (wait, max_index) {
+        // Without a wait, only a duplicate can already be covered: by the published
+        // checkpoint (with its cosignatures) if that covers it, else by the latest signed one.
+        (Wait::None, _) | (_, None) => [
+            current_cover(&st, Wait::Cosigned),
+            current_cover(&st, Wait::Integrated),
+        ],
+        (w, Some(i)) => [wait_for_cover(&st, w, i).await, None],
     };
     let responses: Vec<Result<v1::SubmitResponse, ApiError>> = outcomes
         .into_iter()
         .map(|o| {
             o.and_then(|(s, digest)| {
-                submit_response(&st, s, digest, cp.as_deref().filter(|_| wait != Wait::None))
+                let cover = covers
+                    .iter()
+                    .flatten()
+                    .find(|p| p.size > s.index)
+                    .filter(|_| wait != Wait::None || s.duplicate);
+                submit_response(&st, s, digest, cover.map(Arc::as_ref))
             })
         })
         .collect();
@@ -553,7 +581,10 @@ async fn submit(st: AppState, q: SubmitQuery, body: Body) -> Result<Response, Ap
             .into_iter()
             .map(|r| match r {
                 Ok(r) => serde_json::to_value(&r).unwrap_or(Value::Null),
-                Err(e) => json!({"error": serde_json::to_value(e.body()).unwrap_or(Value::Null), "status": e.status.as_u16()}),
+                Err(e) => {
+                    e.log_if_internal();
+                    json!({"error": serde_json::to_value(e.body()).unwrap_or(Value::Null), "status": e.status.as_u16()})
+                }
             })
             .collect();
         let body =
@@ -1066,9 +1097,7 @@ async fn entry_history(
             .first_cosigned_checkpoint_covering(index, size, required)
             .await
             .map_err(ApiError::internal)?;
-        // None or one of the requested size: that checkpoint is the first to cover this
-        // entry and every later one.
-        let Some(first) = first.filter(|c| c.size < size) else {
+        let Some(first) = first else {
             break;
         };
         covered_below = first.size;
@@ -1078,13 +1107,25 @@ async fn entry_history(
             .cosignatures(first.size)
             .await
             .map_err(ApiError::internal)?;
+        let dated = with_cosignatures(&first, &cosignatures).note;
+        if first.size >= size {
+            // The checkpoint of the requested size is the first to cover this entry and
+            // every later one. An idle log serves it with refreshed cosignatures, though:
+            // its first ones, which date the entries, go in the history too (consistency
+            // proof: empty).
+            history.push(v1::HistoricalCheckpoint {
+                checkpoint: dated.into_bytes(),
+                consistency_proof: Vec::new(),
+            });
+            break;
+        }
         let proof = st
             .log
             .tree
             .prove_consistency(first.size, size)
             .map_err(ApiError::internal)?;
         history.push(v1::HistoricalCheckpoint {
-            checkpoint: with_cosignatures(&first, &cosignatures).note.into_bytes(),
+            checkpoint: dated.into_bytes(),
             consistency_proof: proof.iter().map(|h| h.to_vec()).collect(),
         });
     }

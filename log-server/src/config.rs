@@ -97,6 +97,10 @@ pub struct Config {
     pub required_cosignatures: usize,
     /// Timeout of one witness request, in milliseconds.
     pub witness_timeout_ms: u64,
+    /// While the tree does not grow (no new checkpoint), how often each witness is asked to
+    /// cosign the current checkpoint again, so that an idle log keeps serving fresh
+    /// cosignatures and never looks frozen; in milliseconds, 0 to never ask.
+    pub witness_refresh_interval_ms: u64,
     /// Memory for cached full tiles and entry bundles, in bytes (0: no cache).
     pub tile_cache_bytes: usize,
 }
@@ -118,6 +122,7 @@ impl Default for Config {
             witnesses: Vec::new(),
             required_cosignatures: 0,
             witness_timeout_ms: 5000,
+            witness_refresh_interval_ms: 60_000,
             tile_cache_bytes: 64 << 20,
         }
     }
@@ -184,6 +189,12 @@ impl Config {
         if self.witness_timeout_ms == 0 {
             return bad("witness_timeout_ms must be positive");
         }
+        // Cosignature timestamps count seconds: refreshing more often gains nothing.
+        if self.witness_refresh_interval_ms != 0
+            && !(1000..=86_400_000).contains(&self.witness_refresh_interval_ms)
+        {
+            return bad("witness_refresh_interval_ms must be 0 (never) or 1000..=86400000");
+        }
         // Cosignatures are stored and counted per witness name (the vkey's name part), so two
         // witnesses with one name would overwrite each other's cosignatures and sizes.
         let mut names = std::collections::BTreeSet::new();
@@ -249,6 +260,9 @@ vkey = "w.example+01234567+AAAA"
         assert!(Config::parse("nonsense = 1").is_err());
         assert!(Config::parse("required_cosignatures = 1").is_err());
         assert!(Config::parse("checkpoint_interval_ms = 0").is_err());
+        assert!(Config::parse("witness_refresh_interval_ms = 999").is_err());
+        assert!(Config::parse("witness_refresh_interval_ms = 0").is_ok());
+        assert_eq!(Config::default().witness_refresh_interval_ms, 60_000);
         let two = |second: &str| {
             Config::parse(&format!(
                 "[[witnesses]]\nurl = \"http://a\"\nvkey = \"w.example+01234567+AAAA\"\n\

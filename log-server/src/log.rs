@@ -243,12 +243,16 @@ pub struct LogTasks {
 }
 
 impl Log {
-    /// Loads the tree from storage and checks it against the latest checkpoint.
+    /// Loads the tree from storage and checks it against the latest checkpoint. The latest
+    /// checkpoint is the signed one (the witnesses are asked to cosign it); the published one
+    /// is the latest stored checkpoint with at least `required_cosignatures` cosignatures,
+    /// so that a restart never publishes a checkpoint below the quorum.
     pub async fn open(
         storage: Storage,
         signer: Ed25519Signer,
         metrics: Arc<Metrics>,
         queue_capacity: usize,
+        required_cosignatures: usize,
     ) -> Result<(Log, LogTasks), LogError> {
         let size = storage.entry_count().await?;
         let hashes = storage.load_hashes().await?;
@@ -269,16 +273,29 @@ impl Log {
                     cp.size
                 )));
             }
-            let cosigs = storage.cosignatures(cp.size).await?;
+            let cosigs = storage.latest_cosignatures(cp.size).await?;
             initial = Some(Arc::new(with_cosignatures(&cp, &cosigs)));
         }
+        let published = match &initial {
+            Some(p) if p.cosignatures >= required_cosignatures => initial.clone(),
+            _ => match storage
+                .latest_cosigned_checkpoint(required_cosignatures)
+                .await?
+            {
+                Some(cp) => {
+                    let cosigs = storage.latest_cosignatures(cp.size).await?;
+                    Some(Arc::new(with_cosignatures(&cp, &cosigs)))
+                }
+                None => None,
+            },
+        };
         metrics.tree_size.store(size, Ordering::Relaxed);
         if let Some(p) = &initial {
             metrics.checkpoint_size.store(p.size, Ordering::Relaxed);
         }
         let (tx, rx) = mpsc::channel(queue_capacity);
         let (signed_tx, signed) = watch::channel(initial.clone());
-        let (published_tx, published) = watch::channel(initial);
+        let (published_tx, published) = watch::channel(published);
         let (sequenced_tx, sequenced) = watch::channel(size);
         Ok((
             Log {

@@ -148,7 +148,14 @@ pub async fn start(cfg: Config, signer: Ed25519Signer) -> Result<RunningServer, 
         .map(Witness::from_config)
         .collect::<Result<Vec<_>, _>>()?;
     let metrics = Arc::new(Metrics::default());
-    let (log, tasks) = Log::open(storage, signer, metrics, cfg.queue_capacity).await?;
+    let (log, tasks) = Log::open(
+        storage,
+        signer,
+        metrics,
+        cfg.queue_capacity,
+        cfg.required_cosignatures,
+    )
+    .await?;
     tracing::info!(origin = %log.origin(), size = log.tree.size(), "log opened");
     let cfg = Arc::new(cfg);
     let listener = tokio::net::TcpListener::bind(cfg.listen).await?;
@@ -226,6 +233,8 @@ pub async fn start(cfg: Config, signer: Ed25519Signer) -> Result<RunningServer, 
         .timeout(Duration::from_millis(cfg.witness_timeout_ms))
         .build()
         .map_err(|e| ServerError::Io(std::io::Error::other(e.to_string())))?;
+    let refresh = (cfg.witness_refresh_interval_ms > 0)
+        .then(|| Duration::from_millis(cfg.witness_refresh_interval_ms));
     let witness_tasks: Vec<JoinHandle<()>> = witnesses
         .into_iter()
         .map(|w| {
@@ -235,6 +244,7 @@ pub async fn start(cfg: Config, signer: Ed25519Signer) -> Result<RunningServer, 
                 client.clone(),
                 signed_tx.subscribe(),
                 publisher.clone(),
+                refresh,
             ))
         })
         .collect();

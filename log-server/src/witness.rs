@@ -2,6 +2,14 @@
 //! (`POST /add-checkpoint` with the witness's last known size and a consistency proof),
 //! verifies and stores the cosignatures they return, and publishes the checkpoint with its
 //! cosignatures once enough have arrived.
+//!
+//! The log signs a checkpoint only when the tree grew, so an idle log would keep serving
+//! cosignatures that grow ever older, and look frozen to a client that bounds the age of
+//! the checkpoints it accepts. While no new checkpoint comes, each witness is therefore
+//! asked again, every `witness_refresh_interval_ms`, to cosign the current one (old size =
+//! size, empty proof: C2SP tlog-witness lets a witness cosign the checkpoint it already
+//! holds, with a new timestamp); the freshest cosignatures are served, the first ones are
+//! kept to date the entries.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -94,11 +102,12 @@ impl Publisher {
         }
     }
 
-    /// Offers a checkpoint (with the cosignatures stored so far); publishes it if it has
-    /// enough cosignatures and is not older than the published one.
+    /// Offers a checkpoint (with the freshest cosignatures stored for it); publishes it if
+    /// it has enough cosignatures and is newer than the published one: larger, or the same
+    /// with more or fresher cosignatures.
     pub async fn offer(&self, log: &Log, cp: &Published) {
         let _g = self.lock.lock().await;
-        let cosigs = match log.storage.cosignatures(cp.size).await {
+        let cosigs = match log.storage.latest_cosignatures(cp.size).await {
             Ok(c) => c,
             Err(e) => {
                 tracing::error!(error = %e, "reading cosignatures failed");
@@ -115,8 +124,16 @@ impl Publisher {
         };
         let p = with_cosignatures(&stored, &cosigs);
         self.tx.send_if_modified(|cur| {
+            // Stored cosignatures only ever get fresher (`latest_cosignatures` keeps the
+            // largest timestamp), so a same-size note that differs without losing a
+            // cosignature is a fresher one.
             let newer = match cur {
-                Some(c) => p.size > c.size || (p.size == c.size && p.cosignatures > c.cosignatures),
+                Some(c) => {
+                    p.size > c.size
+                        || (p.size == c.size
+                            && (p.cosignatures > c.cosignatures
+                                || (p.cosignatures == c.cosignatures && p.note != c.note)))
+                }
                 None => true,
             };
             if newer {
@@ -127,36 +144,40 @@ impl Publisher {
     }
 }
 
-/// Runs one witness's push loop until `signed` closes.
+/// Runs one witness's push loop until `signed` closes: every new checkpoint is pushed; a
+/// failed push is retried after 2 s (or with the next checkpoint); and while no new
+/// checkpoint comes, the current one is pushed again every `refresh` (`None`: never) for a
+/// fresh cosignature.
 pub async fn run_witness(
     log: Log,
     witness: Witness,
     client: reqwest::Client,
     mut signed: watch::Receiver<Option<Arc<Published>>>,
     publisher: Arc<Publisher>,
+    refresh: Option<Duration>,
 ) {
     loop {
         let cp = signed.borrow_and_update().clone();
+        let mut wait = refresh;
         if let Some(cp) = cp {
             match push(&log, &witness, &client, &cp).await {
                 Ok(()) => publisher.offer(&log, &cp).await,
                 Err(e) => {
-                    log.metrics
-                        .witness_errors
-                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    log.metrics.witness_failed(&witness.name, cp.size);
                     tracing::warn!(witness = %witness.name, size = cp.size, error = %e, "witness push failed");
-                    // Retry later even without a new checkpoint.
-                    if tokio::time::timeout(Duration::from_secs(2), signed.changed())
-                        .await
-                        .is_ok_and(|r| r.is_err())
-                    {
-                        return;
-                    }
-                    continue;
+                    wait = Some(Duration::from_secs(2));
                 }
             }
         }
-        if signed.changed().await.is_err() {
+        let changed = match wait {
+            Some(d) => match tokio::time::timeout(d, signed.changed()).await {
+                Ok(r) => r,
+                // Time to retry, or to refresh the cosignature of an idle log.
+                Err(_elapsed) => Ok(()),
+            },
+            None => signed.changed().await,
+        };
+        if changed.is_err() {
             return;
         }
     }
@@ -207,21 +228,30 @@ pub async fn push(
         let text = String::from_utf8_lossy(&bytes);
         match status {
             200 => {
-                let line = text
+                let (line, timestamp) = text
                     .lines()
                     .filter_map(|l| NoteSignature::parse_line(l).ok())
-                    .find(|s| {
+                    .filter(|s| {
                         s.name == witness.name
                             && s.key_id
                                 == quorum_c2sp::note::NoteVerifier::key_id(&witness.verifier)
-                            && witness
-                                .verifier
-                                .verify_cosignature(note.text.as_bytes(), &s.signature)
-                                .is_ok()
+                    })
+                    .find_map(|s| {
+                        let timestamp = witness
+                            .verifier
+                            .verify_cosignature(note.text.as_bytes(), &s.signature)
+                            .ok()?;
+                        Some((s, timestamp))
                     })
                     .ok_or_else(|| WitnessError::BadCosignature(truncate(&text)))?;
                 log.storage
-                    .add_cosignature(cp.size, &witness.name, &line.to_line(), now_ms())
+                    .record_cosignature(
+                        cp.size,
+                        &witness.name,
+                        &line.to_line(),
+                        timestamp,
+                        now_ms(),
+                    )
                     .await
                     .map_err(|e| WitnessError::Local(e.to_string()))?;
                 log.storage
@@ -229,9 +259,8 @@ pub async fn push(
                     .await
                     .map_err(|e| WitnessError::Local(e.to_string()))?;
                 log.metrics
-                    .cosignatures
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                tracing::debug!(witness = %witness.name, size = cp.size, "cosigned");
+                    .witness_cosigned(&witness.name, cp.size, timestamp);
+                tracing::debug!(witness = %witness.name, size = cp.size, timestamp, "cosigned");
                 return Ok(());
             }
             409 => {

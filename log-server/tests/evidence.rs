@@ -156,8 +156,16 @@ async fn dated_by_first_cosigned_checkpoint(backend: Backend) {
     assert_eq!(page.entries.len(), 12);
     assert_eq!(page.ranges.len(), 2);
     assert_eq!((page.ranges[0].start, page.ranges[0].end), (0, 12));
-    // One historical checkpoint per distinct first checkpoint, not one per entry.
-    assert_eq!(page.history.len(), earlier.len());
+    // One historical checkpoint per distinct first checkpoint, not one per entry; the last
+    // entry's first checkpoint is the page's own size, with its first cosignatures and an
+    // empty consistency proof (a client may hold it with fresher ones).
+    assert_eq!(page.history.len(), earlier.len() + 1);
+    let own = page.history.last().expect("the page's own checkpoint");
+    assert!(own.consistency_proof.is_empty());
+    assert_eq!(
+        String::from_utf8_lossy(&own.checkpoint).lines().nth(1),
+        Some("12")
+    );
     // The GET form gives the same package range.
     let single: v1::EvidencePage = client
         .get(format!("{url}/v1/evidence?purl=pkg:cargo/aged@1.0.0"))

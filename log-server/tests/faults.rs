@@ -129,7 +129,33 @@ async fn add_checkpoint(
         .unwrap_or_else(|e| e.into_inner())
         .entry(format!("{mode:?}"))
         .or_default() += 1;
-    answer(&f, mode, &body).await.into_response()
+    // No keep-alive: every request the log makes meets the server of the current mode (a
+    // connection kept from an earlier mode would answer for that mode).
+    let mut response = answer(&f, mode, &body).await.into_response();
+    response.headers_mut().insert(
+        header::CONNECTION,
+        header::HeaderValue::from_static("close"),
+    );
+    response
+}
+
+/// Waits until the log has pushed the checkpoint of at least `size` entries to the witness
+/// and failed, as it must while the witness is down, slow or lying; fails the test after
+/// 20 s. This, not a fixed sleep, is what makes "nothing was published" mean something:
+/// the log has seen the witness's answer for the newest checkpoint.
+async fn wait_for_failed_push(srv: &RunningServer, size: u64) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let g = srv.log.metrics.witness("witness.test/faulty");
+        if g.failed_size >= size {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the log never pushed the checkpoint of size {size} and failed: {g:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 async fn answer(f: &FakeWitness, mode: Mode, body: &str) -> (StatusCode, String) {
@@ -269,19 +295,29 @@ async fn published(
     Some((cp.size, cosigs))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn witness_down_slow_lying_then_back() {
-    let honest = CosignatureSigner::from_seed("witness.test/faulty", &[21; 32]).expect("key");
-    let impostor = CosignatureSigner::from_seed("witness.test/faulty", &[22; 32]).expect("key");
+/// A log on SQLite whose one required witness is the fake one, not yet started.
+struct WitnessedLog {
+    fake: FakeWitness,
+    verifier: CosignatureVerifier,
+    /// A bound socket that never listens keeps the witness's port ours while the witness is
+    /// "down": connections to it are refused, and nobody else can take it.
+    reservation: tokio::net::TcpSocket,
+    wport: u16,
+    db: TestDb,
+    cfg: Config,
+}
+
+/// The fake witness's honest key comes from `seed`, its impostor's from `seed + 1`.
+async fn witnessed_log(seed: u8) -> WitnessedLog {
+    let key = |s: u8| CosignatureSigner::from_seed("witness.test/faulty", &[s; 32]).expect("key");
+    let honest = key(seed);
     let verifier = honest.verifier();
     let fake = FakeWitness {
         mode: Arc::new(Mutex::new(Mode::Honest)),
         honest: Arc::new(honest),
-        impostor: Arc::new(impostor),
+        impostor: Arc::new(key(seed + 1)),
         requests: Arc::default(),
     };
-    // A bound socket that never listens keeps the witness's port ours while the witness is
-    // "down": connections to it are refused, and nobody else can take it.
     let reservation = reusable_socket(0);
     let wport = reservation.local_addr().expect("addr").port();
     let db = fresh_db(Backend::Sqlite).await;
@@ -294,6 +330,26 @@ async fn witness_down_slow_lying_then_back() {
         witness_timeout_ms: 300,
         ..test_config(&db)
     };
+    WitnessedLog {
+        fake,
+        verifier,
+        reservation,
+        wport,
+        db,
+        cfg,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn witness_down_slow_lying_then_back() {
+    let WitnessedLog {
+        fake,
+        verifier,
+        reservation,
+        wport,
+        db: _db,
+        cfg,
+    } = witnessed_log(21).await;
     let srv = quorum_log::server::start(cfg, log_signer())
         .await
         .expect("start");
@@ -339,7 +395,7 @@ async fn witness_down_slow_lying_then_back() {
         for _ in 0..2 {
             acked.push(next(client.clone(), url.clone()).await);
         }
-        tokio::time::sleep(Duration::from_millis(900)).await;
+        wait_for_failed_push(&srv, acked.len() as u64).await;
         assert_eq!(
             published(&client, &url, &verifier).await,
             None,
@@ -388,7 +444,7 @@ async fn witness_down_slow_lying_then_back() {
             None => None,
         };
         acked.push(next(client.clone(), url.clone()).await);
-        tokio::time::sleep(Duration::from_millis(700)).await;
+        wait_for_failed_push(&srv, acked.len() as u64).await;
         assert_eq!(
             published(&client, &url, &verifier).await.map(|p| p.0),
             Some(first),
@@ -435,6 +491,76 @@ async fn witness_down_slow_lying_then_back() {
         acked.len()
     );
     server.stop().await;
+    srv.shutdown().await.expect("shutdown");
+    drop(reservation);
+}
+
+/// A restart while the latest checkpoint lacks its cosignature (the witness went down after
+/// cosigning an earlier one): `/checkpoint` serves the latest checkpoint that has the
+/// required cosignature, never one below the quorum, and publishes the newer one once the
+/// witness is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_never_publishes_a_checkpoint_below_the_quorum() {
+    let WitnessedLog {
+        fake,
+        verifier,
+        reservation,
+        wport,
+        db: _db,
+        cfg,
+    } = witnessed_log(23).await;
+    let client = reqwest::Client::new();
+    let wait_published = |url: String, size: u64| {
+        let (client, verifier) = (client.clone(), verifier.clone());
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(20);
+            loop {
+                if published(&client, &url, &verifier)
+                    .await
+                    .is_some_and(|(s, _)| s >= size)
+                {
+                    return;
+                }
+                assert!(Instant::now() < deadline, "size {size} never published");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    };
+    // Cosigned: size 1 is published.
+    let witness = FakeServer::start(&fake, wport).await;
+    let srv = quorum_log::server::start(cfg.clone(), log_signer())
+        .await
+        .expect("start");
+    let url = base(&srv);
+    let (status, _) = submit(&client, &url, 5, "1.0.0").await;
+    assert_eq!(status, 200);
+    wait_published(url.clone(), 1).await;
+    // The witness goes down; size 2 is signed (at the latest by the shutdown) but never
+    // cosigned.
+    witness.stop().await;
+    let (status, _) = submit(&client, &url, 5, "2.0.0").await;
+    assert_eq!(status, 200);
+    srv.shutdown().await.expect("shutdown");
+
+    let srv = quorum_log::server::start(cfg, log_signer())
+        .await
+        .expect("restart");
+    let url = base(&srv);
+    assert_eq!(
+        srv.log.signed.borrow().as_ref().map(|p| p.size),
+        Some(2),
+        "the latest signed checkpoint is 2"
+    );
+    // `published` fails the test on any checkpoint without the witness's cosignature.
+    assert_eq!(
+        published(&client, &url, &verifier).await.map(|p| p.0),
+        Some(1),
+        "after the restart the checkpoint cosigned before it is served"
+    );
+    // The witness is back: size 2 gets its cosignature and is published.
+    let witness = FakeServer::start(&fake, wport).await;
+    wait_published(url.clone(), 2).await;
+    witness.stop().await;
     srv.shutdown().await.expect("shutdown");
     drop(reservation);
 }
@@ -1022,14 +1148,17 @@ async fn kill_log_repeatedly(backend: Backend, seed: u64) {
     child.kill().expect("kill");
     let _ = child.wait();
 
-    // Read the stored log directly.
+    // Read the stored log directly: every entry it holds, not only those under the final
+    // checkpoint.
     let storage = quorum_log::storage::Storage::open(&db.url)
         .await
         .expect("open storage");
+    let stored = storage.entry_count().await.expect("entry count");
+    assert!(stored >= final_cp.size);
     let entries = storage
-        .entries_range(0, final_cp.size)
+        .entries_range(0, stored)
         .await
-        .expect("every entry up to the checkpoint");
+        .expect("every stored entry");
     let mut tree = quorum_c2sp::merkle::MemoryTree::new();
     for e in &entries {
         tree.append(e);
@@ -1049,18 +1178,23 @@ async fn kill_log_repeatedly(backend: Backend, seed: u64) {
         );
     }
     let seen = seen.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    // Every checkpoint served before, between and after the kills is a prefix of the tree
+    // that survived them. One larger than that tree is what a rollback after a crash looks
+    // like (a checkpoint served, then entries it covers lost), so it fails the test.
     for (size, roots) in &seen {
         assert_eq!(
             roots.len(),
             1,
             "two checkpoints of size {size} with different roots"
         );
-        if *size <= final_cp.size {
-            assert!(
-                roots.contains(&tree.root_at(*size).expect("root")),
-                "checkpoint {size} is not a prefix of the final tree"
-            );
-        }
+        assert!(
+            *size <= stored,
+            "checkpoint {size} was served, but only {stored} entries survived the kills: a rollback"
+        );
+        assert!(
+            roots.contains(&tree.root_at(*size).expect("root")),
+            "checkpoint {size} is not a prefix of the final tree"
+        );
     }
     storage.close().await;
     println!(

@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use quorum_c2sp::checkpoint::open_checkpoint;
-use quorum_c2sp::merkle::{self, MemoryTree};
+use quorum_c2sp::merkle::{self, MemoryTree, verify_inclusion};
 use quorum_c2sp::tiles::{TileHashReader, decode_entry_bundle};
 use quorum_verifier::model::log_entry::verify_log_entry;
 use serde_json::{Value, json};
@@ -51,6 +51,24 @@ async fn end_to_end(backend: Backend) {
     assert_eq!(v["status"], "SUBMIT_STATUS_DUPLICATE", "{v}");
     // proto3 JSON omits default values: index 0 is absent.
     assert!(v.get("index").is_none(), "{v}");
+    // A checkpoint already covers it, so even without `wait` the answer carries a
+    // tlog-proof (spec/log-server.md), and the proof verifies.
+    let proof = quorum_c2sp::tlog_proof::TlogProof::parse(
+        v["tlogProof"].as_str().unwrap_or_default().as_bytes(),
+    )
+    .unwrap_or_else(|e| panic!("a covered duplicate has no tlog-proof ({e}): {v}"));
+    assert_eq!(proof.index, 0);
+    let signed =
+        open_checkpoint(&proof.checkpoint, &log_signer().verifier()).expect("log signature");
+    let first = srv.log.storage.entries_range(0, 1).await.expect("entry 0");
+    verify_inclusion(
+        &merkle::leaf_hash(&first[0]),
+        0,
+        signed.checkpoint.size,
+        &proof.hashes,
+        &signed.checkpoint.root_hash,
+    )
+    .expect("the duplicate's proof verifies");
 
     // A batch of 300 (crosses a full tile), one of them a duplicate, one invalid.
     let mut items = Vec::new();

@@ -11,7 +11,9 @@
 //! * [`lockfile`]: the package versions a lockfile pins;
 //! * [`client`]: the client layer every front end uses: reading a log, the checkpoint memory
 //!   that refuses rollback and fork, evidence complete for a question (online pages, offline
-//!   sets, the mirror), the trust graph and its cache, receipts.
+//!   sets, the mirror), the trust graph and its cache, receipts;
+//! * `import` (feature `import`): cargo-vet audit sets, RustSec and OSV advisories turned
+//!   into statements an importer signs, and the comparison of a source with the log.
 //!
 //! What is not here: the transparency-log wire formats (Merkle proofs, tiles, signed notes,
 //! checkpoints, cosignatures, tlog-proof, tlog-policy, the tlog-witness request), which live
@@ -22,6 +24,8 @@
 
 pub mod client;
 pub mod decision;
+#[cfg(feature = "import")]
+pub mod import;
 pub mod lockfile;
 pub mod model;
 pub mod policy;

@@ -40,13 +40,13 @@ fn a_flood_before_an_advisory_a_revocation_and_a_distrust_never_yields_allow() {
     .expect("write lockfile");
     let lock = lock.display().to_string();
 
-    // Before the flood: I trust the security team and alice, alice trusts mallory; alice
-    // runs left-pad-rs 2.0.0 and serde 1.0.0, mallory runs evil 1.0.0. All three allowed.
+    // Before the flood: I trust the security team, alice and mallory; alice runs
+    // left-pad-rs 2.0.0 and serde 1.0.0, mallory runs evil 1.0.0. All three allowed.
     let serde_adoption = alice.says(say::adopt("pkg:cargo/serde@1.0.0", serde));
     let before = vec![
         me.says(say::trust(&secteam.key_bytes(), TrustLevel::High)),
         me.says(say::trust(&alice.key_bytes(), TrustLevel::High)),
-        alice.says(say::trust(&mallory.key_bytes(), TrustLevel::High)),
+        me.says(say::trust(&mallory.key_bytes(), TrustLevel::High)),
         alice.says(say::adopt("pkg:cargo/left-pad-rs@2.0.0", pad)),
         serde_adoption.clone(),
         mallory.says(say::adopt("pkg:cargo/evil@1.0.0", evil)),

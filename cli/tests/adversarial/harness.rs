@@ -73,7 +73,20 @@ pub struct Witness {
     pub vkey: String,
     /// Its base URL.
     pub url: String,
-    guard: ChildGuard,
+    /// The `quorum-witness` process; `None` for a witness the test runs itself.
+    guard: Option<ChildGuard>,
+}
+
+/// A witness the test runs itself (a hostile one, say): the log asks it for cosignatures
+/// beside the real witnesses, and policies require it like them.
+#[derive(Debug, Clone)]
+pub struct ExternalWitness {
+    /// Its name in cosignatures and policies.
+    pub name: String,
+    /// Its cosignature verifier key.
+    pub vkey: String,
+    /// Its base URL (the log POSTs to `<url>/add-checkpoint`).
+    pub url: String,
 }
 
 /// A person: a `quorum` state directory with a key, and the same key loaded for signing
@@ -98,6 +111,18 @@ pub struct Signed {
 }
 
 impl Person {
+    /// A key made in this process, without a `quorum` state directory: for farms, rings and
+    /// chains of hundreds of keys, which only ever sign directly.
+    pub fn key_only(name: &str) -> Person {
+        let signer = Ed25519Signer::generate(name).expect("generate a key");
+        Person {
+            name: name.to_string(),
+            state: PathBuf::new(),
+            public: hex::encode(signer.signing_key().verifying_key().to_bytes()),
+            signer,
+        }
+    }
+
     /// Signs a statement with this person's key, as `quorum` would.
     pub fn sign(&self, predicate: Predicate, subjects: Vec<Subject>) -> Signed {
         let statement = predicate.into_statement(subjects);
@@ -162,7 +187,13 @@ impl World {
 
     /// Starts a log and `options.witnesses` witnesses.
     pub fn start_with(options: Options) -> World {
-        World::start_keyed(options, None)
+        World::start_keyed(options, &[], None)
+    }
+
+    /// Starts a log, `options.witnesses` real witnesses and, after them, the `external`
+    /// witnesses the test runs; the log requires every one's cosignature.
+    pub fn start_with_external(options: Options, external: &[ExternalWitness]) -> World {
+        World::start_keyed(options, external, None)
     }
 
     /// A fork of this world: a second log with the same key and origin and witnesses with
@@ -174,11 +205,16 @@ impl World {
                 witnesses: self.witnesses.len(),
                 ..Options::default()
             },
+            &[],
             Some(self),
         )
     }
 
-    fn start_keyed(options: Options, keys_of: Option<&World>) -> World {
+    fn start_keyed(
+        options: Options,
+        external: &[ExternalWitness],
+        keys_of: Option<&World>,
+    ) -> World {
         let dir = tempfile::tempdir().expect("temp dir");
         let witness_bin = binary("quorum-witness");
         let log_bin = binary("quorum-log");
@@ -260,7 +296,19 @@ impl World {
                 name,
                 vkey,
                 url,
-                guard,
+                guard: Some(guard),
+            });
+        }
+        for w in external {
+            witness_config.push_str(&format!(
+                "\n[[witnesses]]\nurl = \"{}\"\nvkey = \"{}\"\n",
+                w.url, w.vkey
+            ));
+            witnesses.push(Witness {
+                name: w.name.clone(),
+                vkey: w.vkey.clone(),
+                url: w.url.clone(),
+                guard: None,
             });
         }
         let port = free_port();
@@ -272,7 +320,7 @@ impl World {
                 dir.path().join("log").display(),
                 log_key.display(),
                 options.checkpoint_interval_ms,
-                options.witnesses,
+                witnesses.len(),
                 options.log_config,
             ),
         )
@@ -435,17 +483,7 @@ impl World {
     pub fn submit(&self, signed: &[Signed]) -> Vec<u64> {
         let mut indices = Vec::with_capacity(signed.len());
         for chunk in signed.chunks(1000) {
-            let items: Vec<Value> = chunk
-                .iter()
-                .map(|s| {
-                    let envelope: Value =
-                        serde_json::from_str(&s.envelope.to_json()).expect("envelope JSON");
-                    serde_json::json!({
-                        "envelope": envelope,
-                        "publicKey": format!("ed25519:{}", s.public),
-                    })
-                })
-                .collect();
+            let items: Vec<Value> = chunk.iter().map(submission).collect();
             let body = serde_json::json!({ "envelopes": items }).to_string();
             let resp = self
                 .http
@@ -472,6 +510,47 @@ impl World {
         indices
     }
 
+    /// Posts `body` to `POST /v1/statements` as it is and returns the status, the
+    /// `Retry-After` header (if any) and the body, whatever the answer.
+    pub fn post_statements(&self, body: &Value) -> (u16, Option<String>, Value) {
+        let resp = self
+            .http
+            .post(format!("{}/v1/statements", self.url))
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .expect("the log answers");
+        let status = resp.status().as_u16();
+        let retry_after = resp
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let text = resp.text().unwrap_or_default();
+        (
+            status,
+            retry_after,
+            serde_json::from_str(&text).unwrap_or(Value::Null),
+        )
+    }
+
+    /// The log's current `/checkpoint` note (empty before the first).
+    pub fn checkpoint_note(&self) -> String {
+        match self.http.get(format!("{}/checkpoint", self.url)).send() {
+            Ok(resp) if resp.status().is_success() => resp.text().unwrap_or_default(),
+            _ => String::new(),
+        }
+    }
+
+    /// The log's `/metrics` text.
+    pub fn metrics(&self) -> String {
+        self.http
+            .get(format!("{}/metrics", self.url))
+            .send()
+            .and_then(|r| r.text())
+            .unwrap_or_default()
+    }
+
     /// The tree size of the log's current checkpoint (0 before the first).
     pub fn checkpoint_size(&self) -> u64 {
         let Ok(resp) = self.http.get(format!("{}/checkpoint", self.url)).send() else {
@@ -485,15 +564,6 @@ impl World {
             .nth(1)
             .and_then(|l| l.parse().ok())
             .unwrap_or(0)
-    }
-
-    /// The log's current checkpoint note, as served.
-    pub fn checkpoint_note(&self) -> String {
-        self.http
-            .get(format!("{}/checkpoint", self.url))
-            .send()
-            .and_then(|r| r.text())
-            .expect("GET /checkpoint")
     }
 
     /// Waits until the log serves a checkpoint (cosigned by every witness, since the log
@@ -512,10 +582,44 @@ impl World {
         );
     }
 
+    /// Every statement the log lists under a signer (`GET /v1/statements?signer=`, paged):
+    /// the listed entries as JSON (`index`, `envelope`, …), in log order.
+    pub fn statements_by(&self, public_hex: &str) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut after = String::new();
+        loop {
+            let url = format!(
+                "{}/v1/statements?signer=ed25519:{public_hex}&limit=1000{after}",
+                self.url
+            );
+            let v: Value = self
+                .http
+                .get(url)
+                .send()
+                .and_then(|r| r.json())
+                .expect("statement list");
+            let entries = v["entries"].as_array().cloned().unwrap_or_default();
+            let Some(last) = entries.last().and_then(|e| e["index"].as_u64()) else {
+                return out;
+            };
+            after = format!("&after={last}");
+            out.extend(entries);
+        }
+    }
+
     /// Path of a file in the world's directory.
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
+}
+
+/// A submission item for `POST /v1/statements`: the envelope and its signer's key.
+pub fn submission(signed: &Signed) -> Value {
+    let envelope: Value = serde_json::from_str(&signed.envelope.to_json()).expect("envelope JSON");
+    serde_json::json!({
+        "envelope": envelope,
+        "publicKey": format!("ed25519:{}", signed.public),
+    })
 }
 
 /// The process's stdout as JSON; fails the test with both outputs otherwise.
@@ -773,6 +877,7 @@ pub mod say {
             Predicate::Revocation(Revocation {
                 envelope_digest: hex::encode(digest),
                 reason: Some("withdrawn".into()),
+                provenance: None,
             }),
             vec![Subject::envelope(&digest)],
         )

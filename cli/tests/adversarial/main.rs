@@ -13,6 +13,9 @@
 mod support;
 
 mod harness;
+mod import;
+mod servers;
+mod trust_and_powers;
 
 mod flood;
 mod fork;

@@ -107,9 +107,16 @@ pub struct VerifiedCheckpoint {
     /// Policy names of the witnesses whose cosignatures verified.
     pub witnesses: Vec<String>,
     /// The latest verified cosignature time (Unix seconds; 0 without cosignatures): by then
-    /// the quorum had seen the tree. Decisions are made "as of" this time, which makes
-    /// provable ages conservative.
+    /// the quorum had seen the tree. It dates the entries this checkpoint is the first to
+    /// cover: one honest witness's time is at most the latest, so a witness dating its
+    /// cosignature in the past cannot make an entry look older.
     pub witnessed_at: u64,
+    /// The earliest verified cosignature time (0 without cosignatures): the decision time
+    /// ("now") of a decision resting on this checkpoint. One honest witness's time is at
+    /// least the earliest, so a witness dating its cosignature in the future cannot move
+    /// "now" ahead; with entries dated by [`VerifiedCheckpoint::witnessed_at`], a provable
+    /// age is never longer than an honest witness among the cosigners saw.
+    pub decision_time: u64,
     /// The latest time at which a set of witnesses meeting the quorum had all cosigned it:
     /// how fresh the quorum's view is. `None` when the quorum needs no witness.
     pub fresh_at: Option<u64>,
@@ -209,6 +216,11 @@ impl LogTrust {
                 .iter()
                 .map(|(_, c)| c.timestamp)
                 .max()
+                .unwrap_or(0),
+            decision_time: cosignatures
+                .iter()
+                .map(|(_, c)| c.timestamp)
+                .min()
                 .unwrap_or(0),
             fresh_at: self.quorum_fresh_at(cosignatures),
             checkpoint,

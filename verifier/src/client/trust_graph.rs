@@ -613,6 +613,7 @@ mod tests {
                 Predicate::Revocation(Revocation {
                     envelope_digest: hex::encode([5u8; 32]),
                     reason: None,
+                    provenance: None,
                 }),
                 Subject::envelope(&[5; 32]),
             ),

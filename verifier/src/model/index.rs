@@ -112,6 +112,7 @@ mod tests {
         let revocation = Predicate::Revocation(Revocation {
             envelope_digest: hex::encode([4u8; 32]),
             reason: None,
+            provenance: None,
         });
         let statement = revocation.into_statement(vec![Subject::envelope(&[4; 32])]);
         let validated = validate_statement(&statement).expect("valid");

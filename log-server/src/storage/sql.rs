@@ -1,84 +1,43 @@
-//! Durable storage through sqlx: one code path (the `Any` driver; `$N` placeholders, `?` in
-//! multi-row statements on SQLite) for
-//! SQLite and PostgreSQL, with a migration set for each.
+//! SQLite and PostgreSQL behind the storage traits, through sqlx's `Any` driver: one SQL
+//! text for both backends (`$N` placeholders, `?` in multi-row statements on SQLite, see
+//! [`placeholders`]), connection set-up and migrations per backend.
 //!
 //! Tables: `entries` (leaf data, unique on (envelope digest, signer) for deduplication),
 //! `subjects` (package purl → index, for lookups), `hashes` (the tree's stored hashes in
 //! Go/C2SP stored-hash order), `checkpoints` (one row per size: two different checkpoints
 //! of one size cannot exist), `log_state` (the latest checkpoint size, advanced by
-//! compare-and-swap), `cosignatures` and `witness_state`.
+//! compare-and-swap), `cosignatures` (each witness's first cosignature per checkpoint),
+//! `latest_cosignatures` (its freshest) and `witness_state`.
+//!
+//! One `Any` type rather than one type per database: the SQL is the same for both, and a
+//! second type would repeat every query; the dialects differ only in placeholders (and the
+//! migrations' column types).
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
+use async_trait::async_trait;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor as _, Row as _};
-use thiserror::Error;
 
-/// Errors from the storage layer.
-#[derive(Debug, Error)]
-pub enum StorageError {
-    /// The database failed.
-    #[error("database error: {0}")]
-    Db(#[from] sqlx::Error),
-    /// A migration failed.
-    #[error("migration failed: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
-    /// The database holds data this code cannot interpret.
-    #[error("corrupt data in storage: {0}")]
-    Corrupt(String),
-    /// The database URL names an unsupported backend.
-    #[error("unsupported database URL (use sqlite:// or postgres://): {0}")]
-    UnsupportedUrl(String),
-    /// Filesystem error (data directory).
-    #[error("data directory: {0}")]
-    Io(#[from] std::io::Error),
-}
+use super::{
+    CheckpointStore, EntryStore, IndexStore, LogStorage, NewEntry, Result, StorageError,
+    StoredCheckpoint, WitnessStore, redact,
+};
 
-type Result<T> = std::result::Result<T, StorageError>;
-
-/// Which database backs the log.
+/// Which SQL dialect a [`SqlStorage`] speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
+pub enum Dialect {
     /// SQLite (embedded, WAL mode).
     Sqlite,
     /// PostgreSQL.
     Postgres,
 }
 
-/// One entry to append.
+/// SQLite or PostgreSQL storage of the log.
 #[derive(Debug, Clone)]
-pub struct NewEntry {
-    /// The entry's index.
-    pub index: u64,
-    /// The encoded log entry (leaf data).
-    pub entry: Vec<u8>,
-    /// SHA-256 of the envelope's PAE.
-    pub envelope_digest: [u8; 32],
-    /// The signer's public key.
-    pub signer: [u8; 32],
-    /// Receipt time, Unix milliseconds.
-    pub received_ms: i64,
-    /// Package subjects: (package purl without version, version or "").
-    pub subjects: Vec<(String, String)>,
-}
-
-/// A stored checkpoint.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredCheckpoint {
-    /// Tree size.
-    pub size: u64,
-    /// Root hash.
-    pub root: [u8; 32],
-    /// The signed note text (log signature only).
-    pub note: String,
-}
-
-/// The log's storage.
-#[derive(Debug, Clone)]
-pub struct Storage {
+pub struct SqlStorage {
     /// Reads.
     pool: AnyPool,
     /// Writes and the sequencer's deduplication reads. On SQLite a pool of one connection:
@@ -86,7 +45,7 @@ pub struct Storage {
     /// (another connection's write invalidates a connection's cache). On PostgreSQL the same
     /// pool as `pool`.
     writer: AnyPool,
-    backend: Backend,
+    backend: Dialect,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -96,6 +55,15 @@ const ENTRY_CHUNK: usize = 200;
 const HASH_CHUNK: usize = 500;
 const SUBJECT_CHUNK: usize = 300;
 const LOOKUP_CHUNK: usize = 500;
+
+/// A checkpoint from a row of (size, root, note).
+fn checkpoint_from_row(r: &sqlx::any::AnyRow) -> Result<StoredCheckpoint> {
+    Ok(StoredCheckpoint {
+        size: to_u64(r.try_get::<i64, _>(0)?)?,
+        root: to_hash(&r.try_get::<Vec<u8>, _>(1)?)?,
+        note: r.try_get::<String, _>(2)?,
+    })
+}
 
 fn to_i64(v: u64) -> Result<i64> {
     i64::try_from(v).map_err(|_| StorageError::Corrupt(format!("value {v} exceeds i64")))
@@ -114,7 +82,7 @@ fn to_hash(v: &[u8]) -> Result<[u8; 32]> {
 /// parameters: sqlx-sqlite asks SQLite for the name of every parameter when binding, and
 /// SQLite finds a named parameter (`$N`) by a linear search, so binding `$N` parameters costs
 /// O(n²) per statement (it was a tenth of the ingest CPU). PostgreSQL requires `$N`.
-fn placeholders(backend: Backend, rows: usize, cols: usize) -> String {
+fn placeholders(backend: Dialect, rows: usize, cols: usize) -> String {
     let mut s = String::with_capacity(rows * (cols * 6 + 3));
     let mut n = 1;
     for r in 0..rows {
@@ -134,8 +102,24 @@ fn placeholders(backend: Backend, rows: usize, cols: usize) -> String {
     s
 }
 
+/// The duplicate check for `n` keys, bound as (envelope digest, signer) pairs in order.
+///
+/// The keys are joined as a `VALUES` list against the unique index on (envelope digest,
+/// signer), which both columns of every key match: a planner then knows each lookup finds at
+/// most one row from the index definition alone, so the plan does not depend on statistics.
+/// (`envelope_digest IN (…)` did: on a PostgreSQL table never analyzed, the default
+/// selectivity of a 100-item list is half the table, and every sequencer batch scanned all of
+/// `entries`.) Public so that a test can `EXPLAIN` exactly this text.
+pub fn duplicate_check_sql(dialect: Dialect, n: usize) -> String {
+    format!(
+        "WITH k(d, s) AS (VALUES {}) SELECT e.idx, e.envelope_digest, e.signer \
+         FROM k JOIN entries e ON e.envelope_digest = k.d AND e.signer = k.s",
+        placeholders(dialect, n, 2)
+    )
+}
+
 /// A comma-separated list of `n` placeholders, for `IN (…)`.
-fn in_list(backend: Backend, n: usize) -> String {
+fn in_list(backend: Dialect, n: usize) -> String {
     let mut s = String::with_capacity(n * 6);
     for i in 1..=n {
         if i > 1 {
@@ -146,10 +130,10 @@ fn in_list(backend: Backend, n: usize) -> String {
     s
 }
 
-fn push_placeholder(s: &mut String, backend: Backend, n: usize) {
+fn push_placeholder(s: &mut String, backend: Dialect, n: usize) {
     match backend {
-        Backend::Sqlite => s.push('?'),
-        Backend::Postgres => {
+        Dialect::Sqlite => s.push('?'),
+        Dialect::Postgres => {
             use std::fmt::Write as _;
             // Writing to a String cannot fail.
             let _ = write!(s, "${n}");
@@ -157,28 +141,21 @@ fn push_placeholder(s: &mut String, backend: Backend, n: usize) {
     }
 }
 
-impl Storage {
-    /// Opens (creating if needed) the SQLite database `quorum.db` in `dir`.
-    pub async fn open_dir(dir: &Path) -> Result<Storage> {
-        std::fs::create_dir_all(dir)?;
-        let path = dir.join("quorum.db");
-        Storage::open(&format!("sqlite://{}?mode=rwc", path.display())).await
-    }
-
+impl SqlStorage {
     /// Opens a database by URL (`sqlite://path?mode=rwc` or `postgres://...`) and runs the
     /// migrations.
-    pub async fn open(url: &str) -> Result<Storage> {
+    pub async fn open(url: &str) -> Result<SqlStorage> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
-            Backend::Sqlite
+            Dialect::Sqlite
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            Backend::Postgres
+            Dialect::Postgres
         } else {
             return Err(StorageError::UnsupportedUrl(redact(url)));
         };
         let opts = AnyConnectOptions::from_str(url)?;
         let (pool, writer) = match backend {
-            Backend::Sqlite => {
+            Dialect::Sqlite => {
                 let sqlite_pool = |max: u32| {
                     AnyPoolOptions::new()
                         .max_connections(max)
@@ -209,7 +186,7 @@ impl Storage {
                 let writer = sqlite_pool(1).connect_with(opts).await?;
                 (pool, writer)
             }
-            Backend::Postgres => {
+            Dialect::Postgres => {
                 let pool = AnyPoolOptions::new()
                     .max_connections(16)
                     .acquire_timeout(Duration::from_secs(30))
@@ -219,37 +196,42 @@ impl Storage {
             }
         };
         match backend {
-            Backend::Sqlite => SQLITE_MIGRATIONS.run(&writer).await?,
-            Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
+            Dialect::Sqlite => SQLITE_MIGRATIONS.run(&writer).await?,
+            Dialect::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
         }
-        Ok(Storage {
+        Ok(SqlStorage {
             pool,
             writer,
             backend,
         })
     }
 
-    /// The backend in use.
-    pub fn backend(&self) -> Backend {
-        self.backend
+    async fn cosignature_lines(
+        &self,
+        table: &'static str,
+        size: u64,
+    ) -> Result<Vec<(String, String)>> {
+        let sql = format!("SELECT witness, line FROM {table} WHERE size = $1 ORDER BY witness");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(to_i64(size)?)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get::<String, _>(0)?, r.try_get::<String, _>(1)?)))
+            .collect()
     }
+}
 
-    /// Closes the pool (waits for connections to be returned).
-    pub async fn close(&self) {
-        self.pool.close().await;
-        self.writer.close().await;
-    }
-
-    /// The number of entries (the tree size of the sequenced log).
-    pub async fn entry_count(&self) -> Result<u64> {
+#[async_trait]
+impl EntryStore for SqlStorage {
+    async fn entry_count(&self) -> Result<u64> {
         let row = sqlx::query("SELECT COALESCE(MAX(idx) + 1, 0) FROM entries")
             .fetch_one(&self.pool)
             .await?;
         to_u64(row.try_get::<i64, _>(0)?)
     }
 
-    /// All stored hashes in stored-hash order.
-    pub async fn load_hashes(&self) -> Result<Vec<[u8; 32]>> {
+    async fn load_hashes(&self) -> Result<Vec<[u8; 32]>> {
         let rows = sqlx::query("SELECT id, hash FROM hashes ORDER BY id")
             .fetch_all(&self.pool)
             .await?;
@@ -267,20 +249,16 @@ impl Storage {
         Ok(out)
     }
 
-    /// Looks up already-logged entries by (envelope digest, signer); returns their indices.
-    pub async fn find_existing(
+    async fn find_existing(
         &self,
         keys: &[([u8; 32], [u8; 32])],
     ) -> Result<HashMap<([u8; 32], [u8; 32]), u64>> {
         let mut out = HashMap::new();
         for chunk in keys.chunks(LOOKUP_CHUNK) {
-            let sql = format!(
-                "SELECT idx, envelope_digest, signer FROM entries WHERE envelope_digest IN ({})",
-                in_list(self.backend, chunk.len())
-            );
+            let sql = duplicate_check_sql(self.backend, chunk.len());
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for (d, _) in chunk {
-                q = q.bind(d.to_vec());
+            for (d, s) in chunk {
+                q = q.bind(d.to_vec()).bind(s.to_vec());
             }
             for row in q.fetch_all(&self.writer).await? {
                 let idx = to_u64(row.try_get::<i64, _>(0)?)?;
@@ -292,9 +270,7 @@ impl Storage {
         Ok(out)
     }
 
-    /// Appends entries and the stored hashes they add, in one transaction. `first_hash_id`
-    /// is the stored-hash index of `hashes[0]`.
-    pub async fn append(
+    async fn append(
         &self,
         entries: &[NewEntry],
         first_hash_id: u64,
@@ -364,8 +340,7 @@ impl Storage {
         res
     }
 
-    /// Entries `[start, end)` in index order.
-    pub async fn entries_range(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>> {
+    async fn entries_range(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>> {
         let rows =
             sqlx::query("SELECT idx, entry FROM entries WHERE idx >= $1 AND idx < $2 ORDER BY idx")
                 .bind(to_i64(start)?)
@@ -383,11 +358,19 @@ impl Storage {
             }
             out.push(row.try_get::<Vec<u8>, _>(1)?);
         }
+        // A short answer would become a short entry bundle, cached as if it were whole.
+        let wanted = end.saturating_sub(start);
+        if out.len() as u64 != wanted {
+            return Err(StorageError::Corrupt(format!(
+                "entries {}..{end} missing ({} of {wanted} stored)",
+                start + out.len() as u64,
+                out.len()
+            )));
+        }
         Ok(out)
     }
 
-    /// Entries by index (absent ones skipped), in the order of `indices`.
-    pub async fn entries_by_index(&self, indices: &[u64]) -> Result<Vec<(u64, Vec<u8>)>> {
+    async fn entries_by_index(&self, indices: &[u64]) -> Result<Vec<(u64, Vec<u8>)>> {
         let mut map = HashMap::new();
         for chunk in indices.chunks(LOOKUP_CHUNK) {
             let sql = format!(
@@ -410,10 +393,11 @@ impl Storage {
             .filter_map(|i| map.remove(i).map(|e| (*i, e)))
             .collect())
     }
+}
 
-    /// Indices of entries with a subject of `package` (and `version` if given), ascending,
-    /// at most `limit`, starting at index `after` (exclusive, -1 for the start).
-    pub async fn lookup_package(
+#[async_trait]
+impl IndexStore for SqlStorage {
+    async fn lookup_package(
         &self,
         package: &str,
         version: Option<&str>,
@@ -444,13 +428,7 @@ impl Storage {
             .collect()
     }
 
-    /// Indices of entries signed by `signer`, ascending, at most `limit`, after `after`.
-    pub async fn lookup_signer(
-        &self,
-        signer: &[u8; 32],
-        after: i64,
-        limit: u32,
-    ) -> Result<Vec<u64>> {
+    async fn lookup_signer(&self, signer: &[u8; 32], after: i64, limit: u32) -> Result<Vec<u64>> {
         let rows = sqlx::query(
             "SELECT idx FROM entries WHERE signer = $1 AND idx > $2 ORDER BY idx LIMIT $3",
         )
@@ -464,14 +442,7 @@ impl Storage {
             .collect()
     }
 
-    // -----------------------------------------------------------------------------------
-    // Evidence read side (the evidence API's queries; kept together so they can move behind
-    // a storage trait as one piece).
-    // -----------------------------------------------------------------------------------
-
-    /// The entries indexed under `key` (a package purl without version, or the trust-graph
-    /// key) with index in `[start, until)`, ascending, at most `limit`: (index, entry bytes).
-    pub async fn evidence_range(
+    async fn evidence_range(
         &self,
         key: &str,
         start: u64,
@@ -504,79 +475,20 @@ impl Storage {
             })
             .collect()
     }
+}
 
-    /// The latest checkpoint (the one `log_state` points at).
-    pub async fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>> {
+#[async_trait]
+impl CheckpointStore for SqlStorage {
+    async fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>> {
         let row = sqlx::query(
             "SELECT c.size, c.root, c.note FROM checkpoints c JOIN log_state s ON c.size = s.checkpoint_size WHERE s.id = 1",
         )
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|r| {
-            Ok(StoredCheckpoint {
-                size: to_u64(r.try_get::<i64, _>(0)?)?,
-                root: to_hash(&r.try_get::<Vec<u8>, _>(1)?)?,
-                note: r.try_get::<String, _>(2)?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(checkpoint_from_row).transpose()
     }
 
-    /// All checkpoints, ascending by size.
-    pub async fn all_checkpoints(&self) -> Result<Vec<StoredCheckpoint>> {
-        let rows = sqlx::query("SELECT size, root, note FROM checkpoints ORDER BY size")
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(StoredCheckpoint {
-                    size: to_u64(r.try_get::<i64, _>(0)?)?,
-                    root: to_hash(&r.try_get::<Vec<u8>, _>(1)?)?,
-                    note: r.try_get::<String, _>(2)?,
-                })
-            })
-            .collect()
-    }
-
-    /// The smallest stored checkpoint that covers entry `index` (its size is larger than
-    /// `index`), is at most `max_size`, and has at least `min_cosignatures` cosignatures.
-    /// Every signed checkpoint and every cosignature is kept, so this is the earliest
-    /// witnessed proof that the entry was logged.
-    pub async fn first_cosigned_checkpoint_covering(
-        &self,
-        index: u64,
-        max_size: u64,
-        min_cosignatures: usize,
-    ) -> Result<Option<StoredCheckpoint>> {
-        let query = if min_cosignatures == 0 {
-            sqlx::query(
-                "SELECT size, root, note FROM checkpoints WHERE size > $1 AND size <= $2 ORDER BY size LIMIT 1",
-            )
-        } else {
-            sqlx::query(
-                "SELECT c.size, c.root, c.note FROM checkpoints c WHERE c.size > $1 AND c.size <= $2 \
-                 AND (SELECT COUNT(*) FROM cosignatures s WHERE s.size = c.size) >= $3 ORDER BY c.size LIMIT 1",
-            )
-        };
-        let mut query = query.bind(to_i64(index)?).bind(to_i64(max_size)?);
-        if min_cosignatures > 0 {
-            query = query.bind(to_i64(min_cosignatures as u64)?);
-        }
-        let row = query.fetch_optional(&self.pool).await?;
-        row.map(|r| {
-            Ok(StoredCheckpoint {
-                size: to_u64(r.try_get::<i64, _>(0)?)?,
-                root: to_hash(&r.try_get::<Vec<u8>, _>(1)?)?,
-                note: r.try_get::<String, _>(2)?,
-            })
-        })
-        .transpose()
-    }
-
-    /// Stores a checkpoint if the latest checkpoint size is still `expected_old` (`None`:
-    /// no checkpoint yet). Returns `false` when another signer won the race. A checkpoint
-    /// of an already-stored size is rejected by the primary key.
-    pub async fn store_checkpoint_cas(
+    async fn store_checkpoint_cas(
         &self,
         expected_old: Option<u64>,
         cp: &StoredCheckpoint,
@@ -623,38 +535,102 @@ impl Storage {
         res
     }
 
-    /// Records a witness cosignature line for the checkpoint of `size`.
-    pub async fn add_cosignature(
+    async fn latest_cosigned_checkpoint(
+        &self,
+        min_cosignatures: usize,
+    ) -> Result<Option<StoredCheckpoint>> {
+        let row = sqlx::query(
+            "SELECT c.size, c.root, c.note FROM checkpoints c \
+             WHERE (SELECT COUNT(*) FROM latest_cosignatures s WHERE s.size = c.size) >= $1 \
+             ORDER BY c.size DESC LIMIT 1",
+        )
+        .bind(to_i64(min_cosignatures as u64)?)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(checkpoint_from_row).transpose()
+    }
+
+    async fn first_cosigned_checkpoint_covering(
+        &self,
+        index: u64,
+        max_size: u64,
+        min_cosignatures: usize,
+    ) -> Result<Option<StoredCheckpoint>> {
+        let query = if min_cosignatures == 0 {
+            sqlx::query(
+                "SELECT size, root, note FROM checkpoints WHERE size > $1 AND size <= $2 ORDER BY size LIMIT 1",
+            )
+        } else {
+            sqlx::query(
+                "SELECT c.size, c.root, c.note FROM checkpoints c WHERE c.size > $1 AND c.size <= $2 \
+                 AND (SELECT COUNT(*) FROM cosignatures s WHERE s.size = c.size) >= $3 ORDER BY c.size LIMIT 1",
+            )
+        };
+        let mut query = query.bind(to_i64(index)?).bind(to_i64(max_size)?);
+        if min_cosignatures > 0 {
+            query = query.bind(to_i64(min_cosignatures as u64)?);
+        }
+        let row = query.fetch_optional(&self.pool).await?;
+        row.as_ref().map(checkpoint_from_row).transpose()
+    }
+}
+
+#[async_trait]
+impl WitnessStore for SqlStorage {
+    async fn record_cosignature(
         &self,
         size: u64,
         witness: &str,
         line: &str,
+        timestamp: u64,
         now_ms: i64,
     ) -> Result<()> {
-        sqlx::query("INSERT INTO cosignatures (size, witness, line, received_ms) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
-            .bind(to_i64(size)?)
+        let size = to_i64(size)?;
+        let timestamp = to_i64(timestamp)?;
+        let mut conn = self.writer.acquire().await?;
+        let res: Result<()> = async {
+            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+            sqlx::query("INSERT INTO cosignatures (size, witness, line, received_ms) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
+                .bind(size)
+                .bind(witness.to_owned())
+                .bind(line.to_owned())
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "INSERT INTO latest_cosignatures (size, witness, line, timestamp, received_ms) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (size, witness) DO UPDATE \
+                 SET line = excluded.line, timestamp = excluded.timestamp, received_ms = excluded.received_ms \
+                 WHERE excluded.timestamp > latest_cosignatures.timestamp",
+            )
+            .bind(size)
             .bind(witness.to_owned())
             .bind(line.to_owned())
+            .bind(timestamp)
             .bind(now_ms)
-            .execute(&self.writer)
+            .execute(&mut *tx)
             .await?;
-        Ok(())
+            tx.commit().await?;
+            Ok(())
+        }
+        .await;
+        if res.is_err() {
+            // As in `append`: a transaction SQLite rolled back on its own must not leave its
+            // connection in the pool.
+            conn.close_on_drop();
+        }
+        res
     }
 
-    /// Cosignature lines of the checkpoint of `size`, as (witness name, line).
-    pub async fn cosignatures(&self, size: u64) -> Result<Vec<(String, String)>> {
-        let rows =
-            sqlx::query("SELECT witness, line FROM cosignatures WHERE size = $1 ORDER BY witness")
-                .bind(to_i64(size)?)
-                .fetch_all(&self.pool)
-                .await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get::<String, _>(0)?, r.try_get::<String, _>(1)?)))
-            .collect()
+    async fn cosignatures(&self, size: u64) -> Result<Vec<(String, String)>> {
+        self.cosignature_lines("cosignatures", size).await
     }
 
-    /// The size a witness is known to have verified, if any.
-    pub async fn witness_size(&self, witness: &str) -> Result<Option<u64>> {
+    async fn latest_cosignatures(&self, size: u64) -> Result<Vec<(String, String)>> {
+        self.cosignature_lines("latest_cosignatures", size).await
+    }
+
+    async fn witness_size(&self, witness: &str) -> Result<Option<u64>> {
         let row = sqlx::query("SELECT size FROM witness_state WHERE witness = $1")
             .bind(witness.to_owned())
             .fetch_optional(&self.pool)
@@ -662,8 +638,7 @@ impl Storage {
         row.map(|r| to_u64(r.try_get::<i64, _>(0)?)).transpose()
     }
 
-    /// Records the size a witness has verified.
-    pub async fn set_witness_size(&self, witness: &str, size: u64) -> Result<()> {
+    async fn set_witness_size(&self, witness: &str, size: u64) -> Result<()> {
         sqlx::query("INSERT INTO witness_state (witness, size) VALUES ($1, $2) ON CONFLICT (witness) DO UPDATE SET size = excluded.size")
             .bind(witness.to_owned())
             .bind(to_i64(size)?)
@@ -671,24 +646,24 @@ impl Storage {
             .await?;
         Ok(())
     }
+}
 
-    /// Checks that the database answers.
-    pub async fn ping(&self) -> Result<()> {
+#[async_trait]
+impl LogStorage for SqlStorage {
+    fn backend(&self) -> &'static str {
+        match self.backend {
+            Dialect::Sqlite => "sqlite",
+            Dialect::Postgres => "postgres",
+        }
+    }
+
+    async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").fetch_one(&self.pool).await?;
         Ok(())
     }
-}
 
-/// Removes a password from a database URL for logging.
-pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.find('@')) {
-        (Some(s), Some(at)) if at > s => {
-            let creds = &url[s + 3..at];
-            match creds.find(':') {
-                Some(c) => format!("{}://{}:***{}", &url[..s], &creds[..c], &url[at..]),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
+    async fn close(&self) {
+        self.pool.close().await;
+        self.writer.close().await;
     }
 }
