@@ -9,7 +9,8 @@
 //! * [`policy`]: the client's policy file (log, witnesses, roots, rules);
 //! * [`decision`]: from proven statements and a policy to a verdict per package version;
 //! * [`evidence`]: from what a log serves to the statements a decision may count;
-//! * [`lockfile`]: the package versions a lockfile pins;
+//! * [`ecosystem`]: one canonical name per package, version order and ranges per ecosystem;
+//! * [`lockfile`]: the package versions a lockfile pins, their digests and sources;
 //! * [`client`]: the mirror store.
 //!
 //! What is not here: the transparency-log wire formats (Merkle proofs, tiles, signed notes,
@@ -21,6 +22,7 @@
 
 pub mod client;
 pub mod decision;
+pub mod ecosystem;
 pub mod evidence;
 pub mod lockfile;
 pub mod model;
