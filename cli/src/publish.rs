@@ -2,13 +2,13 @@
 //! envelope with the user's key, then write it out or submit it to the log and keep the
 //! receipt (index and tlog-proof) in the state directory.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use anyhow::Context;
 use quorum_c2sp::note::Ed25519Signer;
 use quorum_proto::v1;
-use quorum_verifier::lockfile::parse_lockfile;
+use quorum_verifier::lockfile::{LockfileKind, PinnedDigest, read_lockfile};
 use quorum_verifier::model::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE};
 use quorum_verifier::model::predicates::{
     self, Adoption, AdoptionStatus, Audit, OpenVex, Owner, OwnershipChange, Predicate, Revocation,
@@ -80,7 +80,11 @@ pub fn adopt(global: &Global, args: &AdoptArgs) -> anyhow::Result<u8> {
     publish(global, &signer, &statements, &args.publish)
 }
 
-/// Subjects for every version a lockfile pins with a SHA-256; the others are reported.
+/// Subjects for every registry version a lockfile pins with an artifact digest (SHA-256,
+/// SHA-384 or SHA-512: Cargo's checksum, PyPI file hashes, npm's SRI sha512); the others are
+/// reported on stderr and left out: packages from git, paths, URLs or patches (they are not
+/// the registry's artifact), and versions pinned by no digest, by SHA-1 only or by Yarn
+/// Berry's cache checksum only (nothing a registry artifact can be matched with).
 fn lockfile_subjects(path: &Path) -> anyhow::Result<Vec<Subject>> {
     let text = read_text(
         path,
@@ -88,27 +92,69 @@ fn lockfile_subjects(path: &Path) -> anyhow::Result<Vec<Subject>> {
         quorum_verifier::lockfile::MAX_LOCKFILE_BYTES as u64,
     )?;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    let locked =
-        parse_lockfile(name, &text).map_err(|e| usage(format!("{}: {e}", path.display())))?;
+    let lockfile =
+        read_lockfile(name, &text).map_err(|e| usage(format!("{}: {e}", path.display())))?;
     let mut subjects = Vec::new();
-    let mut skipped = Vec::new();
-    for p in &locked {
-        match p.sha256.as_deref().and_then(parse_hex32) {
-            Some(d) => subjects.push(Subject::package_version(&p.purl(), d)),
-            None => skipped.push(p.purl()),
+    let mut unpinned = Vec::new();
+    let mut yarn_cache_only = 0usize;
+    for p in lockfile.registry_packages() {
+        // One digest per algorithm: a PyPI version pins one per file, and any one of them
+        // identifies the release (verifiers match a subject against the whole set).
+        let digests: BTreeMap<String, String> = p
+            .artifact_digests()
+            .into_iter()
+            .filter_map(|(algorithm, values)| {
+                values
+                    .first()
+                    .map(|hex| (algorithm.to_owned(), (*hex).to_owned()))
+            })
+            .collect();
+        if digests.is_empty() {
+            if p.digests
+                .iter()
+                .any(|d| matches!(d, PinnedDigest::YarnCache { .. }))
+            {
+                yarn_cache_only += 1;
+            }
+            unpinned.push(p.purl());
+        } else {
+            subjects.push(Subject::package_version_digests(&p.purl(), digests));
         }
     }
-    if !skipped.is_empty() {
+    let others: Vec<String> = lockfile
+        .other_packages()
+        .map(|p| format!("{} ({})", p.purl(), p.source.describe()))
+        .collect();
+    if !others.is_empty() {
         eprintln!(
-            "note: {} pinned versions have no SHA-256 in {} and are not recorded: {}",
-            skipped.len(),
+            "note: {} packages in {} do not come from the registry and are not recorded: {}",
+            others.len(),
             path.display(),
-            skipped.join(", ")
+            others.join(", ")
+        );
+    }
+    let why_unpinned = if yarn_cache_only > 0 {
+        "Yarn Berry's checksum is the digest of Yarn's cache zip, not of the registry's tarball"
+    } else {
+        "no SHA-256, SHA-384 or SHA-512 digest is pinned (SHA-1 is never accepted)"
+    };
+    if !unpinned.is_empty() {
+        eprintln!(
+            "note: {} pinned versions in {} are not recorded: {why_unpinned}: {}",
+            unpinned.len(),
+            path.display(),
+            unpinned.join(", ")
         );
     }
     if subjects.is_empty() {
+        let hint = match lockfile.kind {
+            LockfileKind::Requirements => {
+                "; pin hashes with `pip-compile --generate-hashes` or `uv pip compile --generate-hashes`"
+            }
+            _ => "",
+        };
         return Err(usage(format!(
-            "{} pins no version with a SHA-256 digest; nothing to record",
+            "{} pins no registry version by a SHA-256, SHA-384 or SHA-512 digest, so no adoption can be bound to an artifact: {why_unpinned}{hint}",
             path.display()
         )));
     }
