@@ -132,6 +132,16 @@ struct PnpmResolution {
     repo: Option<String>,
     commit: Option<String>,
     directory: Option<String>,
+    /// `type: binary`: an archive at a URL (pnpm 11's runtimes, e.g. Node.js itself).
+    url: Option<String>,
+    /// `type: variations`: one resolution per platform.
+    #[serde(default)]
+    variants: Vec<PnpmVariant>,
+}
+
+#[derive(Deserialize)]
+struct PnpmVariant {
+    resolution: Option<PnpmResolution>,
 }
 
 /// Splits a pnpm package key into (name, version): v9 `name@1.0.0`, v6 `/name@1.0.0(peer@2)`,
@@ -192,7 +202,33 @@ pub(super) fn parse_pnpm(content: &str) -> Result<Vec<LockedPackage>, LockfileEr
             let from_key = pnpm_key(&key, major == 5);
             let resolution = entry.resolution.as_ref();
             let integrity = resolution.and_then(|r| r.integrity.as_deref());
+            // Platform variants (a runtime such as `node@runtime:26.7.0`): archives from a
+            // URL, one digest per platform.
+            let variants: Vec<&PnpmResolution> = resolution
+                .map(|r| {
+                    r.variants
+                        .iter()
+                        .filter_map(|v| v.resolution.as_ref())
+                        .collect()
+                })
+                .unwrap_or_default();
+            let mut digests = sri_digests(integrity);
+            for v in &variants {
+                digests.extend(sri_digests(v.integrity.as_deref()));
+            }
             let source = match resolution {
+                Some(r)
+                    if r.kind.as_deref() == Some("variations")
+                        || r.kind.as_deref() == Some("binary") =>
+                {
+                    Source::Url {
+                        url: r
+                            .url
+                            .clone()
+                            .or_else(|| variants.iter().find_map(|v| v.url.clone()))
+                            .unwrap_or_else(|| key.clone()),
+                    }
+                }
                 Some(r) if r.kind.as_deref() == Some("git") => Source::Git {
                     url: r.repo.clone().unwrap_or_default(),
                     rev: r.commit.clone(),
@@ -220,7 +256,7 @@ pub(super) fn parse_pnpm(content: &str) -> Result<Vec<LockedPackage>, LockfileEr
                 (None, Some((_, v))) if source.is_registry() => v,
                 _ => "",
             };
-            out.push(locked(kind, name, version, source, sri_digests(integrity))?);
+            out.push(locked(kind, name, version, source, digests)?);
         }
     }
     Ok(out)

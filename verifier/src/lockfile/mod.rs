@@ -344,7 +344,8 @@ impl LockfileError {
     }
 }
 
-/// A lockfile read whole: its format and every package it pins, sorted, without duplicates.
+/// A lockfile read whole: its format and every package it pins, sorted, one entry per
+/// (package, version, source).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lockfile {
     /// The format.
@@ -429,7 +430,7 @@ pub fn read_lockfile(file_name: &str, content: &str) -> Result<Lockfile, Lockfil
         return Err(LockfileError::TooLarge(content.len()));
     }
     let kind = LockfileKind::detect(file_name, content)?;
-    let mut packages = match kind {
+    let packages = match kind {
         LockfileKind::Cargo => toml_locks::parse_cargo(content)?,
         LockfileKind::Uv => toml_locks::parse_uv(content)?,
         LockfileKind::Poetry => toml_locks::parse_poetry(content)?,
@@ -438,9 +439,33 @@ pub fn read_lockfile(file_name: &str, content: &str) -> Result<Lockfile, Lockfil
         LockfileKind::Yarn => js::parse_yarn(content)?,
         LockfileKind::Requirements => python::parse_requirements(content)?,
     };
+    Ok(Lockfile {
+        kind,
+        packages: merge_duplicates(packages),
+    })
+}
+
+/// Sorts and merges entries of one package version from one source (npm installs a version
+/// at several paths, some of them bundled without digests; pnpm lists one per peer set):
+/// one entry each, with the union of their digests.
+fn merge_duplicates(mut packages: Vec<LockedPackage>) -> Vec<LockedPackage> {
     packages.sort();
-    packages.dedup();
-    Ok(Lockfile { kind, packages })
+    let mut out: Vec<LockedPackage> = Vec::with_capacity(packages.len());
+    for p in packages {
+        match out.last_mut() {
+            Some(last)
+                if last.package == p.package
+                    && last.version == p.version
+                    && last.source == p.source =>
+            {
+                last.digests.extend(p.digests);
+                last.digests.sort();
+                last.digests.dedup();
+            }
+            _ => out.push(p),
+        }
+    }
+    out
 }
 
 /// Reads the registry packages of a lockfile, sorted and without duplicates (git, path, URL
