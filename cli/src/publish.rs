@@ -390,28 +390,38 @@ fn version_subject(purl: &str, digest: &DigestOpts) -> anyhow::Result<Subject> {
             "{purl} has no version; name the exact version, e.g. {purl}@1.2.3"
         )));
     };
-    let sha = match (&digest.digest, &digest.artifact) {
-        (Some(hex_digest), _) => {
-            parse_hex32(&hex_digest.to_ascii_lowercase()).ok_or_else(|| {
+    let purl = format!("{package}@{version}");
+    match (&digest.digest, &digest.artifact) {
+        (Some(text), _) => {
+            // The library's one reader of pinned digests: hex with or without an algorithm
+            // prefix, or SRI.
+            let pinned = PinnedDigest::from_prefixed_hex(text)
+                .or_else(|| PinnedDigest::from_sri(text))
+                .ok_or_else(|| {
+                    usage(format!(
+                        "--digest {text:?} is not a digest: give 64 hex digits (SHA-256), \
+                         sha256:/sha384:/sha512: and hex, or SRI such as sha512-<base64>"
+                    ))
+                })?;
+            let algorithm = pinned.artifact_algorithm().ok_or_else(|| {
                 usage(format!(
-                    "--digest {hex_digest:?} is not a SHA-256 (64 hex digits)"
+                    "--digest {text:?} is SHA-1, which cannot identify an artifact \
+                     (collisions can be made); give SHA-256, SHA-384 or SHA-512"
                 ))
-            })?
+            })?;
+            Ok(Subject::package_version_digests(
+                &purl,
+                BTreeMap::from([(algorithm.to_owned(), pinned.hex().to_owned())]),
+            ))
         }
         (None, Some(path)) => {
             let bytes = read_input(path, "artifact", 4 << 30)?;
-            Sha256::digest(&bytes).into()
+            Ok(Subject::package_version(&purl, Sha256::digest(&bytes).into()))
         }
-        (None, None) => {
-            return Err(usage(
-                "give the artifact's SHA-256 with --digest <hex> or the file with --artifact <file>",
-            ));
-        }
-    };
-    Ok(Subject::package_version(
-        &format!("{package}@{version}"),
-        sha,
-    ))
+        (None, None) => Err(usage(
+            "give the artifact's digest with --digest <hex> or the file with --artifact <file>",
+        )),
+    }
 }
 
 /// Validates, signs and sends or writes statements.
@@ -536,7 +546,8 @@ fn submit(
             _ => "the log failed",
         };
         return Err(unavailable(format!(
-            "{hint} (HTTP {}): {}",
+            "{hint}: {}/v1/statements answered HTTP {}: {}",
+            client.base(),
             resp.status,
             error_text(&resp.body)
         )));
