@@ -9,7 +9,7 @@ use anyhow::Context;
 use quorum_c2sp::note::Ed25519Signer;
 use quorum_proto::v1;
 use quorum_verifier::lockfile::{LockfileKind, PinnedDigest, read_lockfile};
-use quorum_verifier::model::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE};
+use quorum_verifier::model::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE, MAX_ENVELOPE_SIZE};
 use quorum_verifier::model::predicates::{
     self, Adoption, AdoptionStatus, Audit, OpenVex, Owner, OwnershipChange, Predicate, Revocation,
     Trust, TrustLevel, VexProduct, VexStatement, VexStatus, VexVulnerability,
@@ -73,11 +73,40 @@ pub fn adopt(global: &Global, args: &AdoptArgs) -> anyhow::Result<u8> {
         (None, Some(lockfile)) => lockfile_subjects(lockfile)?,
         (None, None) => return Err(usage("give a purl@version or --lockfile <file>")),
     };
-    let statements: Vec<Statement> = subjects
-        .chunks(SUBJECTS_PER_STATEMENT)
-        .map(|chunk| predicate.clone().into_statement(chunk.to_vec()))
-        .collect();
+    let statements = pack_statements(&predicate, subjects);
     publish(global, &signer, &statements, &args.publish)
+}
+
+/// Splits subjects over as few statements as fit: at most [`SUBJECTS_PER_STATEMENT`] each,
+/// and each signed envelope within the log's limit (the payload travels base64-encoded in the
+/// envelope JSON; 256 npm subjects with SHA-512 digests would not fit in one).
+fn pack_statements(predicate: &Predicate, subjects: Vec<Subject>) -> Vec<Statement> {
+    /// Room for the envelope's own fields and one signature with its key ID.
+    const ENVELOPE_OVERHEAD: usize = 512;
+    let base64_len = |n: usize| n.div_ceil(3) * 4;
+    let empty = predicate.clone().into_statement(Vec::new()).to_json().len();
+    let subject_len = |s: &Subject| {
+        // `{"digest":{…},"name":"…"}` and a comma, as Statement::to_json writes it.
+        let digest: usize = s.digest.iter().map(|(a, h)| a.len() + h.len() + 6).sum();
+        s.name.len() + digest + 24
+    };
+    let mut statements = Vec::new();
+    let mut chunk: Vec<Subject> = Vec::new();
+    let mut size = empty;
+    for subject in subjects {
+        let len = subject_len(&subject);
+        let too_big = base64_len(size + len) + ENVELOPE_OVERHEAD > MAX_ENVELOPE_SIZE;
+        if !chunk.is_empty() && (chunk.len() == SUBJECTS_PER_STATEMENT || too_big) {
+            statements.push(predicate.clone().into_statement(std::mem::take(&mut chunk)));
+            size = empty;
+        }
+        size += len;
+        chunk.push(subject);
+    }
+    if !chunk.is_empty() {
+        statements.push(predicate.clone().into_statement(chunk));
+    }
+    statements
 }
 
 /// Subjects for every registry version a lockfile pins with an artifact digest (SHA-256,
@@ -416,7 +445,10 @@ fn version_subject(purl: &str, digest: &DigestOpts) -> anyhow::Result<Subject> {
         }
         (None, Some(path)) => {
             let bytes = read_input(path, "artifact", 4 << 30)?;
-            Ok(Subject::package_version(&purl, Sha256::digest(&bytes).into()))
+            Ok(Subject::package_version(
+                &purl,
+                Sha256::digest(&bytes).into(),
+            ))
         }
         (None, None) => Err(usage(
             "give the artifact's digest with --digest <hex> or the file with --artifact <file>",

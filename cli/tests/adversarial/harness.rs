@@ -337,17 +337,24 @@ impl World {
         }
     }
 
-    /// Runs `quorum` as `who` with the policy at `policy` (if any) and the arguments.
-    /// Fails the test if the process panicked.
-    pub fn quorum(&self, who: &Person, policy: Option<&Path>, args: &[&str]) -> Output {
+    /// The `quorum` command as `who` with the policy at `policy` (if any), to add arguments
+    /// and pipes to (for tests that need the running process, not only its output).
+    pub fn quorum_command(&self, who: &Person, policy: Option<&Path>) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_quorum"));
         command.arg("--state-dir").arg(&who.state);
         if let Some(policy) = policy {
             command.arg("--policy").arg(policy);
         }
-        let out = command
+        command.env_remove("QUORUM_HOME");
+        command
+    }
+
+    /// Runs `quorum` as `who` with the policy at `policy` (if any) and the arguments.
+    /// Fails the test if the process panicked.
+    pub fn quorum(&self, who: &Person, policy: Option<&Path>, args: &[&str]) -> Output {
+        let out = self
+            .quorum_command(who, policy)
             .args(args)
-            .env_remove("QUORUM_HOME")
             .output()
             .unwrap_or_else(|e| panic!("running quorum: {e}"));
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -465,4 +472,22 @@ pub fn text(out: &Output) -> (String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// A real lockfile of a public project, from `../shared/realdata/lockfiles` (repository,
+/// path and commit of each in its `SOURCES.md`) or `$QUORUM_LOCKFILE_DATA`.
+pub fn real_lockfile(relative: &str) -> PathBuf {
+    let dir = std::env::var_os("QUORUM_LOCKFILE_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/realdata/lockfiles")
+        });
+    let path = dir.join(relative);
+    assert!(
+        path.is_file(),
+        "real lockfile {} not found: expected in ../shared/realdata/lockfiles (see SOURCES.md) \
+         or $QUORUM_LOCKFILE_DATA",
+        path.display()
+    );
+    path
 }

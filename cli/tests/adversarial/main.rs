@@ -13,6 +13,7 @@
 mod support;
 
 mod harness;
+mod lockfiles;
 
 use harness::{World, expect_exit, json};
 
