@@ -16,7 +16,12 @@ fuzz_target!(|data: &[u8]| {
     // The Merkle check sees attacker-chosen index, size and hash count.
     let leaf = [0u8; 32];
     for size in [proof.index, proof.index.saturating_add(1), u64::MAX] {
-        let _ =
-            quorum_c2sp::merkle::verify_inclusion(&leaf, proof.index, size, &proof.hashes, &leaf);
+        let _ = quorum_c2sp::merkle::verify_inclusion(
+            &leaf,
+            proof.index,
+            size,
+            &proof.hashes,
+            &leaf,
+        );
     }
 });
