@@ -580,11 +580,12 @@ impl Subject {
     pub fn kind(&self) -> Result<SubjectKind, StatementError> {
         self.check_digests()?;
         let sha = self.sha256();
-        let needs_sha256 = self.name == ENVELOPE_SUBJECT_NAME
-            || self.name.starts_with(KEY_SUBJECT_PREFIX)
-            || parse_purl(&self.name).is_ok_and(|(_, version)| version.is_none());
-        if needs_sha256 && sha.is_empty() {
-            return Err(StatementError::MissingSha256(truncate(&self.name, 256)));
+        // Name digests are SHA-256: envelope, key and unversioned package subjects need one.
+        let missing_sha256 = || StatementError::MissingSha256(truncate(&self.name, 256));
+        if sha.is_empty()
+            && (self.name == ENVELOPE_SUBJECT_NAME || self.name.starts_with(KEY_SUBJECT_PREFIX))
+        {
+            return Err(missing_sha256());
         }
         if self.name == ENVELOPE_SUBJECT_NAME {
             let digest = parse_hex32(sha).ok_or_else(|| StatementError::BadDigest {
@@ -603,6 +604,9 @@ impl Subject {
             return Ok(SubjectKind::Key(key));
         }
         let (package, version) = parse_purl(&self.name)?;
+        if version.is_none() && sha.is_empty() {
+            return Err(missing_sha256());
+        }
         if version.is_none() && sha != sha256_hex(self.name.as_bytes()) {
             return Err(StatementError::DigestMismatch(truncate(&self.name, 256)));
         }
