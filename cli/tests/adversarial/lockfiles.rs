@@ -247,6 +247,18 @@ fn verify_piped_into_head_exits_quietly() {
         "",
         "[[rule]]\npackages = \"pkg:*\"\nmin_adopters = 1\n",
     );
+    // A logged, cosigned statement, so that there is a checkpoint to verify against.
+    let out = world.quorum(
+        &me,
+        Some(&policy),
+        &[
+            "adopt",
+            "pkg:npm/left-pad@1.3.0",
+            "--digest",
+            &"ab".repeat(32),
+        ],
+    );
+    expect_exit(&out, 0);
     // `quorum verify --lockfile package-lock.json | head -1` on npm/cli's 1,020 packages:
     // about 100 KB of table, more than a pipe holds.
     let lockfile = real_lockfile("npm-cli/package-lock.json");
@@ -261,10 +273,14 @@ fn verify_piped_into_head_exits_quietly() {
     let mut stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
     let mut first = String::new();
     std::io::BufRead::read_line(&mut stdout, &mut first).expect("first line");
-    assert!(first.starts_with("PACKAGE"), "{first}");
     drop(stdout);
     let output = child.wait_with_output().expect("wait");
     let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        first.starts_with("PACKAGE"),
+        "{first:?} {:?} {stderr}",
+        output.status
+    );
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_ne!(output.status.code(), Some(101), "{stderr}");
 }
