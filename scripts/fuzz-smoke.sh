@@ -57,11 +57,12 @@ mkdir -p "$log_dir"
 
 # The real lockfiles of public projects (../shared/realdata/lockfiles, read only) seed every
 # lockfile target besides its own small seeds: libFuzzer reads extra corpus directories and
-# writes only to the first.
+# writes only to the first. They are up to 830 KB; -max_len keeps their first 64 KiB, so
+# executions stay fast (without it libFuzzer sizes every input to the largest seed).
 real_lockfiles=${QUORUM_LOCKFILE_DATA:-../shared/realdata/lockfiles}
 extra_seeds() {
     case $1 in
-        lockfile_*) if [ -d "$real_lockfiles" ]; then echo "$real_lockfiles"; fi ;;
+        lockfile_*) if [ -d "$real_lockfiles" ]; then echo "-max_len=65536 $real_lockfiles"; fi ;;
     esac
 }
 
@@ -69,7 +70,7 @@ run_one() {
     local target=$1
     mkdir -p "fuzz/target/corpus/$target" "fuzz/artifacts/$target"
     # -timeout: one input taking over 10 s is a hang (a crash); -rss_limit_mb: so is 2 GiB.
-    # shellcheck disable=SC2046 # one directory or none
+    # shellcheck disable=SC2046 # an option and a directory, or nothing
     if "$bin_dir/$target" "fuzz/target/corpus/$target" "fuzz/corpus/$target" $(extra_seeds "$target") \
         -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
         -print_final_stats=1 -artifact_prefix="fuzz/artifacts/$target/" \
