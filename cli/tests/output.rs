@@ -2,10 +2,15 @@
 //! the exit codes), errors as JSON under `--json`, the real cause of a network failure, and
 //! a closed standard output (`quorum … | head -1`) ending the process quietly.
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
+
+use support::real_lockfile;
 
 fn quorum(state: &Path, args: &[&str]) -> Output {
     let out = Command::new(env!("CARGO_BIN_EXE_quorum"))
@@ -37,10 +42,9 @@ fn json_stdout(out: &Output) -> serde_json::Value {
     })
 }
 
-/// A port on loopback where nothing listens (bound, then released).
+/// A port on loopback where nothing listens (chosen by the kernel, then released).
 fn closed_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
+    support::free_port()
 }
 
 #[test]
@@ -191,22 +195,6 @@ fn network_errors_name_the_real_cause_and_the_url() {
     assert!(err.contains(&format!("{log}/v1/statements")), "{err}");
     assert!(err.contains("404"), "{err}");
     assert!(err.contains("no such endpoint"), "{err}");
-}
-
-/// A real lockfile from `../shared/realdata/lockfiles` (or `$QUORUM_LOCKFILE_DATA`).
-fn real_lockfile(relative: &str) -> PathBuf {
-    let dir = std::env::var_os("QUORUM_LOCKFILE_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/realdata/lockfiles")
-        });
-    let path = dir.join(relative);
-    assert!(
-        path.is_file(),
-        "real lockfile {} not found (see ../shared/realdata/lockfiles/SOURCES.md)",
-        path.display()
-    );
-    path
 }
 
 #[test]

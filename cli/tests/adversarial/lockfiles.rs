@@ -8,7 +8,8 @@ use std::process::Stdio;
 
 use quorum_verifier::lockfile::read_lockfile;
 
-use crate::harness::{World, expect_exit, json, real_lockfile, text};
+use crate::harness::{World, expect_exit, json, text};
+use crate::support::real_lockfile;
 
 /// How many registry versions of `relative` carry an artifact digest (the subjects `adopt`
 /// must record), by the library's reader.
