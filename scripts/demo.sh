@@ -238,6 +238,10 @@ me = "${pub[me]}"
 alice = "${pub[alice]}"
 secteam = "${pub[secteam]}"
 
+# Packages no rule below matches are never installed on no evidence.
+[fallback]
+verdict = "insufficient-evidence"
+
 [[rule]]
 packages = "pkg:cargo/*"
 min_adoption = 0.6
@@ -245,7 +249,7 @@ min_adopters = 2
 required_criteria = ["safe-to-deploy"]
 EOF
 lock "$work/app.lock" "serde 1.0.200 $SERDE" "left-pad-rs 2.0.0 $PAD" "tokio 1.40.0 $TOKIO" "rand 0.9.0 $RAND"
-sed -n '/^\[\[rule/,$p' "$work/people/me/policy.toml"
+sed -n '/^# Packages no rule/,$p' "$work/people/me/policy.toml"
 
 wait_cosigned
 say "verify, before the compromise is reported"

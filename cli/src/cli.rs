@@ -48,6 +48,9 @@ pub struct Global {
 pub enum Command {
     /// Create a signing key (file mode 0600) and print its public key.
     Keygen(KeygenArgs),
+    /// Write a commented starter policy: the log, its witnesses, your key as the trust root,
+    /// and a strict fallback (packages no rule matches are insufficient-evidence).
+    Init(InitArgs),
     /// Publish an audit of a package version.
     Attest(AttestArgs),
     /// Publish that you run (or, with --reject, refuse) package versions.
@@ -73,6 +76,69 @@ pub enum Command {
     Mirror(MirrorArgs),
     /// Work with submission receipts (kept in the state directory's `receipts/`).
     Receipt(ReceiptArgs),
+    /// Import public trust data (cargo-vet audit sets, RustSec and OSV advisories) as
+    /// statements signed by your key, append-only; or check the log against the source.
+    Import(ImportArgs),
+}
+
+/// `quorum import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// What is imported.
+    #[command(subcommand)]
+    pub source: ImportSource,
+}
+
+/// The sources `quorum import` reads.
+#[derive(Debug, Subcommand)]
+pub enum ImportSource {
+    /// A cargo-vet `audits.toml`, or an `imports.lock` (the audits a project imported).
+    CargoVet {
+        /// The file.
+        file: PathBuf,
+        /// Source, revision, check.
+        #[command(flatten)]
+        opts: ImportOpts,
+    },
+    /// A RustSec advisory database checkout (its `crates/` and `rust/` folders).
+    Rustsec {
+        /// The database's folder.
+        dir: PathBuf,
+        /// Source, revision, check.
+        #[command(flatten)]
+        opts: ImportOpts,
+    },
+    /// An OSV record or a folder of them (JSON or YAML), e.g. PyPA's `vulns/`.
+    Osv {
+        /// The file or folder.
+        path: PathBuf,
+        /// Source, revision, check.
+        #[command(flatten)]
+        opts: ImportOpts,
+    },
+}
+
+/// Options of every `quorum import`.
+#[derive(Debug, Args)]
+pub struct ImportOpts {
+    /// The public URL the data comes from (the file, or the repository of a folder); every
+    /// statement names it, with the revision, so anyone can fetch and re-derive it.
+    #[arg(long, value_name = "URL")]
+    pub source: String,
+    /// The source's revision (a commit hash) the files were taken at.
+    #[arg(long, value_name = "COMMIT")]
+    pub revision: String,
+    /// Log nothing: compare what the log holds under the importer's key with the source and
+    /// report every missing, extra or differing statement (exit 1 if there is any).
+    #[arg(long)]
+    pub check: bool,
+    /// With --check: the importer key to check (default: your own).
+    #[arg(long, value_name = "KEY", requires = "check")]
+    pub importer: Option<String>,
+    /// Where the statements go (--out writes every derived statement, signed, one JSON
+    /// line each, without reading the log).
+    #[command(flatten)]
+    pub publish: PublishOpts,
 }
 
 /// `quorum receipt`.
@@ -102,6 +168,26 @@ pub struct KeygenArgs {
     #[arg(long, default_value = "quorum")]
     pub name: String,
     /// Overwrite an existing key file.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `quorum init`. The log's URL is the global `--log`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The log's origin line (e.g. `quorum.example/log`); a placeholder if not given.
+    #[arg(long)]
+    pub origin: Option<String>,
+    /// The log's signed-note verifier key; a placeholder if not given.
+    #[arg(long, value_name = "VKEY")]
+    pub log_key: Option<String>,
+    /// A witness's cosignature verifier key (`name+id+base64`); repeat for each witness.
+    #[arg(long = "witness", value_name = "VKEY")]
+    pub witnesses: Vec<String>,
+    /// How many of the witnesses must cosign (default: all of them).
+    #[arg(long)]
+    pub quorum: Option<usize>,
+    /// Overwrite an existing policy file.
     #[arg(long)]
     pub force: bool,
 }

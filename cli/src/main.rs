@@ -10,6 +10,8 @@
 mod cli;
 mod error;
 mod glue;
+mod import;
+mod init;
 mod keys;
 mod mirror;
 mod net;
@@ -81,6 +83,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     let global = cli.global;
     match cli.command {
         Command::Keygen(args) => keys::keygen(&global, &args),
+        Command::Init(args) => init::init(&global, &args),
         Command::Attest(args) => publish::attest(&global, &args),
         Command::Adopt(args) => publish::adopt(&global, &args),
         Command::Trust(args) => publish::trust(&global, &args),
@@ -93,5 +96,6 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Fetch(args) => verify::fetch(&global, &args),
         Command::Mirror(args) => mirror::mirror(&global, &args),
         Command::Receipt(args) => receipt::receipt(&global, &args),
+        Command::Import(args) => import::import(&global, &args),
     }
 }

@@ -25,6 +25,9 @@ use crate::cli::{
 use crate::error::{unavailable, usage};
 use crate::keys::load_signer;
 use crate::net::{LogClient, MAX_SUBMIT_RESPONSE, error_text};
+
+/// Largest batch answer read (1000 results of about 150 bytes).
+const MAX_BATCH_RESPONSE: u64 = 4 << 20;
 use crate::receipt::Receipt;
 use crate::state::{MAX_INPUT_FILE, State, read_input, read_text, write_atomic};
 use base64::Engine as _;
@@ -337,6 +340,7 @@ pub fn revoke(global: &Global, args: &RevokeArgs) -> anyhow::Result<u8> {
     let predicate = Predicate::Revocation(Revocation {
         envelope_digest: hex::encode(digest),
         reason: args.reason.clone(),
+        provenance: None,
     });
     let statement = predicate.into_statement(vec![Subject::envelope(&digest)]);
     publish(global, &signer, &[statement], &args.publish)
@@ -463,42 +467,9 @@ fn publish(
     statements: &[Statement],
     opts: &PublishOpts,
 ) -> anyhow::Result<u8> {
-    let mut envelopes = Vec::new();
-    for statement in statements {
-        // Refuse what verifiers would reject, with the validator's reason.
-        predicates::validate_statement(statement)
-            .map_err(|e| usage(format!("the statement would be rejected: {e}")))?;
-        envelopes.push(Envelope::sign(
-            IN_TOTO_PAYLOAD_TYPE,
-            statement.to_json(),
-            signer.signing_key(),
-        ));
-    }
+    let envelopes = sign_statements(signer, statements)?;
     if opts.dry_run || opts.out.is_some() {
-        let text: String = envelopes
-            .iter()
-            .map(|e| format!("{}\n", e.to_json()))
-            .collect();
-        match opts.out.as_deref() {
-            Some(p) if p.as_os_str() != "-" => {
-                write_atomic(p, text.as_bytes())?;
-                for e in &envelopes {
-                    if global.json {
-                        println!(
-                            "{}",
-                            json!({"envelope_digest": hex::encode(e.digest()), "out": p.display().to_string()})
-                        );
-                    } else {
-                        println!(
-                            "signed {} (not submitted) -> {}",
-                            hex::encode(e.digest()),
-                            p.display()
-                        );
-                    }
-                }
-            }
-            _ => print!("{text}"),
-        }
+        write_envelopes(global, &envelopes, opts.out.as_deref(), true)?;
         return Ok(0);
     }
     let client = log_client(global)?;
@@ -510,6 +481,183 @@ fn publish(
     Ok(0)
 }
 
+/// Validates each statement as verifiers will (refusing what they would reject, with the
+/// validator's reason) and signs it into a DSSE envelope.
+pub fn sign_statements(
+    signer: &Ed25519Signer,
+    statements: &[Statement],
+) -> anyhow::Result<Vec<Envelope>> {
+    let mut envelopes = Vec::with_capacity(statements.len());
+    for statement in statements {
+        predicates::validate_statement(statement)
+            .map_err(|e| usage(format!("the statement would be rejected: {e}")))?;
+        envelopes.push(Envelope::sign(
+            IN_TOTO_PAYLOAD_TYPE,
+            statement.to_json(),
+            signer.signing_key(),
+        ));
+    }
+    Ok(envelopes)
+}
+
+/// Writes signed envelopes, one JSON line each, to `out` (standard output for `None` or
+/// `-`), for `quorum submit` later; `per_envelope` prints one line per envelope written.
+pub fn write_envelopes(
+    global: &Global,
+    envelopes: &[Envelope],
+    out: Option<&Path>,
+    per_envelope: bool,
+) -> anyhow::Result<()> {
+    let text: String = envelopes
+        .iter()
+        .map(|e| format!("{}\n", e.to_json()))
+        .collect();
+    match out {
+        Some(p) if p.as_os_str() != "-" => {
+            write_atomic(p, text.as_bytes())?;
+            for e in envelopes.iter().filter(|_| per_envelope) {
+                if global.json {
+                    println!(
+                        "{}",
+                        json!({"envelope_digest": hex::encode(e.digest()), "out": p.display().to_string()})
+                    );
+                } else {
+                    println!(
+                        "signed {} (not submitted) -> {}",
+                        hex::encode(e.digest()),
+                        p.display()
+                    );
+                }
+            }
+        }
+        _ => print!("{text}"),
+    }
+    Ok(())
+}
+
+/// Envelopes per batch request (the log's default `max_batch_envelopes`).
+const BATCH_ENVELOPES: usize = 1000;
+/// Bytes of envelope JSON per batch request, well under the log's default 16 MiB body.
+const BATCH_BYTES: usize = 8 << 20;
+/// How often a batch refused as busy (429, 503) is sent again, one second apart.
+const BATCH_RETRIES: u32 = 10;
+
+/// The log's answer for one envelope of a batch: its index and status, or why it was
+/// refused.
+pub type BatchOutcome = Result<(u64, v1::SubmitStatus), String>;
+
+/// Submits many envelopes signed by `signer` in batch requests (`{"envelopes": [...]}`),
+/// without waiting for checkpoints: each answer comes once the entries are durable. Items
+/// refused as busy are sent again. Receipts are not kept (a bulk import checks itself with
+/// `quorum import --check`). Outcomes are in input order.
+pub fn submit_batch(
+    target: &Target,
+    signer: &Ed25519Signer,
+    envelopes: &[Envelope],
+) -> anyhow::Result<Vec<BatchOutcome>> {
+    let public_key = format!(
+        "ed25519:{}",
+        hex::encode(signer.signing_key().verifying_key().as_bytes())
+    );
+    let items: Vec<serde_json::Value> = envelopes
+        .iter()
+        .map(|e| {
+            let envelope: serde_json::Value =
+                serde_json::from_str(&e.to_json()).unwrap_or(serde_json::Value::Null);
+            json!({"envelope": envelope, "publicKey": public_key})
+        })
+        .collect();
+    let mut outcomes: Vec<Option<BatchOutcome>> = vec![None; items.len()];
+    let mut pending: Vec<usize> = (0..items.len()).collect();
+    for attempt in 0..=BATCH_RETRIES {
+        if pending.is_empty() {
+            break;
+        }
+        if attempt > 0 {
+            std::thread::sleep(std::time::Duration::from_secs(1));
+        }
+        let mut busy = Vec::new();
+        let mut start = 0;
+        while start < pending.len() {
+            let mut end = start;
+            let mut bytes = 0;
+            while end < pending.len() && end - start < BATCH_ENVELOPES {
+                let size = items[pending[end]].to_string().len();
+                if end > start && bytes + size > BATCH_BYTES {
+                    break;
+                }
+                bytes += size;
+                end += 1;
+            }
+            let chunk = &pending[start..end];
+            let body = serde_json::to_vec(&json!({
+                "envelopes": chunk.iter().map(|&i| &items[i]).collect::<Vec<_>>()
+            }))
+            .context("encoding the batch")?;
+            let resp = target
+                .client
+                .post_json("/v1/statements", body, MAX_BATCH_RESPONSE)?;
+            match resp.status {
+                200 => {
+                    let answer: serde_json::Value =
+                        serde_json::from_slice(&resp.body).map_err(|e| {
+                            unavailable(format!("the log's batch answer is not JSON: {e}"))
+                        })?;
+                    let results = answer
+                        .get("results")
+                        .and_then(|r| r.as_array())
+                        .filter(|r| r.len() == chunk.len())
+                        .ok_or_else(|| {
+                            unavailable(
+                                "the log's batch answer does not have one result per envelope",
+                            )
+                        })?;
+                    for (&i, r) in chunk.iter().zip(results) {
+                        match r.get("error") {
+                            Some(err) => {
+                                let status = r.get("status").and_then(|s| s.as_u64()).unwrap_or(0);
+                                if status == 429 || status == 503 {
+                                    busy.push(i);
+                                } else {
+                                    outcomes[i] = Some(Err(format!(
+                                        "HTTP {status}: {}",
+                                        error_text(err.to_string().as_bytes())
+                                    )));
+                                }
+                            }
+                            None => {
+                                let answer: v1::SubmitResponse = serde_json::from_value(r.clone())
+                                    .map_err(|e| {
+                                        unavailable(format!(
+                                            "the log's answer is not a SubmitResponse: {e}"
+                                        ))
+                                    })?;
+                                let status = v1::SubmitStatus::try_from(answer.status)
+                                    .unwrap_or(v1::SubmitStatus::Unspecified);
+                                outcomes[i] = Some(Ok((answer.index, status)));
+                            }
+                        }
+                    }
+                }
+                429 | 503 => busy.extend_from_slice(chunk),
+                status => {
+                    return Err(unavailable(format!(
+                        "the log refused a batch of {} statements (HTTP {status}): {}",
+                        chunk.len(),
+                        error_text(&resp.body)
+                    )));
+                }
+            }
+            start = end;
+        }
+        pending = busy;
+    }
+    Ok(outcomes
+        .into_iter()
+        .map(|o| o.unwrap_or_else(|| Err("the log stayed busy; retry later".to_owned())))
+        .collect())
+}
+
 /// Where submissions go: the log (`--log`, else the policy's `[log] url`) and the policy
 /// whose log key and witness quorum the receipts are verified with, if there is one.
 pub struct Target {
@@ -517,8 +665,15 @@ pub struct Target {
     policy: Option<Policy>,
 }
 
+impl Target {
+    /// The log client.
+    pub fn client(&self) -> &LogClient {
+        &self.client
+    }
+}
+
 /// The log to submit to and the policy to check its receipts with.
-fn log_client(global: &Global) -> anyhow::Result<Target> {
+pub fn log_client(global: &Global) -> anyhow::Result<Target> {
     let state = State::open(global)?;
     let path = state.policy_path(global);
     let policy = if path.exists() {

@@ -54,7 +54,8 @@ fn main_job_scenario_gives_the_expected_decisions() {
     );
     for reason in [
         "reports this version malicious",
-        "a trusted advisory names this version as the fix",
+        "names this version as the fix (entry",
+        "advisory_veto held: 1 hop from the roots",
         "the package changed owner",
         "is not reached by the policy's trust roots",
     ] {

@@ -17,7 +17,8 @@ use base64::Engine as _;
 use quorum_verifier::model::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE, SigningKey, key_id, pae};
 use quorum_verifier::model::log_entry::{LogEntry, leaf_hash};
 use quorum_verifier::model::predicates::{
-    ADOPTION_V1, AUDIT_V1, OPENVEX_V0_2_0, OWNERSHIP_CHANGE_V1, REVOCATION_V1, TRUST_V1,
+    ADOPTION_V1, ADVISORY_V1, AUDIT_V1, CARGO_VET_V1, OPENVEX_V0_2_0, OWNERSHIP_CHANGE_V1,
+    REVOCATION_V1, TRUST_V1,
 };
 use quorum_verifier::model::statement::{
     STATEMENT_TYPE_V1, Statement, Subject, SubjectKind, sha256_hex, sort_keys,
@@ -580,7 +581,76 @@ fn valid_statements() -> Vec<(&'static str, Statement)> {
                 ),
             ),
         ),
+        (
+            "cargo-vet: imported full audit (versioned subject with the name digest)",
+            Statement::new(
+                vec![Subject::package("pkg:cargo/adler2@2.0.0")],
+                CARGO_VET_V1,
+                cargo_vet_audit(),
+            ),
+        ),
+        (
+            "cargo-vet: imported criterion, about the signer's vocabulary (key subject)",
+            Statement::new(
+                vec![Subject::key(&pk("alice"))],
+                CARGO_VET_V1,
+                json!({"kind": "criteria", "name": "ub-risk-0", "description": "No unsafe code.",
+                       "implies": ["ub-risk-1"], "provenance": import_provenance("criteria.ub-risk-0")}),
+            ),
+        ),
+        (
+            "cargo-vet: imported wildcard audit of a crate (unversioned subject)",
+            Statement::new(
+                vec![Subject::package("pkg:cargo/bumpalo")],
+                CARGO_VET_V1,
+                json!({"kind": "wildcard", "criteria": ["safe-to-deploy"], "who": ["Nick Fitzgerald <fitzgen@gmail.com>"],
+                       "userId": 696, "start": "2019-03-16", "end": "2026-08-21",
+                       "provenance": import_provenance("wildcard-audits.bumpalo[0]")}),
+            ),
+        ),
+        (
+            "advisory: imported RustSec advisory with an OSV SEMVER range",
+            Statement::new(
+                vec![Subject::package("pkg:cargo/tower-http")],
+                ADVISORY_V1,
+                imported_advisory(),
+            ),
+        ),
+        (
+            "revocation by an importer, naming the upstream revision",
+            Statement::new(
+                vec![Subject::envelope(&revoked)],
+                REVOCATION_V1,
+                json!({"envelopeDigest": hex::encode(revoked),
+                       "reason": "removed upstream: https://example.test/audits.toml at revision r2 no longer has this entry",
+                       "provenance": {"source": "https://example.test/audits.toml", "revision": "r2",
+                                      "fileSha256": sha256_hex(b"audits.toml at r2"), "tool": "quorum 0.1.0"}}),
+            ),
+        ),
     ]
+}
+
+/// The provenance of an imported test statement.
+fn import_provenance(position: &str) -> Value {
+    json!({"source": "https://example.test/audits.toml", "revision": "r1",
+           "fileSha256": sha256_hex(b"audits.toml at r1"), "position": position, "tool": "quorum 0.1.0"})
+}
+
+fn cargo_vet_audit() -> Value {
+    json!({"kind": "audit", "criteria": ["safe-to-deploy", "ub-risk-0"],
+           "who": ["Lukasz Anforowicz <lukasza@chromium.org>"], "version": "2.0.0",
+           "provenance": import_provenance("audits.adler2[1]")})
+}
+
+fn imported_advisory() -> Value {
+    json!({"id": "RUSTSEC-2021-0135", "aliases": ["GHSA-wwh2-r387-g5rm"], "kind": "vulnerability",
+           "categories": ["file-disclosure"],
+           "affected": [{"package": "pkg:cargo/tower-http", "ecosystem": "crates.io", "os": ["windows"],
+                         "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "0.1.3"},
+                                                                  {"introduced": "0.2.0"}, {"fixed": "0.2.1"}]}]}],
+           "provenance": {"source": "https://github.com/rustsec/advisory-db", "revision": "r1",
+                          "fileSha256": sha256_hex(b"RUSTSEC-2021-0135.md"),
+                          "position": "crates/tower-http/RUSTSEC-2021-0135.md", "tool": "quorum 0.1.0"}})
 }
 
 fn base_statement_value() -> Value {
@@ -1124,6 +1194,66 @@ fn invalid_statements() -> Vec<(String, String, &'static str)> {
                 json!({}),
             )),
             "vex-product-not-purl",
+        ),
+        (
+            "cargo-vet: versioned subject with an artifact digest (imports name versions)",
+            stmt_json(
+                json!([{"name": "pkg:cargo/adler2@2.0.0", "digest": {"sha256": hex::encode(artifact("pkg:cargo/adler2@2.0.0"))}}]),
+                CARGO_VET_V1,
+                cargo_vet_audit(),
+            ),
+            "digest-mismatch",
+        ),
+        (
+            "cargo-vet: subject version differs from the audited version",
+            stmt_json(
+                json!([{"name": "pkg:cargo/adler2@2.0.1", "digest": {"sha256": sha256_hex(b"pkg:cargo/adler2@2.0.1")}}]),
+                CARGO_VET_V1,
+                cargo_vet_audit(),
+            ),
+            "subject-rule",
+        ),
+        (
+            "cargo-vet: a delta without its start version",
+            stmt_json(
+                json!([{"name": "pkg:cargo/adler2@2.0.0", "digest": {"sha256": sha256_hex(b"pkg:cargo/adler2@2.0.0")}}]),
+                CARGO_VET_V1,
+                json!({"kind": "delta", "criteria": ["safe-to-run"], "to": "2.0.0",
+                       "provenance": import_provenance("audits.adler2[2]")}),
+            ),
+            "invalid-field",
+        ),
+        (
+            "cargo-vet: an imported entry without provenance",
+            stmt_json(
+                json!([{"name": "pkg:cargo/adler2@2.0.0", "digest": {"sha256": sha256_hex(b"pkg:cargo/adler2@2.0.0")}}]),
+                CARGO_VET_V1,
+                with(cargo_vet_audit(), &["provenance"], json!(null)),
+            ),
+            "invalid-predicate",
+        ),
+        (
+            "advisory: a subject that is not an affected package",
+            stmt_json(
+                json!([{"name": "pkg:cargo/tower-http", "digest": {"sha256": sha256_hex(b"pkg:cargo/tower-http")}},
+                       {"name": "pkg:cargo/serde", "digest": {"sha256": sha256_hex(b"pkg:cargo/serde")}}]),
+                ADVISORY_V1,
+                imported_advisory(),
+            ),
+            "subject-rule",
+        ),
+        (
+            "advisory: a range event with two bounds",
+            stmt_json(
+                json!([{"name": "pkg:cargo/tower-http", "digest": {"sha256": sha256_hex(b"pkg:cargo/tower-http")}}]),
+                ADVISORY_V1,
+                with(
+                    imported_advisory(),
+                    &["affected", "0", "ranges", "0", "events", "0"],
+                    json!({"introduced": "0", "fixed": "1.0.0"}),
+                ),
+            ),
+            "invalid-field",
         ),
         (
             "OpenVEX: product not covered by a subject",

@@ -135,6 +135,7 @@ fn plan(index: u64, keys: &[[u8; 32]], digests: &[[u8; 32]]) -> (u64, Predicate,
             Predicate::Revocation(Revocation {
                 envelope_digest: hex::encode(digests[(r % 1000) as usize]),
                 reason: None,
+                provenance: None,
             }),
             vec![Subject::envelope(&digests[(r % 1000) as usize])],
         ),

@@ -64,10 +64,7 @@ fn bench_trust(c: &mut Criterion) {
     ));
     group.sample_size(10);
     for (name, mode) in [
-        (
-            "personalized_pagerank_depth6",
-            TrustMode::PersonalizedPageRank,
-        ),
+        ("flow_depth6", TrustMode::Flow),
         ("best_path_depth6", TrustMode::BestPath),
     ] {
         let params = TrustParams {

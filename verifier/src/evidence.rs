@@ -485,11 +485,12 @@ mod tests {
             evidence.statements[0].claim,
             Claim::Adoption { .. }
         ));
-        // The statements feed a decision (signers unreached by the root: none counted).
+        // The statements feed a decision (signers unreached by the root: none counted; the
+        // policy has no rule, so its default fallback leaves the version undecided).
         let d = Evaluation::new(&policy, &evidence.statements, evidence.witnessed_at)
             .unwrap()
             .decide("pkg:cargo/demo", "1.0.0");
-        assert_eq!(d.verdict, Verdict::Allow);
+        assert_eq!(d.verdict, Verdict::InsufficientEvidence);
         assert_eq!(d.rejected.len(), 3);
     }
 

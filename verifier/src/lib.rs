@@ -11,7 +11,9 @@
 //! * [`evidence`]: from what a log serves to the statements a decision may count;
 //! * [`ecosystem`]: one canonical name per package, version order and ranges per ecosystem;
 //! * [`lockfile`]: the package versions a lockfile pins, their digests and sources;
-//! * [`client`]: the mirror store.
+//! * [`client`]: the mirror store;
+//! * `import` (feature `import`): cargo-vet audit sets, RustSec and OSV advisories turned
+//!   into statements an importer signs, and the comparison of a source with the log.
 //!
 //! What is not here: the transparency-log wire formats (Merkle proofs, tiles, signed notes,
 //! checkpoints, cosignatures, tlog-proof, tlog-policy, the tlog-witness request), which live
@@ -24,6 +26,8 @@ pub mod client;
 pub mod decision;
 pub mod ecosystem;
 pub mod evidence;
+#[cfg(feature = "import")]
+pub mod import;
 pub mod lockfile;
 pub mod model;
 pub mod policy;

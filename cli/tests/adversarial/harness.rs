@@ -79,6 +79,18 @@ pub struct Signed {
 }
 
 impl Person {
+    /// A key made in this process, without a `quorum` state directory: for farms, rings and
+    /// chains of hundreds of keys, which only ever sign directly.
+    pub fn key_only(name: &str) -> Person {
+        let signer = Ed25519Signer::generate(name).expect("generate a key");
+        Person {
+            name: name.to_string(),
+            state: PathBuf::new(),
+            public: hex::encode(signer.signing_key().verifying_key().to_bytes()),
+            signer,
+        }
+    }
+
     /// Signs a statement with this person's key, as `quorum` would.
     pub fn sign(&self, predicate: Predicate, subjects: Vec<Subject>) -> Signed {
         let statement = predicate.into_statement(subjects);
@@ -436,6 +448,31 @@ impl World {
             "the log did not publish a checkpoint of size {size} within a minute (it serves {})",
             self.checkpoint_size()
         );
+    }
+
+    /// Every statement the log lists under a signer (`GET /v1/statements?signer=`, paged):
+    /// the listed entries as JSON (`index`, `envelope`, …), in log order.
+    pub fn statements_by(&self, public_hex: &str) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut after = String::new();
+        loop {
+            let url = format!(
+                "{}/v1/statements?signer=ed25519:{public_hex}&limit=1000{after}",
+                self.url
+            );
+            let v: Value = self
+                .http
+                .get(url)
+                .send()
+                .and_then(|r| r.json())
+                .expect("statement list");
+            let entries = v["entries"].as_array().cloned().unwrap_or_default();
+            let Some(last) = entries.last().and_then(|e| e["index"].as_u64()) else {
+                return out;
+            };
+            after = format!("&after={last}");
+            out.extend(entries);
+        }
     }
 
     /// Path of a file in the world's directory.

@@ -13,7 +13,9 @@
 mod support;
 
 mod harness;
+mod import;
 mod lockfiles;
+mod trust_and_powers;
 
 use harness::{World, expect_exit, json};
 

@@ -15,7 +15,7 @@ impl Ecosystem {
     /// The canonical spelling of a package name as its package manager writes it (npm:
     /// `@scope/name` or `name`), after checking that it is a valid name there.
     ///
-    /// * Cargo: ASCII letters, digits, `-` and `_`, at most 64 bytes; lowercased, `_` → `-`
+    /// * Cargo: ASCII letters, digits, `-`, `_` (and `.`), at most 64 bytes; lowercased, `_` → `-`
     ///   (crates.io refuses a crate whose name differs from an existing one only in case or
     ///   in `-` versus `_`, so the folded name still names exactly one crate).
     /// * npm: `name` or `@scope/name`, each part non-empty and made of URL-safe characters
@@ -40,11 +40,16 @@ impl Ecosystem {
                 if name.len() > MAX_CARGO_NAME_LEN {
                     return Err(bad("longer than 64 bytes"));
                 }
+                // crates.io allows letters, digits, `-` and `_`; `.` is accepted too because
+                // real audit sets name such crates (Google's audits one called `0.7.11`), and a
+                // name no registry holds only ever matches itself.
                 if !name
                     .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
                 {
-                    return Err(bad("only ASCII letters, digits, `-` and `_` are allowed"));
+                    return Err(bad(
+                        "only ASCII letters, digits, `-`, `_` and `.` are allowed",
+                    ));
                 }
                 Ok(name
                     .bytes()
@@ -243,7 +248,8 @@ mod tests {
             c.package_purl("left-pad-rs").as_deref(),
             Ok("pkg:cargo/left-pad-rs")
         );
-        for bad in ["", "a.b", "a/b", "é", &"a".repeat(65)] {
+        assert_eq!(c.package_purl("0.7.11").as_deref(), Ok("pkg:cargo/0.7.11"));
+        for bad in ["", "a~b", "a/b", "é", &"a".repeat(65)] {
             assert!(c.canonical_name(bad).is_err(), "{bad:?}");
         }
     }

@@ -11,6 +11,8 @@
 //! | [`REVOCATION_V1`] | [`Revocation`] | exactly one envelope, the one in the predicate |
 //! | [`OWNERSHIP_CHANGE_V1`] | [`OwnershipChange`] | packages or package versions |
 //! | [`OPENVEX_V0_2_0`] | [`OpenVex`] | packages or package versions, covering every product |
+//! | [`CARGO_VET_V1`] | [`CargoVetEntry`] | one crate version, one crate, or the signer's key (criteria) |
+//! | [`ADVISORY_V1`] | [`AdvisoryRecord`] | the affected packages (without version) |
 //!
 //! Quorum's predicates are strict: unknown fields are errors (a new field means a new
 //! version of the predicate type). OpenVEX documents follow the OpenVEX rule and may carry
@@ -29,6 +31,7 @@ use thiserror::Error;
 use crate::model::dsse::truncate;
 use crate::model::statement::{
     PackageRef, Statement, StatementError, SubjectKind, parse_hex32, parse_json, parse_purl,
+    sha256_hex,
 };
 
 /// The URI prefix of every Quorum predicate type.
@@ -45,6 +48,10 @@ pub const REVOCATION_V1: &str = "https://quorum.dev/attestation/revocation/v1";
 pub const OWNERSHIP_CHANGE_V1: &str = "https://quorum.dev/attestation/ownership-change/v1";
 /// OpenVEX v0.2.0, accepted for advisories (vulnerable or malicious versions, fixes).
 pub const OPENVEX_V0_2_0: &str = "https://openvex.dev/ns/v0.2.0";
+/// cargo-vet: one entry of a public cargo-vet audit set, restated by an importer.
+pub const CARGO_VET_V1: &str = "https://quorum.dev/attestation/cargo-vet/v1";
+/// Advisory: one advisory of a public database (RustSec, OSV), restated by an importer.
+pub const ADVISORY_V1: &str = "https://quorum.dev/attestation/advisory/v1";
 
 /// Every predicate type Quorum accepts.
 pub const PREDICATE_TYPES: &[&str] = &[
@@ -54,6 +61,8 @@ pub const PREDICATE_TYPES: &[&str] = &[
     REVOCATION_V1,
     OWNERSHIP_CHANGE_V1,
     OPENVEX_V0_2_0,
+    CARGO_VET_V1,
+    ADVISORY_V1,
 ];
 
 /// The longest free-text field (notes, comments, reasons, statements), in bytes.
@@ -342,6 +351,10 @@ pub struct Revocation {
     /// Optional free text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// Optional: the upstream source and revision that made an importer withdraw one of its
+    /// imported statements (the entry disappeared, changed, or was withdrawn there).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<Provenance>,
 }
 
 impl Revocation {
@@ -636,6 +649,9 @@ impl Trust {
 impl Revocation {
     fn validate(&self) -> Result<(), PredicateError> {
         self.digest()?;
+        if let Some(p) = &self.provenance {
+            p.validate()?;
+        }
         check_text("reason", &self.reason)
     }
 }
@@ -740,6 +756,622 @@ impl OpenVex {
 }
 
 // ---------------------------------------------------------------------------------------
+// Imported statements: provenance, cargo-vet entries, advisory records
+// ---------------------------------------------------------------------------------------
+
+/// The longest URL a predicate carries (sources, `aggregated-from`), in bytes.
+pub const MAX_URL_SIZE: usize = 2048;
+/// The most versions an advisory's affected package lists explicitly (OSV `versions`;
+/// PyPI records enumerate up to about 1,100).
+pub const MAX_ADVISORY_VERSIONS: usize = 4096;
+/// The most events in one advisory range.
+pub const MAX_RANGE_EVENTS: usize = 1024;
+
+/// Where an imported statement comes from, so that anyone can re-derive it from the public
+/// file: the source URL, the revision (a commit), the SHA-256 of the file at that revision,
+/// the entry's position in it, and the tool that made the statement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Provenance {
+    /// The source: the URL of the file or repository the entry was read from.
+    pub source: String,
+    /// The source's revision (a commit hash, a tag).
+    pub revision: String,
+    /// SHA-256 of the file the entry was read from, at that revision (64 lowercase hex).
+    /// Required in imported statements; a revocation of an entry whose file is gone has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_sha256: Option<String>,
+    /// The entry's position: a TOML table path with index (`audits.serde[2]`) or a file
+    /// path inside the source (`crates/serde/RUSTSEC-2020-0001.md`). Required in imported
+    /// statements.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<String>,
+    /// The importing tool and its version, e.g. `quorum 0.1.0`.
+    pub tool: String,
+}
+
+impl Provenance {
+    fn validate(&self) -> Result<(), PredicateError> {
+        check_url("provenance.source", &self.source)?;
+        check_ident("provenance.revision", &self.revision)?;
+        if let Some(h) = &self.file_sha256
+            && parse_hex32(h).is_none()
+        {
+            return Err(invalid(
+                "provenance.fileSha256",
+                "must be 64 lowercase hex digits",
+            ));
+        }
+        if let Some(p) = &self.position {
+            check_url("provenance.position", p)?;
+        }
+        check_ident("provenance.tool", &self.tool)
+    }
+
+    /// Checks the fields an imported statement (not a revocation) must have.
+    fn validate_imported(&self) -> Result<(), PredicateError> {
+        self.validate()?;
+        if self.file_sha256.is_none() {
+            return Err(invalid(
+                "provenance.fileSha256",
+                "an imported statement names the SHA-256 of its file",
+            ));
+        }
+        if self.position.is_none() {
+            return Err(invalid(
+                "provenance.position",
+                "an imported statement names its entry's position",
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn check_url(field: &'static str, text: &str) -> Result<(), PredicateError> {
+    if text.is_empty() || text.len() > MAX_URL_SIZE {
+        return Err(invalid(field, format!("must be 1 to {MAX_URL_SIZE} bytes")));
+    }
+    if text.chars().any(char::is_control) {
+        return Err(invalid(field, "contains control characters"));
+    }
+    Ok(())
+}
+
+fn check_idents(field: &'static str, list: &[String]) -> Result<(), PredicateError> {
+    check_list_len(field, list)?;
+    for item in list {
+        check_ident(field, item)?;
+    }
+    check_set(field, list)
+}
+
+fn check_criteria_names(field: &'static str, list: &[String]) -> Result<(), PredicateError> {
+    check_list_len(field, list)?;
+    for c in list {
+        if !is_criterion(c) {
+            return Err(invalid(
+                field,
+                format!(
+                    "`{}` is not 1 to 64 lowercase letters, digits and `-`",
+                    truncate(c, 64)
+                ),
+            ));
+        }
+    }
+    check_set(field, list)
+}
+
+/// A calendar date `YYYY-MM-DD` (cargo-vet's dates); ordering the strings orders the dates.
+fn check_date(field: &'static str, text: &str) -> Result<(), PredicateError> {
+    let b = text.as_bytes();
+    let shape = b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+    let month = text.get(5..7).and_then(|m| m.parse::<u8>().ok());
+    let day = text.get(8..10).and_then(|d| d.parse::<u8>().ok());
+    if !shape || !matches!(month, Some(1..=12)) || !matches!(day, Some(1..=31)) {
+        return Err(invalid(field, "must be a date YYYY-MM-DD"));
+    }
+    Ok(())
+}
+
+/// `cargo-vet/v1`: one entry of a public cargo-vet audit set (an `audits.toml`, or the
+/// audits of one import recorded in an `imports.lock`), restated and signed by an importer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CargoVetKind {
+    /// `[[audits.<crate>]]` with `version`: the whole version meets the criteria.
+    Audit,
+    /// `[[audits.<crate>]]` with `delta = "from -> to"`: the change from `from` to `to`
+    /// preserves the criteria.
+    Delta,
+    /// `[[audits.<crate>]]` with `violation = "<version requirement>"`: the versions it
+    /// matches fail the criteria (a veto).
+    Violation,
+    /// `[[wildcard-audits.<crate>]]`: every version published by an account or a trusted
+    /// publisher between two dates meets the criteria.
+    Wildcard,
+    /// `[[trusted.<crate>]]`: versions published by an account or a trusted publisher
+    /// between two dates are trusted to meet the criteria without audit.
+    Trusted,
+    /// `[criteria.<name>]`: a custom criterion, its description and what it implies.
+    Criteria,
+    /// `[[publisher.<crate>]]` of an `imports.lock`: who published a version on crates.io
+    /// and when, as cargo-vet recorded it to apply wildcard audits and trusted entries.
+    Publisher,
+}
+
+impl CargoVetKind {
+    /// The kind's name as written in the predicate.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CargoVetKind::Audit => "audit",
+            CargoVetKind::Delta => "delta",
+            CargoVetKind::Violation => "violation",
+            CargoVetKind::Wildcard => "wildcard",
+            CargoVetKind::Trusted => "trusted",
+            CargoVetKind::Criteria => "criteria",
+            CargoVetKind::Publisher => "publisher",
+        }
+    }
+}
+
+/// `cargo-vet/v1`: one cargo-vet entry. Which fields are required, allowed or forbidden
+/// depends on `kind` (see `spec/statements.md` §3.7); the crate is the statement's subject.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CargoVetEntry {
+    /// What the entry is.
+    pub kind: CargoVetKind,
+    /// For entries of an `imports.lock`: the import's name in the importing project's
+    /// `config.toml` (`google`, `mozilla`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub import: Option<String>,
+    /// The criteria certified (audit, delta, wildcard, trusted) or violated (violation),
+    /// as the source names them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub criteria: Vec<String>,
+    /// Who performed the audit, as written (`Name <email>`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub who: Vec<String>,
+    /// Free-text notes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+    /// The audited (audit) or published (publisher) version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Delta: the version the change starts from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// Delta: the version the change ends at (the subject's version).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    /// Violation: the version requirement (Cargo syntax) of the versions that fail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub violation: Option<String>,
+    /// Wildcard, trusted, publisher: the crates.io user id of the publishing account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<u64>,
+    /// Wildcard, trusted, publisher: the crates.io trusted publisher (`github:org/repo`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trusted_publisher: Option<String>,
+    /// Publisher: the account's login.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_login: Option<String>,
+    /// Publisher: the account's display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_name: Option<String>,
+    /// Wildcard, trusted: the first publication date covered (`YYYY-MM-DD`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<String>,
+    /// Wildcard, trusted: the end date of the entry (`YYYY-MM-DD`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<String>,
+    /// Wildcard: whether `cargo vet renew` may extend `end`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renew: Option<bool>,
+    /// Publisher: the publication date (`YYYY-MM-DD`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when: Option<String>,
+    /// Criteria: the criterion's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Criteria: its description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Criteria: where its description is published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description_url: Option<String>,
+    /// Criteria: the criteria it implies (an audit for it also certifies these).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub implies: Vec<String>,
+    /// The chain of audit files the entry was aggregated from (`aggregated-from`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aggregated_from: Vec<String>,
+    /// Where the entry was read.
+    pub provenance: Provenance,
+}
+
+/// Which kinds may carry a field.
+fn only_for(
+    kind: CargoVetKind,
+    present: bool,
+    field: &'static str,
+    kinds: &[CargoVetKind],
+) -> Result<(), PredicateError> {
+    if present && !kinds.contains(&kind) {
+        return Err(invalid(
+            field,
+            format!("not allowed in a `{}` entry", kind.as_str()),
+        ));
+    }
+    Ok(())
+}
+
+/// Which kinds must carry a field.
+fn required_for(
+    kind: CargoVetKind,
+    present: bool,
+    field: &'static str,
+    kinds: &[CargoVetKind],
+) -> Result<(), PredicateError> {
+    if !present && kinds.contains(&kind) {
+        return Err(invalid(
+            field,
+            format!("required in a `{}` entry", kind.as_str()),
+        ));
+    }
+    Ok(())
+}
+
+impl CargoVetEntry {
+    fn validate(&self) -> Result<(), PredicateError> {
+        use CargoVetKind::*;
+        let k = self.kind;
+        let certifying = [Audit, Delta, Violation, Wildcard, Trusted];
+        only_for(k, !self.criteria.is_empty(), "criteria", &certifying)?;
+        required_for(k, !self.criteria.is_empty(), "criteria", &certifying)?;
+        check_criteria_names("criteria", &self.criteria)?;
+        only_for(
+            k,
+            !self.who.is_empty(),
+            "who",
+            &[Audit, Delta, Violation, Wildcard],
+        )?;
+        check_list_len("who", &self.who)?;
+        for w in &self.who {
+            check_ident("who", w)?;
+        }
+        only_for(k, self.notes.is_some(), "notes", &certifying)?;
+        check_text("notes", &self.notes)?;
+        for (field, value, kinds) in [
+            ("version", &self.version, &[Audit, Publisher][..]),
+            ("from", &self.from, &[Delta][..]),
+            ("to", &self.to, &[Delta][..]),
+            ("violation", &self.violation, &[Violation][..]),
+            ("start", &self.start, &[Wildcard, Trusted][..]),
+            ("end", &self.end, &[Wildcard, Trusted][..]),
+            ("when", &self.when, &[Publisher][..]),
+            ("name", &self.name, &[Criteria][..]),
+        ] {
+            only_for(k, value.is_some(), field, kinds)?;
+            required_for(k, value.is_some(), field, kinds)?;
+            if let Some(v) = value {
+                check_ident(field, v)?;
+            }
+        }
+        for (field, value) in [
+            ("start", &self.start),
+            ("end", &self.end),
+            ("when", &self.when),
+        ] {
+            if let Some(v) = value {
+                check_date(field, v)?;
+            }
+        }
+        if let (Some(start), Some(end)) = (&self.start, &self.end)
+            && start > end
+        {
+            return Err(invalid("end", "ends before it starts"));
+        }
+        let publishing = [Wildcard, Trusted, Publisher];
+        let has_user = self.user_id.is_some();
+        let has_publisher = self.trusted_publisher.is_some();
+        only_for(k, has_user, "userId", &publishing)?;
+        only_for(k, has_publisher, "trustedPublisher", &publishing)?;
+        if publishing.contains(&k) && has_user == has_publisher {
+            return Err(invalid(
+                "userId",
+                "exactly one of userId and trustedPublisher is required",
+            ));
+        }
+        if let Some(p) = &self.trusted_publisher {
+            check_ident("trustedPublisher", p)?;
+        }
+        for (field, value) in [
+            ("userLogin", &self.user_login),
+            ("userName", &self.user_name),
+        ] {
+            only_for(k, value.is_some(), field, &[Publisher])?;
+            if let Some(v) = value {
+                check_ident(field, v)?;
+            }
+        }
+        only_for(k, self.renew.is_some(), "renew", &[Wildcard])?;
+        if let Some(name) = &self.name
+            && !is_criterion(name)
+        {
+            return Err(invalid(
+                "name",
+                "a criterion is 1 to 64 lowercase letters, digits and `-`",
+            ));
+        }
+        only_for(k, self.description.is_some(), "description", &[Criteria])?;
+        only_for(
+            k,
+            self.description_url.is_some(),
+            "descriptionUrl",
+            &[Criteria],
+        )?;
+        if k == Criteria && self.description.is_none() && self.description_url.is_none() {
+            return Err(invalid(
+                "description",
+                "a criterion needs a description or a descriptionUrl",
+            ));
+        }
+        check_text("description", &self.description)?;
+        if let Some(u) = &self.description_url {
+            check_url("descriptionUrl", u)?;
+        }
+        only_for(k, !self.implies.is_empty(), "implies", &[Criteria])?;
+        check_criteria_names("implies", &self.implies)?;
+        check_list_len("aggregatedFrom", &self.aggregated_from)?;
+        for u in &self.aggregated_from {
+            check_url("aggregatedFrom", u)?;
+        }
+        if let Some(i) = &self.import {
+            check_ident("import", i)?;
+        }
+        self.provenance.validate_imported()
+    }
+
+    /// The version named by the statement's subject: `version` (audit, publisher) or the
+    /// delta's end; `None` for the kinds whose subject is the unversioned crate.
+    pub fn subject_version(&self) -> Option<&str> {
+        match self.kind {
+            CargoVetKind::Audit | CargoVetKind::Publisher => self.version.as_deref(),
+            CargoVetKind::Delta => self.to.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+/// What an imported advisory reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AdvisoryRecordKind {
+    /// A security vulnerability.
+    Vulnerability,
+    /// Malicious code (RustSec category `malicious`, an OSV `MAL-` identifier).
+    Malicious,
+    /// A soundness bug (RustSec `informational = "unsound"`).
+    Unsound,
+    /// The package is no longer maintained (RustSec `informational = "unmaintained"`).
+    Unmaintained,
+    /// Another notice (RustSec `informational = "notice"`).
+    Notice,
+}
+
+/// A severity score, as OSV writes it (`CVSS_V3` and a vector).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdvisorySeverity {
+    /// The scoring system: `CVSS_V2`, `CVSS_V3`, `CVSS_V4`, …
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The score or vector.
+    pub score: String,
+}
+
+/// One OSV range event: exactly one field is set.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RangeEvent {
+    /// Versions from this one on are affected (`0` means from the first version).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub introduced: Option<String>,
+    /// Versions from this one on are not affected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fixed: Option<String>,
+    /// The last affected version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_affected: Option<String>,
+    /// An upper limit to the range.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<String>,
+}
+
+/// How a range's versions are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RangeType {
+    /// Semantic Versioning 2.0 precedence (crates.io, npm).
+    #[serde(rename = "SEMVER")]
+    Semver,
+    /// The ecosystem's own version order (PEP 440 for PyPI).
+    #[serde(rename = "ECOSYSTEM")]
+    Ecosystem,
+}
+
+/// An OSV version range: events in the order of `type`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdvisoryRange {
+    /// The version order.
+    #[serde(rename = "type")]
+    pub kind: RangeType,
+    /// The events, 1 to [`MAX_RANGE_EVENTS`].
+    pub events: Vec<RangeEvent>,
+}
+
+/// One affected package of an advisory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AffectedPackage {
+    /// The package: a purl without version; it is one of the statement's subjects.
+    pub package: String,
+    /// The ecosystem as OSV names it (`crates.io`, `PyPI`, `npm`).
+    pub ecosystem: String,
+    /// The affected version ranges.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ranges: Vec<AdvisoryRange>,
+    /// Affected versions listed one by one (OSV `versions`); the affected set is the union
+    /// of these and the ranges.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub versions: Vec<String>,
+    /// The affected functions, as paths (`crate::module::function`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub functions: Vec<String>,
+    /// Only these operating systems are affected.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub os: Vec<String>,
+    /// Only these CPU architectures are affected.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub arch: Vec<String>,
+}
+
+/// `advisory/v1`: an advisory of a public database (RustSec, an OSV database) restated
+/// by an importer: its identifiers, kind, the affected packages and version ranges in each
+/// ecosystem's own order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AdvisoryRecord {
+    /// The advisory's identifier (`RUSTSEC-2021-0135`, `PYSEC-2020-342`, `GHSA-…`).
+    pub id: String,
+    /// Other identifiers of the same issue (CVE, GHSA, …).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
+    /// Identifiers of related but different issues.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub related: Vec<String>,
+    /// What it reports.
+    pub kind: AdvisoryRecordKind,
+    /// The source's categories (RustSec: `memory-corruption`, `denial-of-service`, …).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub categories: Vec<String>,
+    /// A one-line summary (the title).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    /// Severity scores.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub severity: Vec<AdvisorySeverity>,
+    /// The affected packages, 1 to [`MAX_LIST_LEN`].
+    pub affected: Vec<AffectedPackage>,
+    /// Where the advisory was read.
+    pub provenance: Provenance,
+}
+
+impl RangeEvent {
+    fn validate(&self) -> Result<(), PredicateError> {
+        let set: Vec<&String> = [
+            &self.introduced,
+            &self.fixed,
+            &self.last_affected,
+            &self.limit,
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        match set.as_slice() {
+            [one] => check_ident("events", one),
+            _ => Err(invalid(
+                "events",
+                "an event has exactly one of introduced, fixed, last_affected, limit",
+            )),
+        }
+    }
+}
+
+impl AffectedPackage {
+    fn validate(&self) -> Result<(), PredicateError> {
+        let (_, version) =
+            parse_purl(&self.package).map_err(|e| invalid("affected.package", e.to_string()))?;
+        if version.is_some() {
+            return Err(invalid(
+                "affected.package",
+                "names a package, without version",
+            ));
+        }
+        check_ident("affected.ecosystem", &self.ecosystem)?;
+        if self.ranges.is_empty() && self.versions.is_empty() {
+            return Err(invalid(
+                "affected",
+                "an affected package needs ranges or versions",
+            ));
+        }
+        check_list_len("affected.ranges", &self.ranges)?;
+        for r in &self.ranges {
+            if r.events.is_empty() || r.events.len() > MAX_RANGE_EVENTS {
+                return Err(invalid(
+                    "affected.ranges.events",
+                    format!("must have 1 to {MAX_RANGE_EVENTS} events"),
+                ));
+            }
+            for e in &r.events {
+                e.validate()?;
+            }
+        }
+        if self.versions.len() > MAX_ADVISORY_VERSIONS {
+            return Err(invalid(
+                "affected.versions",
+                format!("more than {MAX_ADVISORY_VERSIONS} entries"),
+            ));
+        }
+        for v in &self.versions {
+            check_ident("affected.versions", v)?;
+        }
+        check_set("affected.versions", &self.versions)?;
+        for (field, list) in [
+            ("affected.functions", &self.functions),
+            ("affected.os", &self.os),
+            ("affected.arch", &self.arch),
+        ] {
+            check_list_len(field, list)?;
+            for f in list {
+                check_url(field, f)?;
+            }
+            check_set(field, list)?;
+        }
+        Ok(())
+    }
+}
+
+impl AdvisoryRecord {
+    fn validate(&self) -> Result<(), PredicateError> {
+        check_ident("id", &self.id)?;
+        check_idents("aliases", &self.aliases)?;
+        check_idents("related", &self.related)?;
+        check_idents("categories", &self.categories)?;
+        check_text("summary", &self.summary)?;
+        check_list_len("severity", &self.severity)?;
+        for s in &self.severity {
+            check_ident("severity.type", &s.kind)?;
+            check_ident("severity.score", &s.score)?;
+        }
+        if self.affected.is_empty() {
+            return Err(invalid("affected", "at least one affected package"));
+        }
+        check_list_len("affected", &self.affected)?;
+        for a in &self.affected {
+            a.validate()?;
+        }
+        self.provenance.validate_imported()
+    }
+}
+
+// ---------------------------------------------------------------------------------------
 // The Predicate enum
 // ---------------------------------------------------------------------------------------
 
@@ -758,6 +1390,10 @@ pub enum Predicate {
     OwnershipChange(OwnershipChange),
     /// [`OPENVEX_V0_2_0`].
     Advisory(OpenVex),
+    /// [`CARGO_VET_V1`] (boxed: the entry is much larger than the other predicates).
+    CargoVet(Box<CargoVetEntry>),
+    /// [`ADVISORY_V1`].
+    AdvisoryRecord(AdvisoryRecord),
 }
 
 fn decode<T: DeserializeOwned>(predicate_type: &str, value: &Value) -> Result<T, PredicateError> {
@@ -787,6 +1423,8 @@ impl Predicate {
             REVOCATION_V1 => Predicate::Revocation(decode(predicate_type, value)?),
             OWNERSHIP_CHANGE_V1 => Predicate::OwnershipChange(decode(predicate_type, value)?),
             OPENVEX_V0_2_0 => Predicate::Advisory(decode(predicate_type, value)?),
+            CARGO_VET_V1 => Predicate::CargoVet(Box::new(decode(predicate_type, value)?)),
+            ADVISORY_V1 => Predicate::AdvisoryRecord(decode(predicate_type, value)?),
             other => return Err(PredicateError::UnknownType(truncate(other, 256))),
         };
         p.validate()?;
@@ -802,6 +1440,8 @@ impl Predicate {
             Predicate::Revocation(p) => p.validate(),
             Predicate::OwnershipChange(p) => p.validate(),
             Predicate::Advisory(p) => p.validate(),
+            Predicate::CargoVet(p) => p.validate(),
+            Predicate::AdvisoryRecord(p) => p.validate(),
         }
     }
 
@@ -814,6 +1454,8 @@ impl Predicate {
             Predicate::Revocation(_) => REVOCATION_V1,
             Predicate::OwnershipChange(_) => OWNERSHIP_CHANGE_V1,
             Predicate::Advisory(_) => OPENVEX_V0_2_0,
+            Predicate::CargoVet(_) => CARGO_VET_V1,
+            Predicate::AdvisoryRecord(_) => ADVISORY_V1,
         }
     }
 
@@ -826,6 +1468,8 @@ impl Predicate {
             Predicate::Revocation(p) => serde_json::to_value(p),
             Predicate::OwnershipChange(p) => serde_json::to_value(p),
             Predicate::Advisory(p) => serde_json::to_value(p),
+            Predicate::CargoVet(p) => serde_json::to_value(p),
+            Predicate::AdvisoryRecord(p) => serde_json::to_value(p),
         };
         // These structs hold only strings, numbers and lists: serialization cannot fail.
         v.unwrap_or(Value::Null)
@@ -862,6 +1506,103 @@ fn rule(reason: impl Into<String>) -> PredicateError {
     PredicateError::SubjectRule(reason.into())
 }
 
+/// An imported statement names versions, not artifacts: every package subject carries the
+/// name digest.
+fn check_name_digests(statement: &Statement) -> Result<(), PredicateError> {
+    for s in &statement.subject {
+        if s.name.starts_with("pkg:") && s.sha256() != sha256_hex(s.name.as_bytes()) {
+            return Err(StatementError::DigestMismatch(truncate(&s.name, 256)).into());
+        }
+    }
+    Ok(())
+}
+
+fn check_cargo_vet_subject(
+    statement: &Statement,
+    subjects: &[SubjectKind],
+    entry: &CargoVetEntry,
+) -> Result<(), PredicateError> {
+    check_name_digests(statement)?;
+    let [subject] = subjects else {
+        return Err(rule("a cargo-vet statement has exactly one subject"));
+    };
+    match (entry.kind, subject) {
+        (CargoVetKind::Criteria, SubjectKind::Key(_)) => Ok(()),
+        (CargoVetKind::Criteria, _) => Err(rule(
+            "a cargo-vet criteria statement's subject is a key (the signer's)",
+        )),
+        (_, SubjectKind::Package(p)) => {
+            if !p.package.starts_with("pkg:cargo/") {
+                return Err(rule("a cargo-vet statement is about a `pkg:cargo` crate"));
+            }
+            match (entry.subject_version(), p.version.as_deref()) {
+                (Some(want), Some(got)) if want == got => Ok(()),
+                (None, None) => Ok(()),
+                (Some(_), Some(_)) => Err(rule(
+                    "the subject's version differs from the entry's version",
+                )),
+                (Some(_), None) => Err(StatementError::VersionRequired(truncate(
+                    &statement.subject[0].name,
+                    256,
+                ))
+                .into()),
+                (None, Some(_)) => Err(rule(format!(
+                    "a cargo-vet `{}` entry is about the crate, without version",
+                    entry.kind.as_str()
+                ))),
+            }
+        }
+        _ => Err(StatementError::WrongSubjectKind {
+            name: truncate(&statement.subject[0].name, 256),
+            expected: "package",
+        }
+        .into()),
+    }
+}
+
+fn check_advisory_subjects(
+    statement: &Statement,
+    subjects: &[SubjectKind],
+    record: &AdvisoryRecord,
+) -> Result<(), PredicateError> {
+    let mut packages = BTreeSet::new();
+    for (s, k) in statement.subject.iter().zip(subjects) {
+        match k {
+            SubjectKind::Package(p) if p.version.is_none() => {
+                packages.insert(p.package.as_str());
+            }
+            SubjectKind::Package(_) => {
+                return Err(rule(format!(
+                    "an advisory's subjects are packages without version, not `{}`",
+                    truncate(&s.name, 256)
+                )));
+            }
+            _ => {
+                return Err(StatementError::WrongSubjectKind {
+                    name: truncate(&s.name, 256),
+                    expected: "package",
+                }
+                .into());
+            }
+        }
+    }
+    let mut covered = BTreeSet::new();
+    for a in &record.affected {
+        let (package, _) = parse_purl(&a.package)?;
+        if !packages.contains(package.as_str()) {
+            return Err(rule(format!(
+                "affected package `{}` is not a subject",
+                truncate(&a.package, 256)
+            )));
+        }
+        covered.insert(package);
+    }
+    if covered.len() != packages.len() {
+        return Err(rule("every subject is an affected package"));
+    }
+    Ok(())
+}
+
 /// Checks a statement as a whole: each subject's kind and digest, the predicate's own rules,
 /// and the rules that tie them together:
 ///
@@ -870,7 +1611,16 @@ fn rule(reason: impl Into<String>) -> PredicateError {
 /// * revocation: exactly one subject, the envelope subject of the predicate's digest;
 /// * ownership change: every subject is a package or package version;
 /// * OpenVEX: every subject is a package or package version, and every product's package
-///   (purl without version) is the package of some subject.
+///   (purl without version) is the package of some subject;
+/// * cargo-vet: exactly one subject: the crate version (`pkg:cargo/<crate>@<version>`) of an
+///   audit, a delta (its end) or a publisher entry, the crate (`pkg:cargo/<crate>`) of a
+///   violation, wildcard or trusted entry, the signer's vocabulary (a key) for criteria;
+/// * advisory: the affected packages, without version, each named once and each covered by
+///   an `affected` entry.
+///
+/// Imported statements name versions, not artifacts: their versioned subjects carry the
+/// *name digest* (SHA-256 of the subject name) like unversioned ones (`digest-mismatch`
+/// otherwise), so no verifier mistakes them for an artifact digest.
 pub fn validate_statement(statement: &Statement) -> Result<ValidatedStatement, PredicateError> {
     if !PREDICATE_TYPES.contains(&statement.predicate_type.as_str()) {
         return Err(PredicateError::UnknownType(truncate(
@@ -926,6 +1676,10 @@ pub fn validate_statement(statement: &Statement) -> Result<ValidatedStatement, P
                     }
                 }
             }
+        }
+        Predicate::CargoVet(entry) => check_cargo_vet_subject(statement, &subjects, entry)?,
+        Predicate::AdvisoryRecord(record) => {
+            check_advisory_subjects(statement, &subjects, record)?;
         }
         Predicate::Trust(t) => {
             let key = t.public_key()?;

@@ -992,7 +992,7 @@ mod tests {
         for bad in [
             "pkg:pypi/zope..@1",
             "pkg:pypi/-x@1",
-            "pkg:cargo/a.b@1.0.0",
+            "pkg:cargo/a~b@1.0.0",
             "pkg:cargo/ns/serde@1.0.0",
             "pkg:npm/%40/x@1.0.0",
         ] {

@@ -1,5 +1,6 @@
-//! The client's policy: which log and witnesses to believe, whom to trust, and the rules a
-//! package version must meet before it is installed.
+//! The client's policy: which log and witnesses to believe, whom to trust, who holds which
+//! power, the rules a package version must meet before it is installed, and what happens to
+//! packages no rule matches.
 //!
 //! A policy is a TOML file. Errors name the line and column of the offending value, so a
 //! mistyped threshold is easy to find:
@@ -12,23 +13,34 @@
 //! [trust]
 //! roots = ["me", "ca1f...e0"]   # aliases or 64-hex Ed25519 public keys
 //! mode = "trust"                # or "hits", or "best-path"
-//! damping = 0.85
+//! damping = 0.5               # the share a key passes on; it keeps the rest
 //! max_depth = 6
 //!
 //! [aliases]
 //! me = "ca1f...e0"
 //! alice = "77aa...01"
 //!
+//! [powers.advisory_veto]        # see `powers`: who may veto, bypass, demand, cut, count
+//! holders = ["alice"]
+//!
+//! [fallback]                    # packages no rule matches
+//! verdict = "insufficient-evidence"
+//!
 //! [[rule]]
 //! packages = "pkg:cargo/*"
-//! min_adoption = 0.6
+//! min_adoption = 0.6            # exact: 6/10, met at equality; "2/3" also works
 //! min_adopters = 3
 //! required_auditors = ["alice"]
 //! required_criteria = ["safe-to-deploy"]
 //! ```
 //!
-//! The first rule whose `packages` pattern matches a package applies; a package no rule
-//! matches gets the defaults of [`Rule`], which demand nothing and so allow unless vetoed.
+//! The first rule whose `packages` pattern matches a package applies. A package no rule
+//! matches gets the policy's `[fallback]`; without one it is `insufficient-evidence`: a
+//! policy never allows what it does not speak about unless it says so.
+
+mod expression;
+mod fraction;
+mod powers;
 
 use std::collections::BTreeMap;
 
@@ -36,7 +48,11 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
-use crate::trust::TrustMode;
+pub use expression::{Expression, MAX_EXPRESSION_BYTES};
+pub use fraction::{Fraction, MAX_DECIMAL_PLACES};
+pub use powers::{DEFAULT_MAX_HOPS, Grant, Power, PowerGrant, Powers, Refusal};
+
+use crate::trust::{TrustMode, Weight};
 
 /// The largest policy file accepted, in bytes.
 pub const MAX_POLICY_BYTES: usize = 1 << 20;
@@ -88,13 +104,13 @@ pub struct WitnessSection {
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum RankingMode {
-    /// Personalized PageRank from the roots.
+    /// Conserved flow from the roots along edges that lead further from them.
     #[default]
     Trust,
-    /// Personalized PageRank, then HITS-style hub/authority refinement over the adoption
-    /// graph, restricted to principals the roots reach and seeded with their trust.
+    /// Trust weights as in `trust`, then HITS-style hub/authority refinement over the
+    /// adoption graph, each hub score within its principal's trust weight.
     Hits,
-    /// cargo-crev's best path.
+    /// Conserved flow along cargo-crev's best-path tree.
     BestPath,
 }
 
@@ -102,7 +118,7 @@ impl RankingMode {
     /// The trust-propagation rule behind this ranking mode.
     pub fn propagation(self) -> TrustMode {
         match self {
-            RankingMode::Trust | RankingMode::Hits => TrustMode::PersonalizedPageRank,
+            RankingMode::Trust | RankingMode::Hits => TrustMode::Flow,
             RankingMode::BestPath => TrustMode::BestPath,
         }
     }
@@ -117,19 +133,22 @@ pub struct TrustSection {
     /// The ranking mode.
     #[serde(default)]
     pub mode: RankingMode,
-    /// Damping factor in [0, 1).
+    /// The share of what a principal receives that it passes on, in [0, 1).
     #[serde(default = "default_damping")]
     pub damping: f64,
     /// Maximum propagation depth, in hops from a root.
     #[serde(default = "default_depth")]
     pub max_depth: u32,
-    /// Minimum weight for a principal to count as trusted (and so as an adopter or auditor).
+    /// Minimum weight (a fraction of all weight) for a principal to count as trusted, and
+    /// so to be weighed as an adopter.
     #[serde(default)]
-    pub min_weight: f64,
+    pub min_weight: Fraction,
 }
 
+/// With a damping of at most 1/2 a principal never passes on more than it keeps, so the
+/// keys it vouches for, with everything behind them, never outweigh it.
 fn default_damping() -> f64 {
-    0.85
+    0.5
 }
 
 fn default_depth() -> u32 {
@@ -140,7 +159,8 @@ fn default_depth() -> u32 {
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum OwnershipChangeRule {
-    /// Treat it as a breaking change: require at least one passing audit by a trusted auditor.
+    /// Treat it as a breaking change: require at least one passing audit by a principal
+    /// holding the `auditor` power.
     #[default]
     RequireAudit,
     /// Deny every version after the change.
@@ -149,58 +169,119 @@ pub enum OwnershipChangeRule {
     Ignore,
 }
 
-/// The rules a package version must meet. Every field has a default that demands nothing.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+/// What happens to a package that no rule matches.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Fallback {
+    /// Never installed on no rule: `insufficient-evidence` (vetoes still deny).
+    #[default]
+    InsufficientEvidence,
+    /// Denied.
+    Deny,
+    /// Allowed unless a veto applies (the rule that demands nothing).
+    Allow,
+}
+
+impl std::fmt::Display for Fallback {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Fallback::InsufficientEvidence => "insufficient-evidence",
+            Fallback::Deny => "deny",
+            Fallback::Allow => "allow",
+        })
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+struct FallbackFile {
+    verdict: Fallback,
+}
+
+/// The policy's fallback, and where it is written (`None`: not written, the default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FallbackSection {
+    /// The verdict for packages no rule matches.
+    pub verdict: Fallback,
+    /// The line of the `[fallback]` table, if the policy has one.
+    pub line: Option<usize>,
+}
+
+/// A rule as written in the file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleFile {
+    #[serde(default = "match_everything")]
+    packages: String,
+    #[serde(default)]
+    min_adoption: Fraction,
+    #[serde(default)]
+    min_adopters: u32,
+    #[serde(default)]
+    required_auditors: Vec<String>,
+    #[serde(default)]
+    required_criteria: Vec<String>,
+    #[serde(default)]
+    min_audits: u32,
+    #[serde(default = "yes")]
+    advisories_veto: bool,
+    #[serde(default = "yes")]
+    failed_audits_veto: bool,
+    #[serde(default = "yes")]
+    fix_bypass: bool,
+    #[serde(default)]
+    ownership_change: OwnershipChangeRule,
+    #[serde(default)]
+    allowed_capabilities: Option<Vec<String>>,
+    #[serde(default)]
+    min_age_seconds: u64,
+    #[serde(default)]
+    allow_if: Option<toml::Spanned<String>>,
+    #[serde(default)]
+    deny_if: Option<toml::Spanned<String>>,
+}
+
+/// The rules a package version must meet. Every field's default demands nothing.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Rule {
     /// Which packages the rule applies to: a purl without version, `*` matching any run of
     /// characters (`pkg:cargo/*`, `pkg:npm/%40myorg/*`).
-    #[serde(default = "match_everything")]
     pub packages: String,
-    /// Minimum weighted fraction (0 to 1) of trusted users of the package who adopted this version.
-    #[serde(default)]
-    pub min_adoption: f64,
-    /// Minimum number of trusted adopters of this version.
-    #[serde(default)]
+    /// Minimum weighted fraction of trusted users of the package who adopted this version,
+    /// exact, met at equality.
+    pub min_adoption: Fraction,
+    /// Minimum number of adopters of this version who hold the `adopter` power.
     pub min_adopters: u32,
     /// Auditors (aliases or keys) each of whom must have passed this version.
-    #[serde(default)]
     pub required_auditors: Vec<String>,
+    /// The required auditors' keys, resolved.
+    pub required_auditor_keys: BTreeMap<[u8; 32], String>,
     /// Criteria that a counted passing audit must all claim.
-    #[serde(default)]
     pub required_criteria: Vec<String>,
-    /// Minimum number of passing audits by trusted auditors that meet the criteria.
-    #[serde(default)]
+    /// Minimum number of passing audits meeting the criteria by holders of `auditor`.
     pub min_audits: u32,
-    /// Deny a version that a trusted advisory names as affected.
-    #[serde(default = "yes")]
+    /// Deny a version that an advisory by a holder of `advisory_veto` names as affected.
     pub advisories_veto: bool,
-    /// Deny a version that a trusted auditor failed.
-    #[serde(default = "yes")]
+    /// Deny a version that a holder of `failed_audit_veto` failed.
     pub failed_audits_veto: bool,
-    /// Allow at once a version that a trusted advisory names as the fix, skipping adoption,
-    /// audit and age thresholds (vetoes still apply).
-    #[serde(default = "yes")]
+    /// Allow at once a version that an advisory by a holder of `fix_bypass` names as the
+    /// fix, skipping adoption, audit and age thresholds (vetoes still apply).
     pub fix_bypass: bool,
     /// What an ownership change demands.
-    #[serde(default)]
     pub ownership_change: OwnershipChangeRule,
-    /// Capabilities that audits of this version may report; `None` allows any.
-    #[serde(default)]
+    /// Capabilities that counted audits of this version may report; `None` allows any.
     pub allowed_capabilities: Option<Vec<String>>,
     /// Minimum provable age of the version in seconds: the time between the first witness
     /// cosignature covering a statement about it and the checkpoint the decision uses.
-    #[serde(default)]
     pub min_age_seconds: u64,
-    /// A CEL expression over the signals ([`EXPRESSION_VARIABLES`]) that replaces the
-    /// thresholds above: true meets the rule, false leaves the version with insufficient
-    /// evidence. Vetoes still apply first. The span locates it in the file for errors.
-    #[serde(default)]
-    pub allow_if: Option<toml::Spanned<String>>,
+    /// A CEL expression over the signals that replaces the thresholds above: true meets the
+    /// rule, false leaves the version with insufficient evidence. Vetoes still apply first.
+    pub allow_if: Option<Expression>,
     /// A CEL expression over the signals that denies the version when true, in addition to
     /// the built-in vetoes.
-    #[serde(default)]
-    pub deny_if: Option<toml::Spanned<String>>,
+    pub deny_if: Option<Expression>,
+    /// The policy line where the rule starts (0 for the rule a fallback applies).
+    pub line: usize,
 }
 
 fn match_everything() -> String {
@@ -215,9 +296,10 @@ impl Default for Rule {
     fn default() -> Self {
         Self {
             packages: match_everything(),
-            min_adoption: 0.0,
+            min_adoption: Fraction::ZERO,
             min_adopters: 0,
             required_auditors: Vec::new(),
+            required_auditor_keys: BTreeMap::new(),
             required_criteria: Vec::new(),
             min_audits: 0,
             advisories_veto: true,
@@ -228,6 +310,36 @@ impl Default for Rule {
             min_age_seconds: 0,
             allow_if: None,
             deny_if: None,
+            line: 0,
+        }
+    }
+}
+
+/// Which rule applies to a package.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RuleMatch<'p> {
+    /// The first `[[rule]]` whose pattern matches: its 1-based number and the rule.
+    Rule {
+        /// 1-based position among the `[[rule]]` tables.
+        number: usize,
+        /// The rule.
+        rule: &'p Rule,
+    },
+    /// No rule matches: the fallback, with the rule that demands nothing (whose vetoes
+    /// still apply).
+    Fallback {
+        /// The fallback.
+        fallback: FallbackSection,
+        /// The rule that demands nothing.
+        rule: &'p Rule,
+    },
+}
+
+impl<'p> RuleMatch<'p> {
+    /// The rule whose thresholds and vetoes apply.
+    pub fn rule(&self) -> &'p Rule {
+        match self {
+            RuleMatch::Rule { rule, .. } | RuleMatch::Fallback { rule, .. } => rule,
         }
     }
 }
@@ -241,8 +353,14 @@ struct PolicyFile {
     trust: TrustSection,
     #[serde(default)]
     aliases: BTreeMap<String, String>,
+    #[serde(default)]
+    roles: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    powers: powers::PowersFile,
+    #[serde(default)]
+    fallback: Option<toml::Spanned<FallbackFile>>,
     #[serde(default, rename = "rule")]
-    rules: Vec<Rule>,
+    rules: Vec<toml::Spanned<RuleFile>>,
 }
 
 /// A parsed and checked policy.
@@ -256,22 +374,32 @@ pub struct Policy {
     pub trust: TrustSection,
     /// Alias → public key.
     pub aliases: BTreeMap<String, [u8; 32]>,
+    /// Role → its members' keys.
+    pub roles: BTreeMap<String, Vec<[u8; 32]>>,
+    /// Who holds each power.
+    pub powers: Powers,
+    /// What happens to packages no rule matches.
+    pub fallback: FallbackSection,
     /// Rules, first match wins.
     pub rules: Vec<Rule>,
+    /// The rule a fallback applies: demands nothing, vetoes on.
+    pub default_rule: Rule,
     /// SHA-256 of the policy file's bytes, recorded in every decision.
     pub sha256: [u8; 32],
 }
 
+/// 1-based line and column of byte offset `at` in `text`.
+fn line_and_column(text: &str, at: usize) -> (usize, usize) {
+    let before = &text.as_bytes()[..at.min(text.len())];
+    let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+    let column = before.iter().rev().take_while(|b| **b != b'\n').count() + 1;
+    (line, column)
+}
+
 fn syntax_error(text: &str, err: toml::de::Error) -> PolicyError {
-    let (line, column) = match err.span() {
-        Some(span) => {
-            let before = &text.as_bytes()[..span.start.min(text.len())];
-            let line = before.iter().filter(|b| **b == b'\n').count() + 1;
-            let column = before.iter().rev().take_while(|b| **b != b'\n').count() + 1;
-            (line, column)
-        }
-        None => (0, 0),
-    };
+    let (line, column) = err
+        .span()
+        .map_or((0, 0), |span| line_and_column(text, span.start));
     PolicyError::Syntax {
         line,
         column,
@@ -287,7 +415,7 @@ pub fn parse_hex_key(text: &str) -> Option<[u8; 32]> {
 }
 
 impl Policy {
-    /// Parses and checks a policy file.
+    /// Parses and checks a policy file; rule expressions are compiled here, once.
     pub fn parse(text: &str) -> Result<Policy, PolicyError> {
         if text.len() > MAX_POLICY_BYTES {
             return Err(PolicyError::TooLarge(text.len()));
@@ -302,19 +430,55 @@ impl Policy {
             })?;
             aliases.insert(name.clone(), key);
         }
-        let policy = Policy {
+        let mut policy = Policy {
             log: file.log,
             witnesses: file.witnesses,
             trust: file.trust,
             aliases,
-            rules: file.rules,
+            roles: BTreeMap::new(),
+            powers: Powers::default(),
+            fallback: FallbackSection::default(),
+            rules: Vec::new(),
+            default_rule: Rule::default(),
             sha256: Sha256::digest(text.as_bytes()).into(),
         };
-        policy.check(text)?;
+        for (name, members) in &file.roles {
+            if policy.aliases.contains_key(name) {
+                return Err(PolicyError::Invalid(format!(
+                    "[roles] {name:?} is also an alias: give the role another name"
+                )));
+            }
+            let keys = members
+                .iter()
+                .map(|m| policy.resolve(m))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| PolicyError::Invalid(format!("[roles] {name}: {e}")))?;
+            policy.roles.insert(name.clone(), keys);
+        }
+        policy.check_trust()?;
+        let mut grants = Vec::new();
+        for power in Power::ALL {
+            grants.push(match file.powers.get(power) {
+                None => PowerGrant::default_for(power),
+                Some(spanned) => policy.resolve_grant(text, power, spanned)?,
+            });
+        }
+        policy.powers = Powers::from_grants(grants);
+        if let Some(fallback) = &file.fallback {
+            policy.fallback = FallbackSection {
+                verdict: fallback.get_ref().verdict,
+                line: Some(line_and_column(text, fallback.span().start).0),
+            };
+        }
+        for (i, spanned) in file.rules.into_iter().enumerate() {
+            let line = line_and_column(text, spanned.span().start).0;
+            let rule = policy.check_rule(text, i + 1, line, spanned.into_inner())?;
+            policy.rules.push(rule);
+        }
         Ok(policy)
     }
 
-    fn check(&self, text: &str) -> Result<(), PolicyError> {
+    fn check_trust(&self) -> Result<(), PolicyError> {
         let t = &self.trust;
         if t.roots.is_empty() {
             return Err(PolicyError::Invalid(
@@ -336,37 +500,105 @@ impl Policy {
                 t.max_depth
             )));
         }
-        if !(t.min_weight >= 0.0 && t.min_weight.is_finite()) {
-            return Err(PolicyError::Invalid(
-                "[trust] min_weight must be a finite number of at least 0".into(),
-            ));
-        }
-        for (i, rule) in self.rules.iter().enumerate() {
-            let n = i + 1;
-            if !(0.0..=1.0).contains(&rule.min_adoption) {
-                return Err(PolicyError::Invalid(format!(
-                    "rule {n} ({}): min_adoption must lie between 0 and 1, got {}",
-                    rule.packages, rule.min_adoption
-                )));
-            }
-            if !rule.packages.starts_with("pkg:") && rule.packages != "*" {
-                return Err(PolicyError::Invalid(format!(
-                    "rule {n}: packages {:?} must be a purl pattern such as \"pkg:cargo/*\"",
-                    rule.packages
-                )));
-            }
-            for auditor in &rule.required_auditors {
-                self.resolve(auditor).map_err(|e| {
-                    PolicyError::Invalid(format!("rule {n} ({}): {e}", rule.packages))
-                })?;
-            }
-            for (key, expression) in [("allow_if", &rule.allow_if), ("deny_if", &rule.deny_if)] {
-                if let Some(expression) = expression {
-                    check_expression(text, key, expression)?;
-                }
-            }
+        if !t.min_weight.at_most_one() {
+            return Err(PolicyError::Invalid(format!(
+                "[trust] min_weight {} is above 1, the weight of all roots together",
+                t.min_weight
+            )));
         }
         Ok(())
+    }
+
+    fn resolve_grant(
+        &self,
+        text: &str,
+        power: Power,
+        spanned: &toml::Spanned<powers::GrantFile>,
+    ) -> Result<PowerGrant, PolicyError> {
+        let line = line_and_column(text, spanned.span().start).0;
+        let file = spanned.get_ref();
+        let mut holders = BTreeMap::new();
+        for name in &file.holders {
+            let keys = self.resolve_holder(name).map_err(|e| {
+                PolicyError::Invalid(format!("[powers.{power}] holders (line {line}): {e}"))
+            })?;
+            for key in keys {
+                holders.entry(key).or_insert_with(|| name.clone());
+            }
+        }
+        let min_weight = file.min_weight.unwrap_or_default();
+        if !min_weight.at_most_one() {
+            return Err(PolicyError::Invalid(format!(
+                "[powers.{power}] min_weight {min_weight} (line {line}) is above 1, the weight of all roots together"
+            )));
+        }
+        Ok(PowerGrant {
+            power,
+            holders,
+            max_hops: file.max_hops.unwrap_or(DEFAULT_MAX_HOPS),
+            min_weight,
+            line: Some(line),
+        })
+    }
+
+    fn check_rule(
+        &self,
+        text: &str,
+        n: usize,
+        line: usize,
+        file: RuleFile,
+    ) -> Result<Rule, PolicyError> {
+        if !file.min_adoption.at_most_one() {
+            return Err(PolicyError::Invalid(format!(
+                "rule {n} ({}): min_adoption must lie between 0 and 1, got {}",
+                file.packages, file.min_adoption
+            )));
+        }
+        if !file.packages.starts_with("pkg:") && file.packages != "*" {
+            return Err(PolicyError::Invalid(format!(
+                "rule {n}: packages {:?} must be a purl pattern such as \"pkg:cargo/*\"",
+                file.packages
+            )));
+        }
+        let mut required_auditor_keys = BTreeMap::new();
+        for auditor in &file.required_auditors {
+            let key = self
+                .resolve(auditor)
+                .map_err(|e| PolicyError::Invalid(format!("rule {n} ({}): {e}", file.packages)))?;
+            required_auditor_keys.insert(key, auditor.clone());
+        }
+        let compile = |key: &str, expression: Option<toml::Spanned<String>>| {
+            expression
+                .map(|e| {
+                    Expression::compile(e.get_ref()).map_err(|message| {
+                        let (line, column) = line_and_column(text, e.span().start);
+                        PolicyError::Syntax {
+                            line,
+                            column,
+                            message: format!("{key}: {message}"),
+                        }
+                    })
+                })
+                .transpose()
+        };
+        Ok(Rule {
+            allow_if: compile("allow_if", file.allow_if)?,
+            deny_if: compile("deny_if", file.deny_if)?,
+            packages: file.packages,
+            min_adoption: file.min_adoption,
+            min_adopters: file.min_adopters,
+            required_auditors: file.required_auditors,
+            required_auditor_keys,
+            required_criteria: file.required_criteria,
+            min_audits: file.min_audits,
+            advisories_veto: file.advisories_veto,
+            failed_audits_veto: file.failed_audits_veto,
+            fix_bypass: file.fix_bypass,
+            ownership_change: file.ownership_change,
+            allowed_capabilities: file.allowed_capabilities,
+            min_age_seconds: file.min_age_seconds,
+            line,
+        })
     }
 
     /// Resolves an alias or a hex public key.
@@ -377,6 +609,18 @@ impl Policy {
         parse_hex_key(name).ok_or_else(|| {
             PolicyError::Invalid(format!(
                 "{name:?} is neither an alias from [aliases] nor a 64-hex-digit public key"
+            ))
+        })
+    }
+
+    /// Resolves a power holder: an alias, a role (all its members) or a hex key.
+    fn resolve_holder(&self, name: &str) -> Result<Vec<[u8; 32]>, PolicyError> {
+        if let Some(members) = self.roles.get(name) {
+            return Ok(members.clone());
+        }
+        self.resolve(name).map(|k| vec![k]).map_err(|_| {
+            PolicyError::Invalid(format!(
+                "{name:?} is neither an alias from [aliases], a role from [roles], nor a 64-hex-digit public key"
             ))
         })
     }
@@ -396,13 +640,33 @@ impl Policy {
         self.trust.roots.iter().map(|r| self.resolve(r)).collect()
     }
 
-    /// The rule for `package` (a purl without version): the first match, or the default rule.
-    pub fn rule_for(&self, package: &str) -> Rule {
-        self.rules
+    /// Whether a principal of `weight` counts as trusted: above zero and at least
+    /// `[trust] min_weight`, compared exactly.
+    pub fn is_trusted_weight(&self, weight: Weight) -> bool {
+        !weight.is_zero()
+            && self
+                .trust
+                .min_weight
+                .is_met_by(weight.units().into(), Weight::ONE.units().into())
+    }
+
+    /// The rule for `package` (a purl without version): the first match, or the fallback.
+    pub fn rule_for(&self, package: &str) -> RuleMatch<'_> {
+        match self
+            .rules
             .iter()
-            .find(|rule| glob_match(&rule.packages, package))
-            .cloned()
-            .unwrap_or_default()
+            .enumerate()
+            .find(|(_, rule)| glob_match(&rule.packages, package))
+        {
+            Some((i, rule)) => RuleMatch::Rule {
+                number: i + 1,
+                rule,
+            },
+            None => RuleMatch::Fallback {
+                fallback: self.fallback,
+                rule: &self.default_rule,
+            },
+        }
     }
 }
 
@@ -427,383 +691,4 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const ALICE: &str = "77aa000000000000000000000000000000000000000000000000000000000001";
-    const ME: &str = "ca1f0000000000000000000000000000000000000000000000000000000000e0";
-
-    fn sample() -> String {
-        format!(
-            r#"
-[trust]
-roots = ["me"]
-mode = "hits"
-
-[aliases]
-me = "{ME}"
-alice = "{ALICE}"
-
-[[rule]]
-packages = "pkg:cargo/*"
-min_adoption = 0.6
-min_adopters = 2
-required_auditors = ["alice"]
-
-[[rule]]
-packages = "pkg:npm/*"
-ownership_change = "deny"
-"#
-        )
-    }
-
-    #[test]
-    fn parses_and_picks_first_matching_rule() {
-        let policy = Policy::parse(&sample()).unwrap();
-        assert_eq!(policy.trust.mode, RankingMode::Hits);
-        assert_eq!(policy.trust.damping, 0.85);
-        let rule = policy.rule_for("pkg:cargo/serde");
-        assert_eq!(rule.min_adoption, 0.6);
-        assert_eq!(rule.min_adopters, 2);
-        assert!(rule.advisories_veto);
-        let npm = policy.rule_for("pkg:npm/left-pad");
-        assert_eq!(npm.ownership_change, OwnershipChangeRule::Deny);
-        assert_eq!(policy.rule_for("pkg:pypi/requests"), Rule::default());
-        assert_eq!(
-            policy.root_keys().unwrap(),
-            vec![parse_hex_key(ME).unwrap()]
-        );
-    }
-
-    #[test]
-    fn errors_name_the_line() {
-        let text = sample().replace("min_adopters = 2", "min_adopters = \"two\"");
-        match Policy::parse(&text) {
-            Err(PolicyError::Syntax { line, .. }) => {
-                let expected = text
-                    .lines()
-                    .position(|l| l.contains("\"two\""))
-                    .map(|i| i + 1)
-                    .unwrap();
-                assert_eq!(line, expected);
-            }
-            other => panic!("expected a syntax error, got {other:?}"),
-        }
-        let text = sample().replace("min_adopters", "min_adoptrs");
-        let err = Policy::parse(&text).unwrap_err().to_string();
-        assert!(err.contains("min_adoptrs"), "{err}");
-    }
-
-    #[test]
-    fn rejects_bad_values() {
-        for (from, to, needle) in [
-            ("min_adoption = 0.6", "min_adoption = 1.5", "min_adoption"),
-            ("roots = [\"me\"]", "roots = []", "roots"),
-            ("roots = [\"me\"]", "roots = [\"nobody\"]", "nobody"),
-            (
-                "required_auditors = [\"alice\"]",
-                "required_auditors = [\"bob\"]",
-                "bob",
-            ),
-            (
-                "mode = \"hits\"",
-                "mode = \"hits\"\ndamping = 1.0",
-                "damping",
-            ),
-            (
-                "packages = \"pkg:npm/*\"",
-                "packages = \"npm\"",
-                "purl pattern",
-            ),
-        ] {
-            let text = sample().replace(from, to);
-            let err = Policy::parse(&text).unwrap_err().to_string();
-            assert!(err.contains(needle), "{to}: {err}");
-        }
-        let huge = "#".repeat(MAX_POLICY_BYTES + 1);
-        assert!(matches!(
-            Policy::parse(&huge),
-            Err(PolicyError::TooLarge(_))
-        ));
-        let bad_alias = sample().replace(ALICE, "zz");
-        assert!(Policy::parse(&bad_alias).is_err());
-    }
-
-    #[test]
-    fn expressions_are_checked_at_load_and_errors_name_the_line() {
-        let good = sample().replace(
-            "min_adopters = 2",
-            "min_adopters = 2\nallow_if = \"thresholds_met || (passing_audits >= 2 && adopters > 0)\"\ndeny_if = \"'network' in capabilities && !required_auditors_met\"",
-        );
-        let policy = Policy::parse(&good).unwrap();
-        let rule = policy.rule_for("pkg:cargo/serde");
-        assert!(rule.allow_if.is_some() && rule.deny_if.is_some());
-        for (expression, needle) in [
-            ("adopters >", "syntax error"),
-            ("adopterz > 1", "unknown variable adopterz"),
-            ("adopters + 1", "not a boolean"),
-            ("adopters > 'many'", "evaluation failed"),
-            ("purl", "not a boolean"),
-            ("package == 'x'", "reserved"),
-        ] {
-            let text = sample().replace(
-                "min_adopters = 2",
-                &format!("min_adopters = 2\n\nallow_if = {expression:?}"),
-            );
-            let expected_line = text
-                .lines()
-                .position(|l| l.starts_with("allow_if"))
-                .map(|i| i + 1)
-                .unwrap();
-            match Policy::parse(&text) {
-                Err(PolicyError::Syntax { line, message, .. }) => {
-                    assert_eq!(line, expected_line, "{expression}: {message}");
-                    assert!(message.contains(needle), "{expression}: {message}");
-                    assert!(message.starts_with("allow_if"), "{message}");
-                }
-                other => panic!("{expression}: expected an error, got {other:?}"),
-            }
-        }
-        let long = sample().replace(
-            "min_adopters = 2",
-            &format!("allow_if = \"{}true\"", "true && ".repeat(600)),
-        );
-        let err = Policy::parse(&long).unwrap_err().to_string();
-        assert!(err.contains("limit"), "{err}");
-    }
-
-    #[test]
-    fn policy_hash_covers_the_bytes() {
-        let a = Policy::parse(&sample()).unwrap();
-        let b = Policy::parse(&format!("{}\n# comment\n", sample())).unwrap();
-        assert_ne!(a.sha256, b.sha256);
-    }
-
-    #[test]
-    fn glob() {
-        assert!(glob_match("*", "pkg:cargo/x"));
-        assert!(glob_match("pkg:cargo/*", "pkg:cargo/serde"));
-        assert!(!glob_match("pkg:cargo/*", "pkg:npm/serde"));
-        assert!(glob_match("pkg:*/serde", "pkg:cargo/serde"));
-        assert!(glob_match("pkg:cargo/serde", "pkg:cargo/serde"));
-        assert!(!glob_match("pkg:cargo/serde", "pkg:cargo/serde_json"));
-        assert!(glob_match("pkg:*a*a", "pkg:aa"));
-        assert!(!glob_match("pkg:*ab*ab", "pkg:ab"));
-    }
-}
-
-/// The largest expression accepted, in bytes.
-pub const MAX_EXPRESSION_BYTES: usize = 4096;
-
-/// The variables a rule expression (`allow_if`, `deny_if`) can read, with their CEL types.
-pub const EXPRESSION_VARIABLES: &[(&str, &str)] = &[
-    // `package` is a reserved word in CEL.
-    ("purl", "string"),
-    ("version", "string"),
-    ("adoption_fraction", "double"),
-    ("adopters", "int"),
-    ("users", "int"),
-    ("passing_audits", "int"),
-    ("failed_audits", "int"),
-    ("auditors", "list(string)"),
-    ("required_auditors_met", "bool"),
-    ("advisories", "int"),
-    ("named_fix", "bool"),
-    ("ownership_changed", "bool"),
-    ("capabilities", "list(string)"),
-    ("age_known", "bool"),
-    ("provable_age_seconds", "int"),
-    ("thresholds_met", "bool"),
-];
-
-/// The values of [`EXPRESSION_VARIABLES`] for one decision.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ExpressionInput {
-    /// Package purl without version.
-    pub package: String,
-    /// The version decided on.
-    pub version: String,
-    /// Weighted fraction of trusted users who adopted this version.
-    pub adoption_fraction: f64,
-    /// Trusted adopters of this version.
-    pub adopters: u32,
-    /// Trusted users of the package.
-    pub users: u32,
-    /// Passing audits by trusted auditors meeting the criteria.
-    pub passing_audits: u32,
-    /// Failing audits by trusted auditors.
-    pub failed_audits: u32,
-    /// Keys (hex) of the trusted auditors who passed this version.
-    pub auditors: Vec<String>,
-    /// Whether every required auditor passed this version.
-    pub required_auditors_met: bool,
-    /// Trusted advisories naming this version as affected.
-    pub advisories: u32,
-    /// Whether a trusted advisory names this version as a fix.
-    pub named_fix: bool,
-    /// Whether a trusted ownership-change report covers this version.
-    pub ownership_changed: bool,
-    /// Capabilities reported by passing trusted audits.
-    pub capabilities: Vec<String>,
-    /// Provable age in seconds, if any witnessed statement dates the version.
-    pub provable_age_seconds: Option<u64>,
-    /// Whether the rule's numeric thresholds (adoption, adopters, audits, required auditors,
-    /// age) are all met.
-    pub thresholds_met: bool,
-}
-
-impl ExpressionInput {
-    /// Values of every type, used to type-check an expression when the policy is loaded.
-    fn sample() -> ExpressionInput {
-        ExpressionInput {
-            package: "pkg:cargo/example".into(),
-            version: "1.0.0".into(),
-            adoption_fraction: 0.5,
-            adopters: 1,
-            users: 2,
-            passing_audits: 1,
-            failed_audits: 1,
-            auditors: vec!["00".repeat(32)],
-            required_auditors_met: true,
-            advisories: 1,
-            named_fix: false,
-            ownership_changed: false,
-            capabilities: vec!["network".into()],
-            provable_age_seconds: Some(86_400),
-            thresholds_met: true,
-        }
-    }
-
-    fn context(&self) -> cel::Context<'static, 'static> {
-        use cel::Value;
-        use std::sync::Arc;
-        let strings = |v: &[String]| {
-            Value::List(Arc::new(
-                v.iter()
-                    .map(|s| Value::String(Arc::new(s.clone())))
-                    .collect(),
-            ))
-        };
-        let mut ctx = cel::Context::default();
-        let vars: [(&str, Value); 16] = [
-            ("purl", Value::String(Arc::new(self.package.clone()))),
-            ("version", Value::String(Arc::new(self.version.clone()))),
-            ("adoption_fraction", Value::Float(self.adoption_fraction)),
-            ("adopters", Value::Int(i64::from(self.adopters))),
-            ("users", Value::Int(i64::from(self.users))),
-            ("passing_audits", Value::Int(i64::from(self.passing_audits))),
-            ("failed_audits", Value::Int(i64::from(self.failed_audits))),
-            ("auditors", strings(&self.auditors)),
-            (
-                "required_auditors_met",
-                Value::Bool(self.required_auditors_met),
-            ),
-            ("advisories", Value::Int(i64::from(self.advisories))),
-            ("named_fix", Value::Bool(self.named_fix)),
-            ("ownership_changed", Value::Bool(self.ownership_changed)),
-            ("capabilities", strings(&self.capabilities)),
-            (
-                "age_known",
-                Value::Bool(self.provable_age_seconds.is_some()),
-            ),
-            (
-                "provable_age_seconds",
-                Value::Int(
-                    self.provable_age_seconds
-                        .map_or(0, |a| i64::try_from(a).unwrap_or(i64::MAX)),
-                ),
-            ),
-            ("thresholds_met", Value::Bool(self.thresholds_met)),
-        ];
-        for (name, value) in vars {
-            ctx.add_variable_from_value(name, value);
-        }
-        ctx
-    }
-}
-
-/// A rule expression, compiled.
-pub struct CompiledExpression {
-    program: cel::Program,
-}
-
-impl std::fmt::Debug for CompiledExpression {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("CompiledExpression")
-    }
-}
-
-impl CompiledExpression {
-    /// Compiles an expression (syntax, size, known variables only).
-    pub fn compile(text: &str) -> Result<CompiledExpression, String> {
-        if text.len() > MAX_EXPRESSION_BYTES {
-            return Err(format!(
-                "the expression is {} bytes; the limit is {MAX_EXPRESSION_BYTES}",
-                text.len()
-            ));
-        }
-        let program = cel::Program::compile(text).map_err(|e| {
-            let first = e.to_string();
-            format!(
-                "syntax error: {}",
-                first.lines().next().unwrap_or("unparsable expression")
-            )
-        })?;
-        let references = program.references();
-        let mut unknown: Vec<&str> = references
-            .variables()
-            .into_iter()
-            .filter(|v| !EXPRESSION_VARIABLES.iter().any(|(name, _)| name == v))
-            .collect();
-        unknown.sort_unstable();
-        if !unknown.is_empty() {
-            return Err(format!(
-                "unknown variable{} {}; known: {}",
-                if unknown.len() > 1 { "s" } else { "" },
-                unknown.join(", "),
-                EXPRESSION_VARIABLES
-                    .iter()
-                    .map(|(n, _)| *n)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
-        }
-        Ok(CompiledExpression { program })
-    }
-
-    /// Evaluates the expression; anything but a boolean result is an error.
-    pub fn evaluate(&self, input: &ExpressionInput) -> Result<bool, String> {
-        match self.program.execute(&input.context()) {
-            Ok(cel::Value::Bool(b)) => Ok(b),
-            Ok(other) => Err(format!(
-                "the expression gave {:?}, not a boolean",
-                other.type_of()
-            )),
-            Err(e) => Err(format!("evaluation failed: {e}")),
-        }
-    }
-}
-
-/// Compiles an expression and evaluates it once over sample values of every variable, so a
-/// syntax error, an unknown variable, a type error or a non-boolean result is reported when
-/// the policy is loaded, with the line it is on.
-fn check_expression(
-    text: &str,
-    key: &str,
-    expression: &toml::Spanned<String>,
-) -> Result<(), PolicyError> {
-    let at = expression.span().start.min(text.len());
-    let before = &text.as_bytes()[..at];
-    let line = before.iter().filter(|b| **b == b'\n').count() + 1;
-    let column = before.iter().rev().take_while(|b| **b != b'\n').count() + 1;
-    let fail = |message: String| PolicyError::Syntax {
-        line,
-        column,
-        message: format!("{key}: {message}"),
-    };
-    let compiled = CompiledExpression::compile(expression.get_ref()).map_err(fail)?;
-    compiled
-        .evaluate(&ExpressionInput::sample())
-        .map_err(fail)?;
-    Ok(())
-}
+mod tests;

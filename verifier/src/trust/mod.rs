@@ -2,38 +2,107 @@
 //!
 //! Every client computes its own trust weights, starting from its own roots (its keys, its
 //! organisation's keys). No global reputation function resists fake identities (Cheng and
-//! Friedman, 2005); a personalized one can: weight enters the graph only at the roots and
-//! flows along trust edges, so a farm of fresh keys that no root reaches weighs nothing, and
-//! a dense cluster of fake keys that one trusted key vouches for shares at most what that one
-//! key passes on.
+//! Friedman, 2005); a personalized one can, if it keeps one invariant
+//! (`spec/verifier-semantics.md` §3):
 //!
-//! Two propagation modes are provided:
+//! > the total weight of any set of principals that holds no root is at most the weight that
+//! > flows into it over edges from outside it, whatever its shape and however many
+//! > statements it signs.
 //!
-//! * [`TrustMode::PersonalizedPageRank`]: personalized PageRank with restart at the roots,
-//!   a damping factor and a depth limit (the number of propagation rounds). A principal's
-//!   outgoing weight is split over its edges in proportion to their levels, so the weight a
-//!   principal can hand out is bounded by the weight it has (flow-bounded).
-//! * [`TrustMode::BestPath`]: cargo-crev's rule. A principal's trust is that of its best path
-//!   from a root, each path as strong as its weakest link, with a cost per hop.
+//! Weights are a *conserved flow*. The roots share one unit of weight ([`Weight::ONE`]). A
+//! principal receives weight only from principals strictly closer to the roots (so weight
+//! never re-enters a region it left: there is no cycle to circulate around), keeps a share of
+//! what it receives as its own weight and passes the rest on along its edges, split in
+//! proportion to the edges' levels. Nothing is created on the way: every division rounds
+//! down and the remainder stays with the sender, so conservation is exact, and the result is
+//! the same bit for bit on every machine (integers, fixed iteration order).
 //!
-//! Distrust is scoped: a principal that the client trusts (weight above zero in a first pass)
-//! and that distrusts key K cuts every edge into and out of K for this computation. K is not
-//! banned globally: another client whose roots do not reach the distruster still sees K.
+//! Two propagation modes decide *which* edges carry weight:
 //!
-//! The computation is deterministic: the same graph and parameters always give bit-identical
-//! weights (fixed iteration order, no hashing, no parallel reductions).
+//! * [`TrustMode::Flow`]: every edge that leads one hop further from the roots (the
+//!   breadth-first layering), up to a depth limit;
+//! * [`TrustMode::BestPath`]: cargo-crev's best path picks, for each principal, the one
+//!   parent on its strongest path (each path as strong as its weakest link, times a cost per
+//!   hop); weight flows along that tree only, and a parent splits what it passes on among
+//!   its tree children, so a thousand parallel keys behind one vouch share one share.
+//!
+//! [`hits`] refines adoption weights inside the reached set without ever exceeding a
+//! principal's trust weight.
+//!
+//! Distrust is scoped: a principal that the client's gate accepts as a distruster (by
+//! default: anyone with weight above zero in a first pass) and that distrusts key K cuts every
+//! edge into and out of K for this computation. K is not banned globally: another client
+//! whose roots do not reach the distruster still sees K. Roots are never cut.
+
+mod propagate;
+
+pub mod hits;
+
+#[cfg(test)]
+mod tests;
 
 use std::collections::HashMap;
 
+use serde::Serialize;
 use thiserror::Error;
 
 /// A principal's position in a [`TrustGraph`]: a dense index assigned by [`PrincipalIndex`].
 pub type PrincipalId = u32;
 
+/// An amount of trust weight, in fixed-point units: [`Weight::ONE`] is everything the roots
+/// hold together. Integer units make conservation exact (a division rounds down and the
+/// remainder stays with the sender) and comparisons against thresholds exact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Weight(u64);
+
+impl Weight {
+    /// No weight.
+    pub const ZERO: Weight = Weight(0);
+    /// All the weight the roots share: 2^60 units.
+    pub const ONE: Weight = Weight(1 << 60);
+
+    /// A weight of `units` units.
+    pub const fn from_units(units: u64) -> Weight {
+        Weight(units)
+    }
+
+    /// The weight in units of 2^-60.
+    pub const fn units(self) -> u64 {
+        self.0
+    }
+
+    /// Whether this is no weight at all.
+    pub const fn is_zero(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The weight as a fraction of [`Weight::ONE`], for people (tables, JSON). Never compare
+    /// this against a threshold: compare units.
+    pub fn as_f64(self) -> f64 {
+        self.0 as f64 / Weight::ONE.0 as f64
+    }
+
+    /// The sum of weights. Conserved weights never exceed [`Weight::ONE`] in total, so this
+    /// cannot overflow for weights of one computation; it saturates rather than wrap.
+    pub fn sum<I: IntoIterator<Item = Weight>>(weights: I) -> Weight {
+        Weight(
+            weights
+                .into_iter()
+                .fold(0u64, |acc, w| acc.saturating_add(w.0)),
+        )
+    }
+}
+
+impl Serialize for Weight {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_f64(self.as_f64())
+    }
+}
+
 /// How much a truster vouches for a trustee. The ordering is meaningful: `High` > `Low`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum TrustLevel {
-    /// Some trust: the edge carries a third of a high-trust edge's weight.
+    /// Some trust: a third of a high-trust edge.
     Low,
     /// Moderate trust: two thirds of a high-trust edge.
     Medium,
@@ -42,13 +111,12 @@ pub enum TrustLevel {
 }
 
 impl TrustLevel {
-    /// Relative edge weight used to split a principal's outgoing trust over its edges, and
-    /// the link strength in best-path mode.
-    pub fn weight(self) -> f64 {
+    /// The edge's share when a principal splits what it passes on: 1, 2 or 3 parts.
+    pub fn parts(self) -> u64 {
         match self {
-            TrustLevel::Low => 1.0 / 3.0,
-            TrustLevel::Medium => 2.0 / 3.0,
-            TrustLevel::High => 1.0,
+            TrustLevel::Low => 1,
+            TrustLevel::Medium => 2,
+            TrustLevel::High => 3,
         }
     }
 }
@@ -221,6 +289,8 @@ impl TrustGraphBuilder {
         let mut levels = Vec::with_capacity(latest.len());
         for (from, to, level) in latest {
             match level {
+                // A vouch for oneself carries nothing: weight only flows away from the roots.
+                TrustStance::Vouch(_) if from == to => {}
                 TrustStance::Vouch(level) => {
                     offsets[from as usize + 1] += 1;
                     targets.push(to);
@@ -251,12 +321,12 @@ pub struct TrustGraph {
     distrusts: Vec<(PrincipalId, PrincipalId)>,
 }
 
-/// Which propagation rule to use.
+/// Which edges carry weight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TrustMode {
-    /// Personalized PageRank with restart at the roots.
-    PersonalizedPageRank,
-    /// cargo-crev's best path: weakest link along the strongest path, with a cost per hop.
+    /// Conserved flow along every edge that leads one hop further from the roots.
+    Flow,
+    /// Conserved flow along cargo-crev's best-path tree.
     BestPath,
 }
 
@@ -265,8 +335,9 @@ pub enum TrustMode {
 pub struct TrustParams {
     /// The propagation rule.
     pub mode: TrustMode,
-    /// PageRank: the share of weight passed on along edges each round (the rest returns to
-    /// the roots). Best path: the factor a path's strength is multiplied by per hop.
+    /// The share of what a principal receives that it passes on to the principals it
+    /// vouches for (it keeps the rest as its own weight). In best-path mode also the factor
+    /// a path's strength is multiplied by per hop, which chooses the tree.
     pub damping: f64,
     /// The largest number of hops from a root at which a principal can receive weight.
     pub max_depth: u32,
@@ -275,39 +346,81 @@ pub struct TrustParams {
 impl Default for TrustParams {
     fn default() -> Self {
         Self {
-            mode: TrustMode::PersonalizedPageRank,
-            damping: 0.85,
+            mode: TrustMode::Flow,
+            damping: 0.5,
             max_depth: 6,
         }
     }
 }
 
+/// What a first pass (ignoring distrust) says about a would-be distruster, for the gate
+/// that decides whose distrust cuts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Standing {
+    /// Its weight.
+    pub weight: Weight,
+    /// Its distance from the nearest root in hops, if a root reaches it within the depth
+    /// limit.
+    pub hops: Option<u32>,
+}
+
 /// The trust weight of every principal, as computed for one client.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrustScores {
-    weights: Vec<f64>,
+    weights: Vec<Weight>,
+    hops: Vec<u32>,
     cut: Vec<PrincipalId>,
 }
 
+/// `hops` value of a principal no root reaches.
+const UNREACHED: u32 = u32::MAX;
+
 impl TrustScores {
     /// The weight of `id`; zero for principals outside the graph or unreached.
-    pub fn weight(&self, id: PrincipalId) -> f64 {
-        self.weights.get(id as usize).copied().unwrap_or(0.0)
+    pub fn weight(&self, id: PrincipalId) -> Weight {
+        self.weights.get(id as usize).copied().unwrap_or_default()
     }
 
     /// All weights, indexed by principal id.
-    pub fn weights(&self) -> &[f64] {
+    pub fn weights(&self) -> &[Weight] {
         &self.weights
     }
 
-    /// Principals cut out of the graph because a trusted principal distrusts them, sorted.
+    /// The distance of `id` from the nearest root in hops over trust edges that survive the
+    /// cuts, if it is within the depth limit.
+    pub fn hops(&self, id: PrincipalId) -> Option<u32> {
+        self.hops
+            .get(id as usize)
+            .copied()
+            .filter(|h| *h != UNREACHED)
+    }
+
+    /// The standing of `id`: weight and hops.
+    pub fn standing(&self, id: PrincipalId) -> Standing {
+        Standing {
+            weight: self.weight(id),
+            hops: self.hops(id),
+        }
+    }
+
+    /// Principals cut out of the graph because an accepted distruster distrusts them, sorted.
     pub fn cut(&self) -> &[PrincipalId] {
         &self.cut
     }
 
+    /// Whether `id` was cut.
+    pub fn is_cut(&self, id: PrincipalId) -> bool {
+        self.cut.binary_search(&id).is_ok()
+    }
+
     /// How many principals have a positive weight.
     pub fn reached(&self) -> usize {
-        self.weights.iter().filter(|w| **w > 0.0).count()
+        self.weights.iter().filter(|w| !w.is_zero()).count()
+    }
+
+    /// The total weight held: at most [`Weight::ONE`], less only by what rounding kept.
+    pub fn total(&self) -> Weight {
+        Weight::sum(self.weights.iter().copied())
     }
 }
 
@@ -327,16 +440,39 @@ impl TrustGraph {
         (&self.targets[start..end], &self.levels[start..end])
     }
 
-    /// Computes every principal's trust weight from `roots`.
-    ///
-    /// Roots always keep a positive weight, even if someone distrusts them: a client's own
-    /// keys are not subject to other people's opinions. The computation runs twice when any
-    /// distrust edge exists: a first pass finds which distrusters the client trusts, whose
-    /// distrusted keys are then cut for the second pass.
+    /// Every trust edge `(from, to, level)`, in id order (for tests and tools).
+    pub fn edges(&self) -> impl Iterator<Item = (PrincipalId, PrincipalId, TrustLevel)> + '_ {
+        (0..self.principal_count()).flat_map(move |from| {
+            let (targets, levels) = self.out_edges(from);
+            targets
+                .iter()
+                .zip(levels)
+                .map(move |(to, level)| (from as PrincipalId, *to, *level))
+        })
+    }
+
+    /// Computes every principal's trust weight from `roots`; the distrust of anyone with
+    /// weight above zero in a first pass cuts (see [`TrustGraph::compute_gated`]).
     pub fn compute(
         &self,
         roots: &[PrincipalId],
         params: &TrustParams,
+    ) -> Result<TrustScores, TrustError> {
+        self.compute_gated(roots, params, |_, standing| !standing.weight.is_zero())
+    }
+
+    /// Computes every principal's trust weight from `roots`.
+    ///
+    /// Roots always keep a positive weight, even if someone distrusts them: a client's own
+    /// keys are not subject to other people's opinions. The computation runs twice when any
+    /// distrust edge exists: a first pass gives every principal's [`Standing`]; the keys
+    /// distrusted by principals that `may_distrust` accepts are then cut for the second
+    /// pass (the policy decides whose distrust counts, like any other power).
+    pub fn compute_gated(
+        &self,
+        roots: &[PrincipalId],
+        params: &TrustParams,
+        may_distrust: impl Fn(PrincipalId, Standing) -> bool,
     ) -> Result<TrustScores, TrustError> {
         let n = self.principal_count();
         for &root in roots {
@@ -347,351 +483,39 @@ impl TrustGraph {
         if !(0.0..1.0).contains(&params.damping) || params.damping.is_nan() {
             return Err(TrustError::BadDamping(params.damping));
         }
+        let mut roots = roots.to_vec();
+        roots.sort_unstable();
+        roots.dedup();
         let mut removed = vec![false; n];
-        let first = self.propagate(roots, params, &removed);
+        let first = propagate::run(self, &roots, params, &removed);
         let mut cut: Vec<PrincipalId> = self
             .distrusts
             .iter()
-            .filter(|(from, _)| first[*from as usize] > 0.0)
+            .filter(|(from, _)| may_distrust(*from, first.standing(*from)))
             .map(|&(_, to)| to)
-            .filter(|to| !roots.contains(to))
+            .filter(|to| roots.binary_search(to).is_err())
             .collect();
         cut.sort_unstable();
         cut.dedup();
         if cut.is_empty() {
-            return Ok(TrustScores {
-                weights: first,
-                cut,
-            });
+            return Ok(first);
         }
         for &id in &cut {
             removed[id as usize] = true;
         }
-        let weights = self.propagate(roots, params, &removed);
-        Ok(TrustScores { weights, cut })
-    }
-
-    fn propagate(&self, roots: &[PrincipalId], params: &TrustParams, removed: &[bool]) -> Vec<f64> {
-        match params.mode {
-            TrustMode::PersonalizedPageRank => self.pagerank(roots, params, removed),
-            TrustMode::BestPath => self.best_path(roots, params, removed),
-        }
-    }
-
-    /// Depth-limited personalized PageRank. Round k moves weight one hop further, so after
-    /// `max_depth` rounds nobody further than `max_depth` hops from a root holds weight.
-    /// Weight that reaches a principal with no usable outgoing edge returns to the roots,
-    /// which keeps the total at one and so makes weights comparable across clients.
-    fn pagerank(&self, roots: &[PrincipalId], params: &TrustParams, removed: &[bool]) -> Vec<f64> {
-        let n = self.principal_count();
-        let mut seed = vec![0.0f64; n];
-        let mut distinct_roots: Vec<PrincipalId> = roots.to_vec();
-        distinct_roots.sort_unstable();
-        distinct_roots.dedup();
-        if distinct_roots.is_empty() {
-            return seed;
-        }
-        let share = 1.0 / distinct_roots.len() as f64;
-        for &root in &distinct_roots {
-            seed[root as usize] = share;
-        }
-        // Each principal's total outgoing level weight, skipping removed trustees.
-        let out_total: Vec<f64> = (0..n)
-            .map(|id| {
-                let (targets, levels) = self.out_edges(id);
-                targets
-                    .iter()
-                    .zip(levels)
-                    .filter(|(t, _)| !removed[**t as usize])
-                    .map(|(_, l)| l.weight())
-                    .sum()
-            })
-            .collect();
-        let mut current = seed.clone();
-        let mut next = vec![0.0f64; n];
-        for _ in 0..params.max_depth {
-            next.iter_mut().for_each(|w| *w = 0.0);
-            let mut returned = 0.0f64;
-            for id in 0..n {
-                let weight = current[id];
-                if weight == 0.0 {
-                    continue;
-                }
-                let passed = weight * params.damping;
-                returned += weight - passed;
-                if removed[id] || out_total[id] == 0.0 {
-                    returned += passed;
-                    continue;
-                }
-                let per_unit = passed / out_total[id];
-                let (targets, levels) = self.out_edges(id);
-                for (target, level) in targets.iter().zip(levels) {
-                    if !removed[*target as usize] {
-                        next[*target as usize] += per_unit * level.weight();
-                    }
-                }
-            }
-            for &root in &distinct_roots {
-                next[root as usize] += returned * share;
-            }
-            std::mem::swap(&mut current, &mut next);
-        }
-        for (id, weight) in current.iter_mut().enumerate() {
-            if removed[id] {
-                *weight = 0.0;
-            }
-        }
-        current
-    }
-
-    /// cargo-crev style: a principal's trust is the best over paths from a root of the
-    /// weakest link on the path, times `damping` per hop. Computed by rounds of relaxation
-    /// (at most `max_depth`), which is exact for paths of up to that many hops.
-    fn best_path(&self, roots: &[PrincipalId], params: &TrustParams, removed: &[bool]) -> Vec<f64> {
-        let n = self.principal_count();
-        let mut best = vec![0.0f64; n];
-        let mut frontier: Vec<PrincipalId> = Vec::new();
-        for &root in roots {
-            if best[root as usize] == 0.0 {
-                best[root as usize] = 1.0;
-                frontier.push(root);
-            }
-        }
-        for _ in 0..params.max_depth {
-            let mut improved: Vec<PrincipalId> = Vec::new();
-            for &id in &frontier {
-                if removed[id as usize] {
-                    continue;
-                }
-                let strength = best[id as usize];
-                let (targets, levels) = self.out_edges(id as usize);
-                for (target, level) in targets.iter().zip(levels) {
-                    let t = *target as usize;
-                    if removed[t] {
-                        continue;
-                    }
-                    let candidate = strength.min(level.weight()) * params.damping;
-                    if candidate > best[t] {
-                        best[t] = candidate;
-                        improved.push(*target);
-                    }
-                }
-            }
-            improved.sort_unstable();
-            improved.dedup();
-            if improved.is_empty() {
-                break;
-            }
-            frontier = improved;
-        }
-        for &root in roots {
-            best[root as usize] = 1.0;
-        }
-        best
+        let mut scores = propagate::run(self, &roots, params, &removed);
+        scores.cut = cut;
+        Ok(scores)
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// `damping` as a 32-bit binary fraction, rounded down: `passed = received × d / 2^32`.
+fn damping_fixed(damping: f64) -> u64 {
+    // In [0, 1) (checked by the caller), so the product lies in [0, 2^32).
+    (damping * (1u64 << 32) as f64) as u64
+}
 
-    fn params(mode: TrustMode) -> TrustParams {
-        TrustParams {
-            mode,
-            damping: 0.85,
-            max_depth: 4,
-        }
-    }
-
-    fn chain(len: usize) -> TrustGraph {
-        let mut builder = TrustGraphBuilder::new(len);
-        for i in 0..len - 1 {
-            builder
-                .trust(i as u32, i as u32 + 1, TrustLevel::High)
-                .unwrap();
-        }
-        builder.build().unwrap()
-    }
-
-    #[test]
-    fn weight_only_enters_at_roots() {
-        // 0 -> 1 -> 2, and a sybil cluster 3..10 that vouches densely for itself.
-        let mut builder = TrustGraphBuilder::new(10);
-        builder.trust(0, 1, TrustLevel::High).unwrap();
-        builder.trust(1, 2, TrustLevel::Medium).unwrap();
-        for a in 3..10u32 {
-            for b in 3..10u32 {
-                if a != b {
-                    builder.trust(a, b, TrustLevel::High).unwrap();
-                }
-            }
-        }
-        let graph = builder.build().unwrap();
-        for mode in [TrustMode::PersonalizedPageRank, TrustMode::BestPath] {
-            let scores = graph.compute(&[0], &params(mode)).unwrap();
-            assert!(scores.weight(1) > 0.0 && scores.weight(2) > 0.0, "{mode:?}");
-            for sybil in 3..10 {
-                assert_eq!(scores.weight(sybil), 0.0, "{mode:?} sybil {sybil}");
-            }
-            assert_eq!(scores.reached(), 3);
-        }
-    }
-
-    #[test]
-    fn depth_limit_stops_propagation() {
-        let graph = chain(8);
-        for mode in [TrustMode::PersonalizedPageRank, TrustMode::BestPath] {
-            let scores = graph.compute(&[0], &params(mode)).unwrap();
-            assert!(scores.weight(4) > 0.0, "{mode:?}: 4 hops is within depth");
-            assert_eq!(scores.weight(5), 0.0, "{mode:?}: 5 hops is beyond depth");
-        }
-    }
-
-    #[test]
-    fn one_vouch_for_a_sybil_farm_is_bounded_by_the_voucher() {
-        // Root 0 trusts 1; 1 vouches for sybil 2, which vouches for 1000 fresh keys.
-        let farm = 1000u32;
-        let mut builder = TrustGraphBuilder::new(3 + farm as usize);
-        builder.trust(0, 1, TrustLevel::High).unwrap();
-        builder.trust(1, 2, TrustLevel::High).unwrap();
-        for k in 0..farm {
-            builder.trust(2, 3 + k, TrustLevel::High).unwrap();
-        }
-        let graph = builder.build().unwrap();
-        let scores = graph
-            .compute(&[0], &params(TrustMode::PersonalizedPageRank))
-            .unwrap();
-        let farm_total: f64 = (3..3 + farm).map(|k| scores.weight(k)).sum();
-        assert!(farm_total > 0.0);
-        assert!(
-            farm_total <= scores.weight(2) + 1e-12,
-            "the farm cannot hold more than its voucher passed on: {farm_total} vs {}",
-            scores.weight(2)
-        );
-        let total: f64 = scores.weights().iter().sum();
-        assert!((total - 1.0).abs() < 1e-9, "weight is conserved: {total}");
-    }
-
-    #[test]
-    fn distrust_by_a_trusted_key_cuts_the_distrusted_key() {
-        // 0 trusts 1 and 2; 2 trusts 3; 1 distrusts 2, so 2 and everything only it reaches drop.
-        let mut builder = TrustGraphBuilder::new(5);
-        builder.trust(0, 1, TrustLevel::High).unwrap();
-        builder.trust(0, 2, TrustLevel::High).unwrap();
-        builder.trust(2, 3, TrustLevel::High).unwrap();
-        builder.distrust(1, 2).unwrap();
-        // An untrusted key's distrust has no effect.
-        builder.distrust(4, 1).unwrap();
-        let graph = builder.build().unwrap();
-        for mode in [TrustMode::PersonalizedPageRank, TrustMode::BestPath] {
-            let scores = graph.compute(&[0], &params(mode)).unwrap();
-            assert_eq!(scores.cut(), &[2]);
-            assert_eq!(scores.weight(2), 0.0);
-            assert_eq!(scores.weight(3), 0.0);
-            assert!(scores.weight(1) > 0.0);
-        }
-        // Scoped, not global: a client rooted at 2 still trusts 3.
-        let other = graph
-            .compute(&[2], &params(TrustMode::PersonalizedPageRank))
-            .unwrap();
-        assert!(other.weight(3) > 0.0);
-    }
-
-    #[test]
-    fn later_statement_replaces_earlier_one() {
-        let mut builder = TrustGraphBuilder::new(2);
-        builder.trust(0, 1, TrustLevel::High).unwrap();
-        builder.distrust(0, 1).unwrap();
-        let graph = builder.build().unwrap();
-        let scores = graph.compute(&[0], &TrustParams::default()).unwrap();
-        assert_eq!(scores.weight(1), 0.0);
-
-        let mut builder = TrustGraphBuilder::new(2);
-        builder.distrust(0, 1).unwrap();
-        builder.trust(0, 1, TrustLevel::Low).unwrap();
-        let graph = builder.build().unwrap();
-        let scores = graph.compute(&[0], &TrustParams::default()).unwrap();
-        assert!(scores.weight(1) > 0.0);
-    }
-
-    #[test]
-    fn withdrawn_trust_is_no_edge_and_no_distrust() {
-        let mut builder = TrustGraphBuilder::new(3);
-        builder.trust(0, 1, TrustLevel::High).unwrap();
-        builder.trust(0, 2, TrustLevel::High).unwrap();
-        builder.trust(1, 2, TrustLevel::High).unwrap();
-        builder.add(0, 2, TrustStance::Withdrawn).unwrap();
-        let graph = builder.build().unwrap();
-        let scores = graph.compute(&[0], &TrustParams::default()).unwrap();
-        assert!(scores.cut().is_empty());
-        // 2 is still reached through 1, and no longer directly.
-        assert!(scores.weight(2) > 0.0);
-        assert_eq!(graph.edge_count(), 2);
-    }
-
-    #[test]
-    fn best_path_takes_weakest_link_of_strongest_path() {
-        // 0 -High-> 1 -Low-> 3 and 0 -Medium-> 2 -Medium-> 3: the second path is stronger.
-        let mut builder = TrustGraphBuilder::new(4);
-        builder.trust(0, 1, TrustLevel::High).unwrap();
-        builder.trust(1, 3, TrustLevel::Low).unwrap();
-        builder.trust(0, 2, TrustLevel::Medium).unwrap();
-        builder.trust(2, 3, TrustLevel::Medium).unwrap();
-        let graph = builder.build().unwrap();
-        let p = TrustParams {
-            mode: TrustMode::BestPath,
-            damping: 0.5,
-            max_depth: 4,
-        };
-        let scores = graph.compute(&[0], &p).unwrap();
-        let expected = (TrustLevel::Medium.weight() * 0.5).min(TrustLevel::Medium.weight()) * 0.5;
-        assert!(
-            (scores.weight(3) - expected).abs() < 1e-12,
-            "{}",
-            scores.weight(3)
-        );
-    }
-
-    #[test]
-    fn rejects_bad_input() {
-        let mut builder = TrustGraphBuilder::new(2);
-        assert_eq!(
-            builder.trust(0, 2, TrustLevel::High),
-            Err(TrustError::UnknownPrincipal { id: 2, count: 2 })
-        );
-        let graph = builder.build().unwrap();
-        assert!(matches!(
-            graph.compute(&[5], &TrustParams::default()),
-            Err(TrustError::UnknownPrincipal { .. })
-        ));
-        for damping in [1.0, -0.1, f64::NAN] {
-            let p = TrustParams {
-                damping,
-                ..TrustParams::default()
-            };
-            assert!(matches!(
-                graph.compute(&[0], &p),
-                Err(TrustError::BadDamping(_))
-            ));
-        }
-    }
-
-    #[test]
-    fn same_input_gives_identical_weights() {
-        let graph = chain(50);
-        let a = graph.compute(&[0, 3], &TrustParams::default()).unwrap();
-        let b = graph.compute(&[3, 0], &TrustParams::default()).unwrap();
-        assert_eq!(a, b);
-    }
-
-    #[test]
-    fn principal_index_interns_in_order() {
-        let mut index = PrincipalIndex::new();
-        assert_eq!(index.intern(&[7; 32]).unwrap(), 0);
-        assert_eq!(index.intern(&[9; 32]).unwrap(), 1);
-        assert_eq!(index.intern(&[7; 32]).unwrap(), 0);
-        assert_eq!(index.key(1), Some(&[9; 32]));
-        assert_eq!(index.get(&[1; 32]), None);
-        assert_eq!(index.len(), 2);
-    }
+/// `amount × fixed / 2^32`, rounded down.
+fn scale_down(amount: u64, fixed: u64) -> u64 {
+    ((u128::from(amount) * u128::from(fixed)) >> 32) as u64
 }

@@ -1,0 +1,322 @@
+//! Tallying: the statements about one package, counted into [`Signals`] for one version.
+//!
+//! A statement counts only if it is not revoked and its signer may do what it does: weighed
+//! as an adopter (trusted: weight above zero and `min_weight`), or exercise a power
+//! ([`crate::policy::Power`]). Everything set aside is listed with its reason.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::assembly::Evaluation;
+use super::claims::{Claim, ProvenStatement};
+use super::signals::Signals;
+use super::{Exercise, Rejected};
+use crate::policy::{Grant, Power, Rule};
+use crate::trust::Weight;
+
+/// What a tally found, ready for the rules.
+#[derive(Debug)]
+pub(super) struct Counted<'e> {
+    pub package: &'e str,
+    pub version: &'e str,
+    pub signals: Signals,
+    /// Keys of the auditors behind `signals.passing_audits`.
+    pub auditors: BTreeSet<[u8; 32]>,
+    /// Vetoes found while counting (failed audits, advisories), each with who and why.
+    pub vetoes: Vec<String>,
+    /// Advisories naming this version as the fix, each with who and why it counts.
+    pub fixes: Vec<String>,
+    pub counted: BTreeSet<u64>,
+    pub rejected: Vec<Rejected>,
+    pub weights: BTreeMap<String, f64>,
+    pub exercised: Vec<Exercise>,
+}
+
+/// The running count for one decision.
+pub(super) struct Tally<'e, 'a> {
+    ev: &'e Evaluation<'a>,
+    rule: &'e Rule,
+    out: Counted<'e>,
+    /// Latest adoption statement per (signer, version) of this package: (adopted, index).
+    adoption: BTreeMap<([u8; 32], String), (bool, u64)>,
+    capabilities: BTreeSet<String>,
+    first_seen: Option<u64>,
+    ownership_change_at: Option<u64>,
+    first_index_of_version: Option<u64>,
+}
+
+impl<'e, 'a> Tally<'e, 'a> {
+    pub fn new(ev: &'e Evaluation<'a>, rule: &'e Rule, package: &'e str, version: &'e str) -> Self {
+        Tally {
+            ev,
+            rule,
+            out: Counted {
+                package,
+                version,
+                signals: Signals::default(),
+                auditors: BTreeSet::new(),
+                vetoes: Vec::new(),
+                fixes: Vec::new(),
+                counted: BTreeSet::new(),
+                rejected: Vec::new(),
+                weights: BTreeMap::new(),
+                exercised: Vec::new(),
+            },
+            adoption: BTreeMap::new(),
+            capabilities: BTreeSet::new(),
+            first_seen: None,
+            ownership_change_at: None,
+            first_index_of_version: None,
+        }
+    }
+
+    fn reject(&mut self, index: u64, reason: String) {
+        self.out.rejected.push(Rejected { index, reason });
+    }
+
+    fn note_version_seen(&mut self, s: &ProvenStatement) {
+        self.first_index_of_version.get_or_insert(s.index);
+        if let Some(t) = s.first_cosigned_at {
+            self.first_seen = Some(self.first_seen.map_or(t, |f| f.min(t)));
+        }
+    }
+
+    fn count_entry(&mut self, s: &ProvenStatement) {
+        self.out.counted.insert(s.index);
+        self.out
+            .weights
+            .insert(hex::encode(s.signer), self.ev.weight_of(&s.signer).as_f64());
+    }
+
+    /// Checks that the signer of `s` holds `power`; records the exercise and returns the
+    /// reason text, or rejects the statement and returns `None`.
+    fn exercise(
+        &mut self,
+        s: &ProvenStatement,
+        power: Power,
+        what: &str,
+        named: Option<(&str, usize)>,
+    ) -> Option<Grant> {
+        match self.ev.grant(power, &s.signer, named) {
+            Ok(grant) => {
+                self.out.exercised.push(Exercise {
+                    power,
+                    signer: hex::encode(s.signer),
+                    entry: s.index,
+                    grant: grant.to_string(),
+                });
+                Some(grant)
+            }
+            Err(refusal) => {
+                let who = self.ev.policy.describe_key(&s.signer);
+                self.reject(
+                    s.index,
+                    format!("{what} by {who} does not count: {refusal}"),
+                );
+                None
+            }
+        }
+    }
+
+    /// Counts one statement about the package.
+    pub fn count(&mut self, s: &ProvenStatement) {
+        if s.claim.package() != Some(self.out.package) {
+            return;
+        }
+        if let Some(by) = self.ev.revoked.get(&s.index) {
+            self.reject(s.index, format!("revoked by its signer in entry {by}"));
+            return;
+        }
+        let version = self.out.version;
+        let who = self.ev.policy.describe_key(&s.signer);
+        match &s.claim {
+            Claim::Adoption {
+                version: v,
+                adopted,
+                ..
+            } => {
+                if !self.ev.trusted(&s.signer) {
+                    let weight = self.ev.weight_of(&s.signer);
+                    let reason = if weight.is_zero() {
+                        format!(
+                            "signer {} is not reached by the policy's trust roots",
+                            hex::encode(s.signer)
+                        )
+                    } else {
+                        format!(
+                            "signer {} weighs {:.6}, below [trust] min_weight = {}",
+                            hex::encode(s.signer),
+                            weight.as_f64(),
+                            self.ev.policy.trust.min_weight
+                        )
+                    };
+                    self.reject(s.index, reason);
+                    return;
+                }
+                if v == version {
+                    self.note_version_seen(s);
+                }
+                // Counted when the adoption is tallied: the latest statement per signer.
+                self.adoption
+                    .insert((s.signer, v.clone()), (*adopted, s.index));
+            }
+            Claim::Audit {
+                version: v,
+                passed: false,
+                ..
+            } if v == version => {
+                if let Some(grant) = self.exercise(s, Power::FailedAuditVeto, "failed audit", None)
+                {
+                    self.note_version_seen(s);
+                    self.out.signals.failed_audits += 1;
+                    if self.rule.failed_audits_veto {
+                        self.out.vetoes.push(format!(
+                            "failed audit by {who} (entry {}); {} held: {grant}",
+                            s.index,
+                            Power::FailedAuditVeto
+                        ));
+                    }
+                    self.count_entry(s);
+                }
+            }
+            Claim::Audit {
+                version: v,
+                criteria,
+                capabilities,
+                ..
+            } if v == version => {
+                if !self
+                    .rule
+                    .required_criteria
+                    .iter()
+                    .all(|c| criteria.contains(c))
+                {
+                    self.reject(
+                        s.index,
+                        format!(
+                            "audit lacks required criteria {:?}",
+                            self.rule.required_criteria
+                        ),
+                    );
+                    return;
+                }
+                let named = self
+                    .rule
+                    .required_auditor_keys
+                    .get(&s.signer)
+                    .map(|name| (name.as_str(), self.rule.line));
+                if self
+                    .exercise(s, Power::Auditor, "passing audit", named)
+                    .is_some()
+                {
+                    self.note_version_seen(s);
+                    self.out.auditors.insert(s.signer);
+                    self.capabilities.extend(capabilities.iter().cloned());
+                    self.count_entry(s);
+                }
+            }
+            Claim::Advisory {
+                affected,
+                fixed,
+                malicious,
+                ..
+            } => {
+                if fixed.iter().any(|f| f == version) {
+                    if let Some(grant) =
+                        self.exercise(s, Power::FixBypass, "advisory naming the fix", None)
+                    {
+                        self.out.signals.named_fix = true;
+                        self.out.fixes.push(format!(
+                            "advisory by {who} names this version as the fix (entry {}); {} held: {grant}",
+                            s.index,
+                            Power::FixBypass
+                        ));
+                        self.count_entry(s);
+                    }
+                } else if affected.iter().any(|a| a == version)
+                    || (affected.is_empty() && fixed.is_empty())
+                {
+                    // No versions at all means the whole package; a claim that only names
+                    // fixes (OpenVEX `fixed`) says nothing against other versions.
+                    if let Some(grant) = self.exercise(s, Power::AdvisoryVeto, "advisory", None) {
+                        self.out.signals.advisories += 1;
+                        if self.rule.advisories_veto {
+                            let kind = if *malicious {
+                                "malicious"
+                            } else {
+                                "vulnerable"
+                            };
+                            self.out.vetoes.push(format!(
+                                "advisory by {who} reports this version {kind} (entry {}); {} held: {grant}",
+                                s.index,
+                                Power::AdvisoryVeto
+                            ));
+                        }
+                        self.count_entry(s);
+                    }
+                }
+            }
+            Claim::OwnershipChange { first_version, .. } => {
+                if self
+                    .exercise(s, Power::OwnershipChange, "ownership-change report", None)
+                    .is_some()
+                {
+                    if first_version.as_deref() == Some(version) {
+                        self.out.signals.ownership_changed = true;
+                    }
+                    self.ownership_change_at.get_or_insert(s.index);
+                    self.count_entry(s);
+                }
+            }
+            Claim::Audit { .. } | Claim::Trust { .. } | Claim::Revocation { .. } => {}
+        }
+    }
+
+    /// The adoption counts, the ownership change's reach, audits per auditor, age.
+    pub fn finish(mut self) -> Counted<'e> {
+        let ev = self.ev;
+        let version = self.out.version;
+        // Adoption: latest statement per (signer, version); users are trusted signers with any.
+        let mut users: BTreeMap<[u8; 32], Weight> = BTreeMap::new();
+        let mut adopters: BTreeMap<[u8; 32], u64> = BTreeMap::new();
+        for ((signer, v), (adopted, index)) in &self.adoption {
+            users.insert(*signer, ev.adoption_weight(signer));
+            if v == version && *adopted {
+                adopters.insert(*signer, *index);
+            }
+        }
+        let signals = &mut self.out.signals;
+        signals.user_weight = Weight::sum(users.values().copied());
+        signals.adopted_weight = Weight::sum(adopters.keys().map(|k| ev.adoption_weight(k)));
+        signals.users = users.len() as u32;
+        signals.trusted_adopters = adopters.len() as u32;
+        signals.adopters = adopters
+            .keys()
+            .filter(|k| ev.grant(Power::Adopter, k, None).is_ok())
+            .count() as u32;
+        signals.adoption_fraction = if signals.user_weight.is_zero() {
+            0.0
+        } else {
+            signals.adopted_weight.units() as f64 / signals.user_weight.units() as f64
+        };
+        for (signer, index) in &adopters {
+            self.out.counted.insert(*index);
+            self.out
+                .weights
+                .insert(hex::encode(signer), ev.weight_of(signer).as_f64());
+        }
+        // An ownership change covers the version it names and every version first logged
+        // after the change.
+        if let (Some(change), Some(first)) = (self.ownership_change_at, self.first_index_of_version)
+            && first > change
+        {
+            signals.ownership_changed = true;
+        }
+        // Audits count per auditor: one auditor attesting twice is still one audit.
+        signals.passing_audits = self.out.auditors.len() as u32;
+        signals.auditors = self.out.auditors.iter().map(hex::encode).collect();
+        signals.capabilities = self.capabilities.iter().cloned().collect();
+        signals.age_known = self.first_seen.is_some();
+        signals.provable_age_seconds = self.first_seen.map(|t| ev.now.saturating_sub(t));
+        self.out
+    }
+}
