@@ -62,7 +62,7 @@ impl LogClient {
             .http
             .get(&url)
             .send()
-            .map_err(|e| unavailable(format!("cannot reach the log at {url}: {e}")))?;
+            .map_err(|e| unreachable(&url, &e))?;
         read_limited(&url, resp, limit)
     }
 
@@ -76,7 +76,7 @@ impl LogClient {
             .header("accept", "application/json")
             .body(body)
             .send()
-            .map_err(|e| unavailable(format!("cannot reach the log at {url}: {e}")))?;
+            .map_err(|e| unreachable(&url, &e))?;
         read_limited(&url, resp, limit)
     }
 
@@ -116,9 +116,12 @@ fn read_limited(
         )));
     }
     let mut body = Vec::new();
-    resp.take(limit + 1)
-        .read_to_end(&mut body)
-        .map_err(|e| unavailable(format!("reading the answer from {url}: {e}")))?;
+    resp.take(limit + 1).read_to_end(&mut body).map_err(|e| {
+        let cause = std::error::Error::source(&e)
+            .and_then(|s| s.downcast_ref::<reqwest::Error>())
+            .map_or_else(|| e.to_string(), real_cause);
+        unavailable(format!("reading the answer from {url}: {cause}"))
+    })?;
     if body.len() as u64 > limit {
         if (200..300).contains(&status) {
             return Err(unavailable(format!(
@@ -128,6 +131,44 @@ fn read_limited(
         body.truncate(limit as usize);
     }
     Ok(Response { status, body })
+}
+
+/// The error for a request that got no answer, naming the URL and the real cause.
+fn unreachable(url: &str, e: &reqwest::Error) -> anyhow::Error {
+    unavailable(format!("cannot reach the log at {url}: {}", real_cause(e)))
+}
+
+/// What actually went wrong under reqwest's "error sending request": the innermost cause
+/// (`connection refused`, `timed out`, the resolver's or TLS library's words).
+fn real_cause(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        return "timed out (no answer within the time limit)".into();
+    }
+    let mut innermost: Option<&(dyn std::error::Error + 'static)> = None;
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        innermost = Some(s);
+        source = s.source();
+    }
+    let Some(cause) = innermost else {
+        return e.to_string();
+    };
+    if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+        use std::io::ErrorKind;
+        let plain = match io.kind() {
+            ErrorKind::ConnectionRefused => Some("connection refused (is the log running there?)"),
+            ErrorKind::ConnectionReset => Some("connection reset by the server"),
+            ErrorKind::TimedOut => Some("timed out"),
+            ErrorKind::HostUnreachable | ErrorKind::NetworkUnreachable => {
+                Some("no route to the host")
+            }
+            _ => None,
+        };
+        if let Some(plain) = plain {
+            return plain.into();
+        }
+    }
+    cause.to_string()
 }
 
 /// A short printable form of an error body (a quorum.v1.Error JSON's message, or the text).

@@ -9,7 +9,8 @@
 //! * [`policy`]: the client's policy file (log, witnesses, roots, rules);
 //! * [`decision`]: from proven statements and a policy to a verdict per package version;
 //! * [`evidence`]: from what a log serves to the statements a decision may count;
-//! * [`lockfile`]: the package versions a lockfile pins;
+//! * [`ecosystem`]: one canonical name per package, version order and ranges per ecosystem;
+//! * [`lockfile`]: the package versions a lockfile pins, their digests and sources;
 //! * [`client`]: the mirror store;
 //! * `import` (feature `import`): cargo-vet audit sets, RustSec and OSV advisories turned
 //!   into statements an importer signs, and the comparison of a source with the log.
@@ -23,6 +24,7 @@
 
 pub mod client;
 pub mod decision;
+pub mod ecosystem;
 pub mod evidence;
 #[cfg(feature = "import")]
 pub mod import;

@@ -90,3 +90,21 @@ pub fn wait_http(url: &str) {
     }
     panic!("{url} did not answer in time");
 }
+
+/// A real lockfile of a public project, from `../shared/realdata/lockfiles` (repository,
+/// path and commit of each in its `SOURCES.md`) or `$QUORUM_LOCKFILE_DATA`.
+pub fn real_lockfile(relative: &str) -> PathBuf {
+    let dir = std::env::var_os("QUORUM_LOCKFILE_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/realdata/lockfiles")
+        });
+    let path = dir.join(relative);
+    assert!(
+        path.is_file(),
+        "real lockfile {} not found: expected in ../shared/realdata/lockfiles (see SOURCES.md) \
+         or $QUORUM_LOCKFILE_DATA",
+        path.display()
+    );
+    path
+}
