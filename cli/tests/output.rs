@@ -199,6 +199,9 @@ fn network_errors_name_the_real_cause_and_the_url() {
 
 #[test]
 fn a_closed_stdout_ends_quorum_quietly() {
+    if !support::real_lockfiles_present("a_closed_stdout_ends_quorum_quietly") {
+        return;
+    }
     let state = with_key();
     // Signing npm/cli's lockfile prints four envelopes, about 240 KB on one line each: far
     // more than a pipe holds, so writes after the reader is gone must fail.
