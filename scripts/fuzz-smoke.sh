@@ -55,11 +55,23 @@ bin_dir=$target_dir/$(rustc -vV | sed -n 's/^host: //p')/$profile_dir
 log_dir=fuzz/target/smoke-logs
 mkdir -p "$log_dir"
 
+# The real lockfiles of public projects (../shared/realdata/lockfiles, read only) seed every
+# lockfile target besides its own small seeds: libFuzzer reads extra corpus directories and
+# writes only to the first. They are up to 830 KB; -max_len keeps their first 64 KiB, so
+# executions stay fast (without it libFuzzer sizes every input to the largest seed).
+real_lockfiles=${QUORUM_LOCKFILE_DATA:-../shared/realdata/lockfiles}
+extra_seeds() {
+    case $1 in
+        lockfile_*) if [ -d "$real_lockfiles" ]; then echo "-max_len=65536 $real_lockfiles"; fi ;;
+    esac
+}
+
 run_one() {
     local target=$1
     mkdir -p "fuzz/target/corpus/$target" "fuzz/artifacts/$target"
     # -timeout: one input taking over 10 s is a hang (a crash); -rss_limit_mb: so is 2 GiB.
-    if "$bin_dir/$target" "fuzz/target/corpus/$target" "fuzz/corpus/$target" \
+    # shellcheck disable=SC2046 # an option and a directory, or nothing
+    if "$bin_dir/$target" "fuzz/target/corpus/$target" "fuzz/corpus/$target" $(extra_seeds "$target") \
         -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
         -print_final_stats=1 -artifact_prefix="fuzz/artifacts/$target/" \
         >"$log_dir/$target.log" 2>&1; then

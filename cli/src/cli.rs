@@ -7,7 +7,13 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Quorum: publish signed statements about packages, and verify package versions against
 /// your own trust policy from evidence a transparency log proves.
 #[derive(Debug, Parser)]
-#[command(name = "quorum", version, about, long_about = None)]
+#[command(
+    name = "quorum",
+    version,
+    about = "quorum: publish signed statements about packages to a Quorum log, and decide whether to install package versions from evidence the log proves",
+    long_about = None,
+    after_help = crate::error::EXIT_CODES_HELP
+)]
 pub struct Cli {
     /// Options shared by every command.
     #[command(flatten)]
@@ -231,8 +237,10 @@ pub struct PublishOpts {
 /// The artifact digest of a package version.
 #[derive(Debug, Args)]
 pub struct DigestOpts {
-    /// SHA-256 (64 hex digits) of the artifact as the registry serves it.
-    #[arg(long, value_name = "HEX")]
+    /// Digest of the artifact as the registry serves it: 64 hex digits (SHA-256),
+    /// `sha256:`, `sha384:` or `sha512:` and hex, or an SRI string such as npm's
+    /// `sha512-<base64>`. SHA-1 is refused.
+    #[arg(long, value_name = "DIGEST")]
     pub digest: Option<String>,
     /// Compute the digest from this artifact file (.crate, tarball, wheel…).
     #[arg(long, value_name = "FILE", conflicts_with = "digest")]
@@ -283,8 +291,11 @@ pub struct AdoptArgs {
     /// The artifact digest (with a purl).
     #[command(flatten)]
     pub digest: DigestOpts,
-    /// Record every version this lockfile pins (Cargo.lock, package-lock.json,
-    /// requirements.txt, uv.lock, poetry.lock). Entries without a SHA-256 are skipped.
+    /// Record every registry version this lockfile pins (Cargo.lock, package-lock.json,
+    /// pnpm-lock.yaml, yarn.lock, poetry.lock, uv.lock, requirements.txt; told by content)
+    /// with the digest it pins (SHA-256, SHA-384 or SHA-512). Git, path and URL
+    /// dependencies, and versions pinned by SHA-1 or Yarn Berry's cache checksum only, are
+    /// listed and skipped.
     #[arg(long, value_name = "FILE")]
     pub lockfile: Option<PathBuf>,
     /// Record that you refuse the versions rather than run them.

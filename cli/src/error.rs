@@ -55,17 +55,78 @@ pub fn unavailable(message: impl Into<String>) -> anyhow::Error {
     })
 }
 
-/// The exit code for an error: the outermost classified failure decides; anything else
-/// (file system, unexpected) is an input error, 64.
-pub fn exit_code_of(err: &anyhow::Error) -> u8 {
-    for cause in err.chain() {
-        if let Some(f) = cause.downcast_ref::<Failure>() {
-            return match f.kind {
-                Kind::Usage => 64,
-                Kind::Evidence => 3,
-                Kind::Unavailable => 69,
-            };
+/// Every exit code, for `quorum --help` and the README (`spec/verifier-semantics.md` §6).
+pub const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0   every package allowed, or the command succeeded
+  1   at least one package denied
+  2   none denied, but some with insufficient evidence
+  3   the evidence failed verification (signature, witness quorum, proof, rollback, fork)
+  64  usage or input error (arguments, policy, lockfile, bundle, key)
+  69  the log could not be reached or answered with an error
+
+With --json, results and errors are JSON on standard output; an error is
+{\"error\": {\"kind\": ..., \"exit_code\": ..., \"message\": ..., \"causes\": [...]}}.";
+
+/// The class of an error: the outermost classified failure decides; anything else (file
+/// system, unexpected) is an input error.
+pub fn kind_of(err: &anyhow::Error) -> Kind {
+    err.chain()
+        .find_map(|cause| cause.downcast_ref::<Failure>().map(|f| f.kind))
+        .unwrap_or(Kind::Usage)
+}
+
+impl Kind {
+    /// The exit code of this class.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Kind::Usage => 64,
+            Kind::Evidence => 3,
+            Kind::Unavailable => 69,
         }
     }
-    64
+
+    /// The class's name in JSON errors.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Usage => "usage",
+            Kind::Evidence => "evidence",
+            Kind::Unavailable => "unavailable",
+        }
+    }
+}
+
+/// The exit code for an error (see [`kind_of`]).
+pub fn exit_code_of(err: &anyhow::Error) -> u8 {
+    kind_of(err).exit_code()
+}
+
+/// An error as the JSON object `--json` prints.
+pub fn json_error(err: &anyhow::Error) -> serde_json::Value {
+    let kind = kind_of(err);
+    serde_json::json!({
+        "error": {
+            "kind": kind.name(),
+            "exit_code": kind.exit_code(),
+            "message": err.to_string(),
+            "causes": err.chain().skip(1).map(ToString::to_string).collect::<Vec<_>>(),
+        }
+    })
+}
+
+/// A usage error found by the argument parser, as JSON (clap's message, first line).
+pub fn json_usage_error(message: &str) -> serde_json::Value {
+    let first = message
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or(message)
+        .trim_start_matches("error: ");
+    serde_json::json!({
+        "error": {
+            "kind": Kind::Usage.name(),
+            "exit_code": Kind::Usage.exit_code(),
+            "message": first,
+            "causes": [],
+        }
+    })
 }

@@ -4,10 +4,8 @@
 //! The verification rules live in the `quorum_verifier` library; this binary adds the edges:
 //! key files, the state directory, HTTP, lockfiles on disk, tables and JSON, exit codes.
 //!
-//! Exit codes (`spec/verifier-semantics.md` §6): 0 every package allowed (or the command
-//! succeeded), 1 at least one denied, 2 none denied but some with insufficient evidence,
-//! 3 the evidence failed verification, 64 usage or input error, 69 the log could not be
-//! reached or answered with an error.
+//! Exit codes: [`error::EXIT_CODES_HELP`] (also printed by `quorum --help`;
+//! `spec/verifier-semantics.md` §6). With `--json`, errors are JSON on standard output too.
 
 mod cli;
 mod error;
@@ -29,28 +27,55 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::cli::{Cli, Command};
-use crate::error::exit_code_of;
+use crate::error::{Kind, exit_code_of, json_error, json_usage_error};
 
 fn main() -> ExitCode {
+    restore_default_sigpipe();
+    // Before parsing: a script that asked for JSON gets JSON even for bad arguments.
+    let wants_json = std::env::args_os().any(|a| a == "--json");
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
             // Help and version go to stdout with success; real usage errors exit 64, not
             // clap's default 2 (which means "insufficient evidence" here).
-            let code = if e.use_stderr() { 64 } else { 0 };
-            let _ = e.print();
-            return ExitCode::from(code);
+            if !e.use_stderr() {
+                let _ = e.print();
+                return ExitCode::SUCCESS;
+            }
+            if wants_json {
+                println!("{}", json_usage_error(&e.render().to_string()));
+            } else {
+                let _ = e.print();
+            }
+            return ExitCode::from(Kind::Usage.exit_code());
         }
     };
+    let json = cli.global.json;
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
-            eprintln!("error: {err}");
-            for cause in err.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+            if json {
+                println!("{}", json_error(&err));
+            } else {
+                eprintln!("error: {err}");
+                for cause in err.chain().skip(1) {
+                    eprintln!("  caused by: {cause}");
+                }
             }
             ExitCode::from(exit_code_of(&err))
         }
+    }
+}
+
+/// Lets a closed standard output end the process quietly, as it ends `cat` or `grep`
+/// (`quorum verify … | head -1`): Rust ignores SIGPIPE, so every later `println!` would
+/// panic on EPIPE instead.
+fn restore_default_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in `main`, before any other thread exists; setting a
+    // signal's disposition to its default has no other precondition.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

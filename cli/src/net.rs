@@ -64,7 +64,7 @@ impl LogClient {
     ) -> Result<Response, FetchError> {
         let resp = request
             .send()
-            .map_err(|e| FetchError::Unreachable(format!("{url}: {}", error_chain(&e))))?;
+            .map_err(|e| FetchError::Unreachable(format!("{url}: {}", real_cause(&e))))?;
         read_limited(url, resp, limit)
     }
 
@@ -167,10 +167,10 @@ fn read_limited(
     }
     let mut body = Vec::new();
     resp.take(limit + 1).read_to_end(&mut body).map_err(|e| {
-        FetchError::Unreachable(format!(
-            "reading the answer from {url}: {}",
-            error_chain(&e)
-        ))
+        let cause = std::error::Error::source(&e)
+            .and_then(|s| s.downcast_ref::<reqwest::Error>())
+            .map_or_else(|| error_chain(&e), real_cause);
+        FetchError::Unreachable(format!("reading the answer from {url}: {cause}"))
     })?;
     if body.len() as u64 > limit {
         if ok {
@@ -182,6 +182,44 @@ fn read_limited(
         body.truncate(limit as usize);
     }
     Ok(Response { status, body })
+}
+
+/// The error for a request that got no answer, naming the URL and the real cause.
+fn unreachable(url: &str, e: &reqwest::Error) -> anyhow::Error {
+    unavailable(format!("cannot reach the log at {url}: {}", real_cause(e)))
+}
+
+/// What actually went wrong under reqwest's "error sending request": the innermost cause
+/// (`connection refused`, `timed out`, the resolver's or TLS library's words).
+fn real_cause(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        return "timed out (no answer within the time limit)".into();
+    }
+    let mut innermost: Option<&(dyn std::error::Error + 'static)> = None;
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        innermost = Some(s);
+        source = s.source();
+    }
+    let Some(cause) = innermost else {
+        return e.to_string();
+    };
+    if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+        use std::io::ErrorKind;
+        let plain = match io.kind() {
+            ErrorKind::ConnectionRefused => Some("connection refused (is the log running there?)"),
+            ErrorKind::ConnectionReset => Some("connection reset by the server"),
+            ErrorKind::TimedOut => Some("timed out"),
+            ErrorKind::HostUnreachable | ErrorKind::NetworkUnreachable => {
+                Some("no route to the host")
+            }
+            _ => None,
+        };
+        if let Some(plain) = plain {
+            return plain.into();
+        }
+    }
+    cause.to_string()
 }
 
 /// A short printable form of an error body (a quorum.v1.Error JSON's message, or the text).

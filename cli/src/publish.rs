@@ -2,14 +2,14 @@
 //! envelope with the user's key, then write it out or submit it to the log and keep the
 //! receipt (index and tlog-proof) in the state directory.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use anyhow::Context;
 use quorum_c2sp::note::Ed25519Signer;
 use quorum_proto::v1;
-use quorum_verifier::lockfile::parse_lockfile;
-use quorum_verifier::model::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE};
+use quorum_verifier::lockfile::{LockfileKind, PinnedDigest, read_lockfile};
+use quorum_verifier::model::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE, MAX_ENVELOPE_SIZE};
 use quorum_verifier::model::predicates::{
     self, Adoption, AdoptionStatus, Audit, OpenVex, Owner, OwnershipChange, Predicate, Revocation,
     Trust, TrustLevel, VexProduct, VexStatement, VexStatus, VexVulnerability,
@@ -80,14 +80,47 @@ pub fn adopt(global: &Global, args: &AdoptArgs) -> anyhow::Result<u8> {
         (None, Some(lockfile)) => lockfile_subjects(lockfile)?,
         (None, None) => return Err(usage("give a purl@version or --lockfile <file>")),
     };
-    let statements: Vec<Statement> = subjects
-        .chunks(SUBJECTS_PER_STATEMENT)
-        .map(|chunk| predicate.clone().into_statement(chunk.to_vec()))
-        .collect();
+    let statements = pack_statements(&predicate, subjects);
     publish(global, &signer, &statements, &args.publish)
 }
 
-/// Subjects for every version a lockfile pins with a SHA-256; the others are reported.
+/// Splits subjects over as few statements as fit: at most [`SUBJECTS_PER_STATEMENT`] each,
+/// and each signed envelope within the log's limit (the payload travels base64-encoded in the
+/// envelope JSON; 256 npm subjects with SHA-512 digests would not fit in one).
+fn pack_statements(predicate: &Predicate, subjects: Vec<Subject>) -> Vec<Statement> {
+    /// Room for the envelope's own fields and one signature with its key ID.
+    const ENVELOPE_OVERHEAD: usize = 512;
+    let base64_len = |n: usize| n.div_ceil(3) * 4;
+    let empty = predicate.clone().into_statement(Vec::new()).to_json().len();
+    let subject_len = |s: &Subject| {
+        // `{"digest":{…},"name":"…"}` and a comma, as Statement::to_json writes it.
+        let digest: usize = s.digest.iter().map(|(a, h)| a.len() + h.len() + 6).sum();
+        s.name.len() + digest + 24
+    };
+    let mut statements = Vec::new();
+    let mut chunk: Vec<Subject> = Vec::new();
+    let mut size = empty;
+    for subject in subjects {
+        let len = subject_len(&subject);
+        let too_big = base64_len(size + len) + ENVELOPE_OVERHEAD > MAX_ENVELOPE_SIZE;
+        if !chunk.is_empty() && (chunk.len() == SUBJECTS_PER_STATEMENT || too_big) {
+            statements.push(predicate.clone().into_statement(std::mem::take(&mut chunk)));
+            size = empty;
+        }
+        size += len;
+        chunk.push(subject);
+    }
+    if !chunk.is_empty() {
+        statements.push(predicate.clone().into_statement(chunk));
+    }
+    statements
+}
+
+/// Subjects for every registry version a lockfile pins with an artifact digest (SHA-256,
+/// SHA-384 or SHA-512: Cargo's checksum, PyPI file hashes, npm's SRI sha512); the others are
+/// reported on stderr and left out: packages from git, paths, URLs or patches (they are not
+/// the registry's artifact), and versions pinned by no digest, by SHA-1 only or by Yarn
+/// Berry's cache checksum only (nothing a registry artifact can be matched with).
 fn lockfile_subjects(path: &Path) -> anyhow::Result<Vec<Subject>> {
     let text = read_text(
         path,
@@ -95,27 +128,69 @@ fn lockfile_subjects(path: &Path) -> anyhow::Result<Vec<Subject>> {
         quorum_verifier::lockfile::MAX_LOCKFILE_BYTES as u64,
     )?;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    let locked =
-        parse_lockfile(name, &text).map_err(|e| usage(format!("{}: {e}", path.display())))?;
+    let lockfile =
+        read_lockfile(name, &text).map_err(|e| usage(format!("{}: {e}", path.display())))?;
     let mut subjects = Vec::new();
-    let mut skipped = Vec::new();
-    for p in &locked {
-        match p.sha256.as_deref().and_then(parse_hex32) {
-            Some(d) => subjects.push(Subject::package_version(&p.purl(), d)),
-            None => skipped.push(p.purl()),
+    let mut unpinned = Vec::new();
+    let mut yarn_cache_only = 0usize;
+    for p in lockfile.registry_packages() {
+        // One digest per algorithm: a PyPI version pins one per file, and any one of them
+        // identifies the release (verifiers match a subject against the whole set).
+        let digests: BTreeMap<String, String> = p
+            .artifact_digests()
+            .into_iter()
+            .filter_map(|(algorithm, values)| {
+                values
+                    .first()
+                    .map(|hex| (algorithm.to_owned(), (*hex).to_owned()))
+            })
+            .collect();
+        if digests.is_empty() {
+            if p.digests
+                .iter()
+                .any(|d| matches!(d, PinnedDigest::YarnCache { .. }))
+            {
+                yarn_cache_only += 1;
+            }
+            unpinned.push(p.purl());
+        } else {
+            subjects.push(Subject::package_version_digests(&p.purl(), digests));
         }
     }
-    if !skipped.is_empty() {
+    let others: Vec<String> = lockfile
+        .other_packages()
+        .map(|p| format!("{} ({})", p.purl(), p.source.describe()))
+        .collect();
+    if !others.is_empty() {
         eprintln!(
-            "note: {} pinned versions have no SHA-256 in {} and are not recorded: {}",
-            skipped.len(),
+            "note: {} packages in {} do not come from the registry and are not recorded: {}",
+            others.len(),
             path.display(),
-            skipped.join(", ")
+            others.join(", ")
+        );
+    }
+    let why_unpinned = if yarn_cache_only > 0 {
+        "Yarn Berry's checksum is the digest of Yarn's cache zip, not of the registry's tarball"
+    } else {
+        "no SHA-256, SHA-384 or SHA-512 digest is pinned (SHA-1 is never accepted)"
+    };
+    if !unpinned.is_empty() {
+        eprintln!(
+            "note: {} pinned versions in {} are not recorded: {why_unpinned}: {}",
+            unpinned.len(),
+            path.display(),
+            unpinned.join(", ")
         );
     }
     if subjects.is_empty() {
+        let hint = match lockfile.kind {
+            LockfileKind::Requirements => {
+                "; pin hashes with `pip-compile --generate-hashes` or `uv pip compile --generate-hashes`"
+            }
+            _ => "",
+        };
         return Err(usage(format!(
-            "{} pins no version with a SHA-256 digest; nothing to record",
+            "{} pins no registry version by a SHA-256, SHA-384 or SHA-512 digest, so no adoption can be bound to an artifact: {why_unpinned}{hint}",
             path.display()
         )));
     }
@@ -352,28 +427,41 @@ fn version_subject(purl: &str, digest: &DigestOpts) -> anyhow::Result<Subject> {
             "{purl} has no version; name the exact version, e.g. {purl}@1.2.3"
         )));
     };
-    let sha = match (&digest.digest, &digest.artifact) {
-        (Some(hex_digest), _) => {
-            parse_hex32(&hex_digest.to_ascii_lowercase()).ok_or_else(|| {
+    let purl = format!("{package}@{version}");
+    match (&digest.digest, &digest.artifact) {
+        (Some(text), _) => {
+            // The library's one reader of pinned digests: hex with or without an algorithm
+            // prefix, or SRI.
+            let pinned = PinnedDigest::from_prefixed_hex(text)
+                .or_else(|| PinnedDigest::from_sri(text))
+                .ok_or_else(|| {
+                    usage(format!(
+                        "--digest {text:?} is not a digest: give 64 hex digits (SHA-256), \
+                         sha256:/sha384:/sha512: and hex, or SRI such as sha512-<base64>"
+                    ))
+                })?;
+            let algorithm = pinned.artifact_algorithm().ok_or_else(|| {
                 usage(format!(
-                    "--digest {hex_digest:?} is not a SHA-256 (64 hex digits)"
+                    "--digest {text:?} is SHA-1, which cannot identify an artifact \
+                     (collisions can be made); give SHA-256, SHA-384 or SHA-512"
                 ))
-            })?
+            })?;
+            Ok(Subject::package_version_digests(
+                &purl,
+                BTreeMap::from([(algorithm.to_owned(), pinned.hex().to_owned())]),
+            ))
         }
         (None, Some(path)) => {
             let bytes = read_input(path, "artifact", 4 << 30)?;
-            Sha256::digest(&bytes).into()
+            Ok(Subject::package_version(
+                &purl,
+                Sha256::digest(&bytes).into(),
+            ))
         }
-        (None, None) => {
-            return Err(usage(
-                "give the artifact's SHA-256 with --digest <hex> or the file with --artifact <file>",
-            ));
-        }
-    };
-    Ok(Subject::package_version(
-        &format!("{package}@{version}"),
-        sha,
-    ))
+        (None, None) => Err(usage(
+            "give the artifact's digest with --digest <hex> or the file with --artifact <file>",
+        )),
+    }
 }
 
 /// Validates, signs and sends or writes statements.
@@ -653,7 +741,8 @@ fn submit(
             _ => "the log failed",
         };
         return Err(unavailable(format!(
-            "{hint} (HTTP {}): {}",
+            "{hint}: {}/v1/statements answered HTTP {}: {}",
+            client.base(),
             resp.status,
             error_text(&resp.body)
         )));

@@ -87,6 +87,10 @@ pub fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
 
 /// Writes a file through a temporary file and a rename, so a crash leaves the old or the
 /// new content, never a mix.
+///
+/// A path that already names something other than a regular file or a symbolic link (a
+/// device such as `/dev/null` or `/dev/stdout`, a FIFO) is written in place: a rename would
+/// replace the device node itself with a regular file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     memory::write_atomic(path, bytes).with_context(|| format!("writing {}", path.display()))
 }
@@ -114,4 +118,47 @@ pub fn read_text(path: &Path, what: &str, limit: u64) -> anyhow::Result<String> 
     let bytes = read_input(path, what, limit)?;
     String::from_utf8(bytes)
         .map_err(|_| usage(format!("{what} {} is not UTF-8 text", path.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::write_atomic;
+
+    /// Writing "a file" that is a FIFO (as `/dev/null` or `/dev/stdout` are devices) must
+    /// write into it, never rename a regular file over it: an earlier version replaced the
+    /// machine's `/dev/null` with a regular file when asked to write there.
+    #[cfg(unix)]
+    #[test]
+    fn special_files_are_written_in_place_not_replaced() -> anyhow::Result<()> {
+        use std::os::unix::fs::FileTypeExt;
+        let dir = tempfile::tempdir()?;
+        let fifo = dir.path().join("pipe");
+        let status = std::process::Command::new("mkfifo").arg(&fifo).status()?;
+        anyhow::ensure!(status.success(), "mkfifo failed");
+        let reader_path = fifo.clone();
+        let reader = std::thread::spawn(move || std::fs::read(reader_path));
+        write_atomic(&fifo, b"through the pipe")?;
+        let received = reader
+            .join()
+            .map_err(|_| anyhow::anyhow!("reader thread panicked"))??;
+        assert_eq!(received, b"through the pipe");
+        assert!(std::fs::symlink_metadata(&fifo)?.file_type().is_fifo());
+        Ok(())
+    }
+
+    /// A regular file is still replaced through a temporary file and a rename.
+    #[test]
+    fn regular_files_are_replaced_whole() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("out.json");
+        std::fs::write(&path, b"old content that is longer")?;
+        write_atomic(&path, b"new")?;
+        assert_eq!(std::fs::read(&path)?, b"new");
+        assert_eq!(
+            std::fs::read_dir(dir.path())?.count(),
+            1,
+            "no temporary file left"
+        );
+        Ok(())
+    }
 }

@@ -51,22 +51,54 @@ pub fn note_verifiers() -> Verifiers {
     verifiers
 }
 
-/// Parses `text` as the lockfile `file_name` and checks what every format promises: the
-/// result is sorted without duplicates, parsing is deterministic, and each package has a
-/// purl prefix and a version.
+/// Parses `text` as the lockfile `file_name` and checks what every format promises: one
+/// entry per (package, version, source), sorted; parsing is deterministic; every package is
+/// a canonical purl that the statement validator gives back unchanged; every digest is
+/// lowercase hex of its algorithm's length; the registry-only view is the registry part.
 pub fn check_lockfile(file_name: &str, text: &str) {
-    let Ok(packages) = quorum_verifier::lockfile::parse_lockfile(file_name, text) else {
+    use quorum_verifier::lockfile::{PinnedDigest, parse_lockfile, read_lockfile};
+    let Ok(lock) = read_lockfile(file_name, text) else {
         return;
     };
+    let packages = &lock.packages;
     assert!(
-        packages.windows(2).all(|pair| pair[0] < pair[1]),
-        "sorted, no duplicates"
+        packages.windows(2).all(|pair| pair[0] < pair[1]
+            && (
+                pair[0].package.as_str(),
+                pair[0].version.as_str(),
+                &pair[0].source
+            ) != (
+                pair[1].package.as_str(),
+                pair[1].version.as_str(),
+                &pair[1].source
+            )),
+        "sorted, one entry per package, version and source"
     );
-    let again = quorum_verifier::lockfile::parse_lockfile(file_name, text).expect("parses twice");
-    assert_eq!(again, packages);
-    for package in &packages {
-        assert!(package.package.starts_with("pkg:"), "{package:?}");
+    let again = read_lockfile(file_name, text).expect("parses twice");
+    assert_eq!(again, lock);
+    for package in packages {
+        let (canonical, _) =
+            quorum_verifier::model::statement::parse_purl(&package.package).expect("a valid purl");
+        assert_eq!(canonical, package.package, "canonical");
+        assert!(package.digests.windows(2).all(|d| d[0] < d[1]));
+        for digest in &package.digests {
+            let len = match digest {
+                PinnedDigest::Sha1(_) => 40,
+                PinnedDigest::Sha256(_) => 64,
+                PinnedDigest::Sha384(_) => 96,
+                PinnedDigest::Sha512(_) | PinnedDigest::YarnCache { .. } => 128,
+            };
+            let hex = digest.hex();
+            assert!(
+                hex.len() == len && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')),
+                "{digest:?}"
+            );
+        }
         let _ = package.purl();
+        let _ = package.source.describe();
     }
-    let _ = quorum_verifier::lockfile::distinct_packages(&packages);
+    let registry = parse_lockfile(file_name, text).expect("parses");
+    assert!(registry.iter().all(|p| p.source.is_registry()));
+    assert_eq!(registry.len(), lock.registry_packages().count());
+    let _ = quorum_verifier::lockfile::distinct_packages(&registry);
 }

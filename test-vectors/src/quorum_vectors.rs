@@ -381,7 +381,7 @@ fn subject_summary(kind: &SubjectKind) -> Value {
             "kind": "package",
             "package": p.package,
             "version": p.version,
-            "sha256": p.sha256,
+            "digests": p.digests,
         }),
         SubjectKind::Key(k) => json!({"kind": "key", "key": hex::encode(k)}),
         SubjectKind::Envelope(d) => json!({"kind": "envelope", "digest": hex::encode(d)}),
@@ -434,6 +434,28 @@ fn valid_statements() -> Vec<(&'static str, Statement)> {
                     v("pkg:npm/%40angular/core@17.0.0"),
                     v("pkg:pypi/requests@2.32.3"),
                     v("pkg:cargo/tokio@1.40.0"),
+                ],
+                ADOPTION_V1,
+                json!({"status": "adopted"}),
+            ),
+        ),
+        (
+            "adoption of an npm version named by its sha512 (SRI) digest alone",
+            Statement::new(
+                vec![Subject::package_version_digests(
+                    "pkg:npm/left-pad@1.3.0",
+                    std::collections::BTreeMap::from([("sha512".to_owned(), "5e".repeat(64))]),
+                )],
+                ADOPTION_V1,
+                json!({"status": "adopted"}),
+            ),
+        ),
+        (
+            "adoption with non-canonical names: the package is PEP 503 / crates.io canonical",
+            Statement::new(
+                vec![
+                    v("pkg:pypi/Zope.Interface@6.0"),
+                    v("pkg:cargo/Serde_JSON@1.0.128"),
                 ],
                 ADOPTION_V1,
                 json!({"status": "adopted"}),
@@ -755,13 +777,31 @@ fn invalid_statements() -> Vec<(String, String, &'static str)> {
             "bad-subject-name",
         ),
         (
-            "only a sha512 digest",
+            "a package subject without version (name digest) with only a sha512 digest",
             s(with(
-                base.clone(),
+                with(
+                    base.clone(),
+                    &["subject", "0", "name"],
+                    json!("pkg:cargo/serde"),
+                ),
                 &["subject", "0", "digest"],
                 json!({"sha512": "ab".repeat(64)}),
             )),
             "missing-sha256",
+        ),
+        (
+            "an empty digest object",
+            s(with(base.clone(), &["subject", "0", "digest"], json!({}))),
+            "missing-digest",
+        ),
+        (
+            "a sha1 digest alone (collisions can be made: never an artifact identity)",
+            s(with(
+                base.clone(),
+                &["subject", "0", "digest"],
+                json!({"sha1": "ab".repeat(20)}),
+            )),
+            "unsupported-digest",
         ),
         (
             "uppercase hex digest",

@@ -57,6 +57,37 @@ fn list<'a>(file: &'a Value, name: &str) -> &'a [Value] {
         .unwrap_or_else(|| panic!("missing array `{name}`"))
 }
 
+/// The one name of a package, written from the rules rather than from the library's code:
+/// PyPI folds case and every run of `-`, `_` and `.` into `-` (PEP 503); crates.io folds
+/// case and treats `_` as `-`; npm names are lowercase. Other types are left as written.
+fn canonical_package(package: &str) -> String {
+    let Some((purl_type, path)) = package
+        .strip_prefix("pkg:")
+        .and_then(|rest| rest.split_once('/'))
+    else {
+        return package.to_owned();
+    };
+    let folded = match purl_type {
+        "pypi" => {
+            let mut out = String::new();
+            for c in path.to_lowercase().chars() {
+                if matches!(c, '-' | '_' | '.') {
+                    if !out.ends_with('-') {
+                        out.push('-');
+                    }
+                } else {
+                    out.push(c);
+                }
+            }
+            out
+        }
+        "cargo" => path.to_lowercase().replace('_', "-"),
+        "npm" => path.to_lowercase(),
+        _ => path.to_owned(),
+    };
+    format!("pkg:{purl_type}/{folded}")
+}
+
 fn sha256(parts: &[&[u8]]) -> [u8; 32] {
     let mut h = Sha256::new();
     for p in parts {
@@ -441,10 +472,9 @@ fn check_statement(bytes: &[u8]) -> Result<Vec<Value>, &'static str> {
         if name.is_empty() || name.len() > 1024 {
             return Err("bad-subject-name");
         }
-        let sha = digest
-            .get("sha256")
-            .and_then(Value::as_str)
-            .ok_or("missing-sha256")?;
+        if digest.is_empty() {
+            return Err("missing-digest");
+        }
         for (alg, value) in digest {
             let len = match alg.as_str() {
                 "sha256" => 64,
@@ -455,6 +485,12 @@ fn check_statement(bytes: &[u8]) -> Result<Vec<Value>, &'static str> {
             if !is_lower_hex(value.as_str().unwrap_or_default(), len) {
                 return Err("bad-digest");
             }
+        }
+        // Name digests are SHA-256; a package version may be named by any accepted digest.
+        let sha = digest.get("sha256").and_then(Value::as_str).unwrap_or("");
+        let names_by_itself = name == "dsse-envelope" || name.starts_with("ed25519:");
+        if sha.is_empty() && names_by_itself {
+            return Err("missing-sha256");
         }
         let summary = if let Some(key) = name.strip_prefix("ed25519:") {
             if !is_lower_hex(key, 64) {
@@ -487,10 +523,13 @@ fn check_statement(bytes: &[u8]) -> Result<Vec<Value>, &'static str> {
             {
                 return Err("bad-purl");
             }
+            if version.is_none() && sha.is_empty() {
+                return Err("missing-sha256");
+            }
             if version.is_none() && hex::encode(sha256(&[name.as_bytes()])) != sha {
                 return Err("digest-mismatch");
             }
-            serde_json::json!({"kind": "package", "package": package, "version": version, "sha256": sha})
+            serde_json::json!({"kind": "package", "package": canonical_package(package), "version": version, "digests": digest})
         };
         if !names.insert(name) {
             return Err("duplicate-subject");
@@ -545,7 +584,7 @@ fn check_statement(bytes: &[u8]) -> Result<Vec<Value>, &'static str> {
                 "key" => {}
                 "package" => {
                     let name = subjects[0]["name"].as_str().unwrap_or_default();
-                    if only["sha256"] != hex::encode(sha256(&[name.as_bytes()])) {
+                    if only["digests"]["sha256"] != hex::encode(sha256(&[name.as_bytes()])) {
                         return Err("digest-mismatch");
                     }
                 }

@@ -108,7 +108,7 @@ fn envelope_vectors() {
 fn summary(kind: &SubjectKind) -> Value {
     match kind {
         SubjectKind::Package(p) => json!({
-            "kind": "package", "package": p.package, "version": p.version, "sha256": p.sha256,
+            "kind": "package", "package": p.package, "version": p.version, "digests": p.digests,
         }),
         SubjectKind::Key(k) => json!({"kind": "key", "key": hex::encode(k)}),
         SubjectKind::Envelope(d) => json!({"kind": "envelope", "digest": hex::encode(d)}),

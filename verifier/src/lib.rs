@@ -8,7 +8,8 @@
 //! * [`trust`]: personalized trust propagation from a client's roots;
 //! * [`policy`]: the client's policy file (log, witnesses, roots, rules);
 //! * [`decision`]: from proven statements and a policy to a verdict per package version;
-//! * [`lockfile`]: the package versions a lockfile pins;
+//! * [`ecosystem`]: one canonical name per package, version order and ranges per ecosystem;
+//! * [`lockfile`]: the package versions a lockfile pins, their digests and sources;
 //! * [`client`]: the client layer every front end uses: reading a log, the checkpoint memory
 //!   that refuses rollback and fork, evidence complete for a question (online pages, offline
 //!   sets, the mirror), the trust graph and its cache, receipts;
@@ -24,6 +25,7 @@
 
 pub mod client;
 pub mod decision;
+pub mod ecosystem;
 #[cfg(feature = "import")]
 pub mod import;
 pub mod lockfile;

@@ -14,7 +14,7 @@ use quorum_c2sp::note::{Note, NoteSignature, VerifierKey};
 use quorum_c2sp::tiles::{decode_entry_bundle, encode_entry_bundle, parse_path};
 use quorum_c2sp::tlog_proof::TlogProof;
 use quorum_c2sp::witness_policy::WitnessPolicy;
-use quorum_verifier::lockfile::parse_lockfile;
+use quorum_verifier::lockfile::{parse_lockfile, read_lockfile};
 use quorum_verifier::model::dsse::Envelope;
 use quorum_verifier::model::log_entry::{LogEntry, verify_log_entry};
 use quorum_verifier::model::predicates::{PREDICATE_TYPES, Predicate, validate_statement};
@@ -159,12 +159,16 @@ fn policies_lockfiles_and_tiles() {
         ("lockfile_requirements", "requirements.txt"),
         ("lockfile_uv", "uv.lock"),
         ("lockfile_poetry", "poetry.lock"),
+        ("lockfile_pnpm", "pnpm-lock.yaml"),
+        ("lockfile_yarn", "yarn.lock"),
     ] {
         replay(target, |b| {
             if let Some(t) = text(b)
-                && let Ok(packages) = parse_lockfile(name, t)
+                && let Ok(lock) = read_lockfile(name, t)
             {
-                assert!(packages.windows(2).all(|w| w[0] < w[1]));
+                assert!(lock.packages.windows(2).all(|w| w[0] < w[1]));
+                let registry = parse_lockfile(name, t).expect("parses twice");
+                assert_eq!(registry.len(), lock.registry_packages().count());
             }
         });
     }

@@ -457,17 +457,24 @@ impl World {
         }
     }
 
-    /// Runs `quorum` as `who` with the policy at `policy` (if any) and the arguments.
-    /// Fails the test if the process panicked.
-    pub fn quorum(&self, who: &Person, policy: Option<&Path>, args: &[&str]) -> Output {
+    /// The `quorum` command as `who` with the policy at `policy` (if any), to add arguments
+    /// and pipes to (for tests that need the running process, not only its output).
+    pub fn quorum_command(&self, who: &Person, policy: Option<&Path>) -> Command {
         let mut command = Command::new(binary("quorum"));
         command.arg("--state-dir").arg(&who.state);
         if let Some(policy) = policy {
             command.arg("--policy").arg(policy);
         }
-        let out = command
+        command.env_remove("QUORUM_HOME");
+        command
+    }
+
+    /// Runs `quorum` as `who` with the policy at `policy` (if any) and the arguments.
+    /// Fails the test if the process panicked.
+    pub fn quorum(&self, who: &Person, policy: Option<&Path>, args: &[&str]) -> Output {
+        let out = self
+            .quorum_command(who, policy)
             .args(args)
-            .env_remove("QUORUM_HOME")
             .output()
             .unwrap_or_else(|e| panic!("running quorum: {e}"));
         let stderr = String::from_utf8_lossy(&out.stderr);

@@ -14,6 +14,7 @@ mod support;
 
 mod harness;
 mod import;
+mod lockfiles;
 mod servers;
 mod trust_and_powers;
 

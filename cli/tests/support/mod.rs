@@ -90,3 +90,39 @@ pub fn wait_http(url: &str) {
     }
     panic!("{url} did not answer in time");
 }
+
+fn real_lockfiles_dir() -> PathBuf {
+    std::env::var_os("QUORUM_LOCKFILE_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/realdata/lockfiles")
+        })
+}
+
+/// Whether the real lockfiles of public projects are on this machine. They are fetched
+/// public data, which lives beside the repository in `../shared/realdata/lockfiles` (never
+/// committed here); where that folder is missing the tests that read them say so on stderr
+/// and return, and the in-repository tests still run.
+pub fn real_lockfiles_present(test: &str) -> bool {
+    let present = real_lockfiles_dir().join("SOURCES.md").is_file();
+    if !present {
+        eprintln!(
+            "{test}: SKIPPED: the real lockfiles are not at {} (set QUORUM_LOCKFILE_DATA)",
+            real_lockfiles_dir().display()
+        );
+    }
+    present
+}
+
+/// A real lockfile of a public project, from `../shared/realdata/lockfiles` (repository,
+/// path and commit of each in its `SOURCES.md`) or `$QUORUM_LOCKFILE_DATA`.
+pub fn real_lockfile(relative: &str) -> PathBuf {
+    let path = real_lockfiles_dir().join(relative);
+    assert!(
+        path.is_file(),
+        "real lockfile {} not found: expected in ../shared/realdata/lockfiles (see SOURCES.md) \
+         or $QUORUM_LOCKFILE_DATA",
+        path.display()
+    );
+    path
+}

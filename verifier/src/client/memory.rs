@@ -333,7 +333,21 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// Writes a file through a temporary file and a rename, synced to disk first when `sync`.
 /// Without it a crash may leave an empty or partial file: for caches whose readers check
 /// a digest and start over.
+///
+/// A path that already names something other than a regular file, a directory or a symbolic
+/// link (a device such as `/dev/null` or `/dev/stdout`, a FIFO) is written in place: a rename
+/// would replace the device node itself with a regular file (an earlier version did that to
+/// a machine's `/dev/null`).
 pub fn write_replacing(path: &Path, bytes: &[u8], sync: bool) -> std::io::Result<()> {
+    if let Ok(meta) = fs::symlink_metadata(path) {
+        let kind = meta.file_type();
+        if !kind.is_file() && !kind.is_symlink() && !kind.is_dir() {
+            return fs::OpenOptions::new()
+                .write(true)
+                .open(path)?
+                .write_all(bytes);
+        }
+    }
     if let Some(parent) = path.parent()
         && !parent.as_os_str().is_empty()
     {

@@ -1,37 +1,256 @@
-//! Lockfiles: the exact package versions a project pins, as purls.
+//! Lockfiles: the exact package versions a project pins, where each comes from, and the
+//! digests the lockfile pins for it.
 //!
-//! Supported: `Cargo.lock`, npm's `package-lock.json` (lockfile versions 1 to 3),
-//! `requirements.txt` (pinned `name==version` lines, with `--hash=sha256:` options),
-//! `uv.lock` and `poetry.lock`. The format is chosen from the file name, or from the content
-//! when the name says nothing.
+//! Supported, each recognized by its content whatever the file is called (the file name is
+//! only a fallback):
 //!
-//! Cargo.lock, uv.lock and poetry.lock are read with serde over `toml` rather than with the
-//! `cargo-lock` crate: the three share the `[[package]] name/version` shape, one small reader
-//! serves all of them, and only the fields Quorum needs are read.
+//! | format | ecosystem | digests returned |
+//! |---|---|---|
+//! | `Cargo.lock` (v1 to v4) | Cargo | `checksum`: SHA-256 of the `.crate` |
+//! | `package-lock.json`, `npm-shrinkwrap.json` (lockfile v1 to v3) | npm | `integrity` (SRI: `sha512-`, `sha1-`, …) |
+//! | `pnpm-lock.yaml` (v5.4, v6, v9; several YAML documents) | npm | `resolution.integrity` (SRI) |
+//! | `yarn.lock` v1 | npm | `integrity` (SRI), and the `#<sha1>` of `resolved` |
+//! | `yarn.lock` Berry (Yarn 2 to 4) | npm | `checksum`: SHA-512 of Yarn's cache zip, not of the registry tarball ([`PinnedDigest::YarnCache`]) |
+//! | `poetry.lock` | PyPI | every file's `sha256` (`files`, or `[metadata.files]` of Poetry < 1.5) |
+//! | `uv.lock` | PyPI | every file's hash: the sdist and each wheel |
+//! | pip requirements (`name==version`) | PyPI | every `--hash=` option |
+//!
+//! Names and versions go through [`crate::ecosystem`], so a lockfile entry and a statement
+//! about the same package meet under one canonical purl. Each entry says where it comes from
+//! ([`Source`]): only a [`Source::Registry`] entry is the registry's artifact that statements
+//! about `pkg:<type>/<name>@<version>` speak of; git, path, URL and patched entries are
+//! reported as such.
+//!
+//! How a statement's subject is matched against a pin: [`LockedPackage::match_digests`] (and
+//! `spec/statements.md`, "Artifact identity"). PyPI pins many files per version (an sdist and
+//! wheels): a subject matches if its digest is any one of them.
 
-use std::collections::BTreeSet;
+mod js;
+mod python;
+mod toml_locks;
 
-use serde::Deserialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+use base64::Engine as _;
 use thiserror::Error;
+
+use crate::ecosystem::{Ecosystem, EcosystemError};
 
 /// The largest lockfile accepted, in bytes.
 pub const MAX_LOCKFILE_BYTES: usize = 32 << 20;
 
+/// Where a locked package comes from.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Source {
+    /// The ecosystem's registry (crates.io, the npm registry, PyPI) or a registry mirror:
+    /// the artifact statements about the purl speak of.
+    Registry,
+    /// A git repository at a revision (commit, when the lockfile records one).
+    Git {
+        /// The repository URL as the lockfile writes it.
+        url: String,
+        /// The resolved commit or reference, if recorded.
+        rev: Option<String>,
+    },
+    /// A local path: a workspace member, a path dependency, an editable install.
+    Path {
+        /// The path as the lockfile writes it (may be empty when the lockfile omits it).
+        path: String,
+    },
+    /// An archive downloaded from a URL that is not a registry's.
+    Url {
+        /// The URL.
+        url: String,
+    },
+    /// A registry package changed by a local patch (Yarn Berry's `patch:` protocol): not
+    /// the registry's artifact.
+    Patched {
+        /// The patch locator as the lockfile writes it.
+        locator: String,
+    },
+}
+
+impl Source {
+    /// Whether this is the registry's artifact.
+    pub fn is_registry(&self) -> bool {
+        matches!(self, Source::Registry)
+    }
+
+    /// A short description for people: `registry`, `git <url>#<rev>`, `path <p>`, ….
+    pub fn describe(&self) -> String {
+        match self {
+            Source::Registry => "registry".into(),
+            Source::Git {
+                url,
+                rev: Some(rev),
+            } => format!("git {url}#{rev}"),
+            Source::Git { url, rev: None } => format!("git {url}"),
+            Source::Path { path } => format!("path {path}"),
+            Source::Url { url } => format!("url {url}"),
+            Source::Patched { locator } => format!("patched {locator}"),
+        }
+    }
+}
+
+/// A digest a lockfile pins for a package, decoded to lowercase hex.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PinnedDigest {
+    /// SHA-256 of an artifact the registry serves (Cargo's `checksum`, PyPI file hashes,
+    /// `sha256-` SRI).
+    Sha256(String),
+    /// SHA-384 of the artifact (`sha384-` SRI, pip `--hash=sha384:`).
+    Sha384(String),
+    /// SHA-512 of the artifact (npm, pnpm and yarn v1 `sha512-` SRI, pip `--hash=sha512:`).
+    Sha512(String),
+    /// SHA-1 of the artifact (old npm and yarn lockfiles): collisions can be made, so it is
+    /// never matched; a package pinned only by SHA-1 is unverifiable.
+    Sha1(String),
+    /// Yarn Berry's `checksum`: the SHA-512 of the zip archive Yarn builds from the tarball
+    /// for its cache (with the lockfile's cache key, e.g. `10c0`), not of the registry's
+    /// tarball. It identifies the content for another Berry lockfile with the same cache key
+    /// but can never be matched with a registry artifact digest.
+    YarnCache {
+        /// The cache key prefix (`10c0` in `10c0/<hex>`), if given.
+        cache_key: Option<String>,
+        /// The hex digest.
+        hex: String,
+    },
+}
+
+impl PinnedDigest {
+    /// The algorithm name as statements spell it (`sha256`, `sha384`, `sha512`) for the
+    /// digests a subject can be matched with; `None` for SHA-1 and Yarn's cache checksum.
+    pub fn artifact_algorithm(&self) -> Option<&'static str> {
+        match self {
+            PinnedDigest::Sha256(_) => Some("sha256"),
+            PinnedDigest::Sha384(_) => Some("sha384"),
+            PinnedDigest::Sha512(_) => Some("sha512"),
+            PinnedDigest::Sha1(_) | PinnedDigest::YarnCache { .. } => None,
+        }
+    }
+
+    /// The hex value.
+    pub fn hex(&self) -> &str {
+        match self {
+            PinnedDigest::Sha256(h)
+            | PinnedDigest::Sha384(h)
+            | PinnedDigest::Sha512(h)
+            | PinnedDigest::Sha1(h)
+            | PinnedDigest::YarnCache { hex: h, .. } => h,
+        }
+    }
+
+    /// Reads one SRI token (`sha512-<base64>`); `None` for other algorithms or bad base64.
+    pub fn from_sri(token: &str) -> Option<PinnedDigest> {
+        let (algorithm, b64) = token.trim().split_once('-')?;
+        // SRI allows `?options` after the digest.
+        let b64 = b64.split('?').next().unwrap_or(b64);
+        let bytes = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
+        let hex = hex::encode(&bytes);
+        match (algorithm, bytes.len()) {
+            ("sha512", 64) => Some(PinnedDigest::Sha512(hex)),
+            ("sha384", 48) => Some(PinnedDigest::Sha384(hex)),
+            ("sha256", 32) => Some(PinnedDigest::Sha256(hex)),
+            ("sha1", 20) => Some(PinnedDigest::Sha1(hex)),
+            _ => None,
+        }
+    }
+
+    /// Reads `<algorithm>:<hex>` (pip's `--hash=`, uv and Poetry file hashes) or bare hex of
+    /// SHA-256's length.
+    pub fn from_prefixed_hex(text: &str) -> Option<PinnedDigest> {
+        let (algorithm, hex) = text.split_once(':').unwrap_or(("sha256", text));
+        let valid = |len: usize| hex.len() == len && hex.bytes().all(|b| b.is_ascii_hexdigit());
+        let hex_lower = hex.to_ascii_lowercase();
+        match algorithm {
+            "sha256" if valid(64) => Some(PinnedDigest::Sha256(hex_lower)),
+            "sha384" if valid(96) => Some(PinnedDigest::Sha384(hex_lower)),
+            "sha512" if valid(128) => Some(PinnedDigest::Sha512(hex_lower)),
+            "sha1" if valid(40) => Some(PinnedDigest::Sha1(hex_lower)),
+            _ => None,
+        }
+    }
+}
+
+/// How a statement's subject digests compare with a lockfile pin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PinMatch {
+    /// For every algorithm both sides have, the subject's digest is one of the pinned ones
+    /// (and there is at least one such algorithm).
+    Matches,
+    /// Some algorithm both sides have disagrees: the statement speaks of another artifact.
+    Differs,
+    /// Nothing to compare: the pin has no artifact digest (none, SHA-1 only, Yarn Berry's
+    /// cache checksum only), or none of the subject's algorithm.
+    Unverifiable,
+}
+
 /// One pinned package.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct LockedPackage {
-    /// The package's purl without version, e.g. `pkg:cargo/serde`, `pkg:npm/%40types/node`.
+    /// The package's canonical purl without version, e.g. `pkg:cargo/serde`,
+    /// `pkg:npm/%40types/node`, `pkg:pypi/zope-interface`.
     pub package: String,
-    /// The pinned version.
+    /// The pinned version, in its ecosystem's normal form (empty when a non-registry entry
+    /// has none).
     pub version: String,
-    /// The artifact's SHA-256 digest (lowercase hex) when the lockfile records one.
-    pub sha256: Option<String>,
+    /// Where it comes from.
+    pub source: Source,
+    /// Every digest the lockfile pins for it, sorted, without duplicates.
+    pub digests: Vec<PinnedDigest>,
 }
 
 impl LockedPackage {
-    /// The full purl with version, e.g. `pkg:cargo/serde@1.0.200`.
+    /// The full purl with version, e.g. `pkg:cargo/serde@1.0.200` (without `@` when there is
+    /// no version).
     pub fn purl(&self) -> String {
-        format!("{}@{}", self.package, self.version)
+        if self.version.is_empty() {
+            self.package.clone()
+        } else {
+            format!("{}@{}", self.package, self.version)
+        }
+    }
+
+    /// The pinned artifact digests by algorithm (`sha256`, `sha384`, `sha512`).
+    pub fn artifact_digests(&self) -> BTreeMap<&'static str, BTreeSet<&str>> {
+        let mut out: BTreeMap<&'static str, BTreeSet<&str>> = BTreeMap::new();
+        for d in &self.digests {
+            if let Some(algorithm) = d.artifact_algorithm() {
+                out.entry(algorithm).or_default().insert(d.hex());
+            }
+        }
+        out
+    }
+
+    /// Whether a statement about this package can be bound to what is installed: a registry
+    /// entry with at least one SHA-256/384/512 pin.
+    pub fn is_verifiable(&self) -> bool {
+        self.source.is_registry()
+            && self
+                .digests
+                .iter()
+                .any(|d| d.artifact_algorithm().is_some())
+    }
+
+    /// Compares a subject's digests (algorithm → lowercase hex, as in a statement) with this
+    /// pin; see [`PinMatch`].
+    pub fn match_digests(&self, subject: &BTreeMap<String, String>) -> PinMatch {
+        let pinned = self.artifact_digests();
+        let mut compared = false;
+        for (algorithm, value) in subject {
+            let Some(values) = pinned.get(algorithm.as_str()) else {
+                continue;
+            };
+            if !values.contains(value.as_str()) {
+                return PinMatch::Differs;
+            }
+            compared = true;
+        }
+        if compared {
+            PinMatch::Matches
+        } else {
+            PinMatch::Unverifiable
+        }
     }
 }
 
@@ -42,7 +261,11 @@ pub enum LockfileKind {
     Cargo,
     /// package-lock.json / npm-shrinkwrap.json.
     Npm,
-    /// requirements.txt.
+    /// pnpm-lock.yaml.
+    Pnpm,
+    /// yarn.lock, v1 or Berry.
+    Yarn,
+    /// pip requirements file pinned with `==`.
     Requirements,
     /// uv.lock.
     Uv,
@@ -50,324 +273,210 @@ pub enum LockfileKind {
     Poetry,
 }
 
+impl LockfileKind {
+    /// The format's usual file name.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            LockfileKind::Cargo => "Cargo.lock",
+            LockfileKind::Npm => "package-lock.json",
+            LockfileKind::Pnpm => "pnpm-lock.yaml",
+            LockfileKind::Yarn => "yarn.lock",
+            LockfileKind::Requirements => "requirements.txt",
+            LockfileKind::Uv => "uv.lock",
+            LockfileKind::Poetry => "poetry.lock",
+        }
+    }
+
+    /// The ecosystem whose packages the format pins.
+    pub fn ecosystem(self) -> Ecosystem {
+        match self {
+            LockfileKind::Cargo => Ecosystem::Cargo,
+            LockfileKind::Npm | LockfileKind::Pnpm | LockfileKind::Yarn => Ecosystem::Npm,
+            LockfileKind::Requirements | LockfileKind::Uv | LockfileKind::Poetry => Ecosystem::PyPi,
+        }
+    }
+}
+
+/// The formats named in errors, so that a person knows what is supported.
+pub const SUPPORTED_FORMATS: &str = "Cargo.lock, package-lock.json or npm-shrinkwrap.json (v1 to v3), pnpm-lock.yaml (v5.4 to v9), yarn.lock (v1 and Berry), poetry.lock, uv.lock, and pip requirements files pinned with ==";
+
 /// Errors reading a lockfile.
 #[derive(Debug, Error)]
 pub enum LockfileError {
     /// Larger than [`MAX_LOCKFILE_BYTES`].
     #[error("lockfile is {0} bytes; the limit is {MAX_LOCKFILE_BYTES}")]
     TooLarge(usize),
-    /// The format could not be told from the name or the content.
-    #[error(
-        "cannot tell the lockfile format of {0:?}: name it Cargo.lock, package-lock.json, requirements.txt, uv.lock or poetry.lock"
-    )]
+    /// The format could not be told from the content or the name.
+    #[error("{0:?} is not a lockfile Quorum can read; supported: {SUPPORTED_FORMATS}")]
     UnknownFormat(String),
-    /// A TOML lockfile did not parse.
+    /// The file does not parse as its format.
     #[error("{kind:?} lockfile: {message}")]
-    Toml {
+    Syntax {
         /// Which format.
         kind: LockfileKind,
-        /// The parser's message, with the line.
+        /// The parser's message, with the line where it has one.
         message: String,
     },
-    /// A JSON lockfile did not parse.
-    #[error("package-lock.json: {0}")]
-    Json(String),
-    /// A line of requirements.txt is not a pinned requirement.
-    #[error("requirements.txt line {line}: {message}")]
+    /// A line of a requirements file is not a pinned requirement.
+    #[error("requirements file line {line}: {message}")]
     Requirement {
         /// 1-based line number.
         line: usize,
         /// What is wrong.
         message: String,
     },
+    /// A package name that is not valid in the lockfile's ecosystem.
+    #[error("{kind:?} lockfile: {source}")]
+    Name {
+        /// Which format.
+        kind: LockfileKind,
+        /// The name error.
+        source: EcosystemError,
+    },
 }
 
-impl LockfileKind {
-    /// Tells the format from a file name, then from the content.
-    pub fn detect(file_name: &str, content: &str) -> Result<LockfileKind, LockfileError> {
-        let base = file_name.rsplit(['/', '\\']).next().unwrap_or(file_name);
-        let by_name = match base {
-            "Cargo.lock" => Some(LockfileKind::Cargo),
-            "package-lock.json" | "npm-shrinkwrap.json" => Some(LockfileKind::Npm),
-            "uv.lock" => Some(LockfileKind::Uv),
-            "poetry.lock" => Some(LockfileKind::Poetry),
-            _ if base.ends_with(".txt") || base.ends_with(".in") => {
-                Some(LockfileKind::Requirements)
-            }
-            _ => None,
-        };
-        if let Some(kind) = by_name {
-            return Ok(kind);
-        }
-        let trimmed = content.trim_start();
-        if trimmed.starts_with('{') {
-            Ok(LockfileKind::Npm)
-        } else if content.contains("# This file is automatically @generated by Cargo.") {
-            Ok(LockfileKind::Cargo)
-        } else if content.contains("@generated by Poetry") {
-            Ok(LockfileKind::Poetry)
-        } else if content.contains("requires-python") && content.contains("[[package]]") {
-            Ok(LockfileKind::Uv)
-        } else {
-            Err(LockfileError::UnknownFormat(file_name.to_string()))
+impl LockfileError {
+    fn syntax(kind: LockfileKind, message: impl Into<String>) -> LockfileError {
+        LockfileError::Syntax {
+            kind,
+            message: crate::model::dsse::truncate(&message.into(), 512),
         }
     }
 }
 
-/// Reads the pinned packages of a lockfile, sorted and without duplicates.
-pub fn parse_lockfile(file_name: &str, content: &str) -> Result<Vec<LockedPackage>, LockfileError> {
+/// A lockfile read whole: its format and every package it pins, sorted, one entry per
+/// (package, version, source).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lockfile {
+    /// The format.
+    pub kind: LockfileKind,
+    /// Every pinned package, registry or not.
+    pub packages: Vec<LockedPackage>,
+}
+
+impl Lockfile {
+    /// The registry packages (the ones statements about a purl speak of).
+    pub fn registry_packages(&self) -> impl Iterator<Item = &LockedPackage> {
+        self.packages.iter().filter(|p| p.source.is_registry())
+    }
+
+    /// The packages from git, paths, URLs or patches.
+    pub fn other_packages(&self) -> impl Iterator<Item = &LockedPackage> {
+        self.packages.iter().filter(|p| !p.source.is_registry())
+    }
+}
+
+impl LockfileKind {
+    /// Tells the format from the content, then from the file name.
+    pub fn detect(file_name: &str, content: &str) -> Result<LockfileKind, LockfileError> {
+        if let Some(kind) = detect_by_content(content) {
+            return Ok(kind);
+        }
+        let base = file_name.rsplit(['/', '\\']).next().unwrap_or(file_name);
+        match base {
+            "Cargo.lock" => Ok(LockfileKind::Cargo),
+            "package-lock.json" | "npm-shrinkwrap.json" => Ok(LockfileKind::Npm),
+            "pnpm-lock.yaml" => Ok(LockfileKind::Pnpm),
+            "yarn.lock" => Ok(LockfileKind::Yarn),
+            "uv.lock" => Ok(LockfileKind::Uv),
+            "poetry.lock" => Ok(LockfileKind::Poetry),
+            _ if base.ends_with(".txt") || base.ends_with(".in") => Ok(LockfileKind::Requirements),
+            _ => Err(LockfileError::UnknownFormat(crate::model::dsse::truncate(
+                file_name, 256,
+            ))),
+        }
+    }
+}
+
+/// Recognizes a format from marks its writers always leave.
+fn detect_by_content(content: &str) -> Option<LockfileKind> {
+    let head: String = content.chars().take(4096).collect();
+    let trimmed = head.trim_start_matches('\u{feff}').trim_start();
+    let has_line = |prefix: &str| head.lines().any(|l| l.starts_with(prefix));
+    if trimmed.starts_with('{') {
+        return content
+            .contains("\"lockfileVersion\"")
+            .then_some(LockfileKind::Npm);
+    }
+    if head.contains("# yarn lockfile v1") || has_line("__metadata:") {
+        return Some(LockfileKind::Yarn);
+    }
+    if has_line("lockfileVersion:") {
+        return Some(LockfileKind::Pnpm);
+    }
+    if head.contains("@generated by Cargo") {
+        return Some(LockfileKind::Cargo);
+    }
+    if head.contains("@generated by Poetry") {
+        return Some(LockfileKind::Poetry);
+    }
+    if has_line("[[package]]") || content.contains("\n[[package]]") {
+        // uv writes `requires-python` at the top; Poetry (without its comment) a
+        // `[metadata]` table with `content-hash`; Cargo a `checksum` or `source`.
+        if has_line("requires-python") {
+            return Some(LockfileKind::Uv);
+        }
+        if content.contains("content-hash") {
+            return Some(LockfileKind::Poetry);
+        }
+        return Some(LockfileKind::Cargo);
+    }
+    python::looks_like_requirements(&head).then_some(LockfileKind::Requirements)
+}
+
+/// Reads a lockfile: every package it pins, with source and digests.
+pub fn read_lockfile(file_name: &str, content: &str) -> Result<Lockfile, LockfileError> {
     if content.len() > MAX_LOCKFILE_BYTES {
         return Err(LockfileError::TooLarge(content.len()));
     }
     let kind = LockfileKind::detect(file_name, content)?;
-    let mut packages = match kind {
-        LockfileKind::Cargo => parse_toml_packages(kind, content, "cargo")?,
-        LockfileKind::Uv | LockfileKind::Poetry => parse_toml_packages(kind, content, "pypi")?,
-        LockfileKind::Npm => parse_npm(content)?,
-        LockfileKind::Requirements => parse_requirements(content)?,
+    let packages = match kind {
+        LockfileKind::Cargo => toml_locks::parse_cargo(content)?,
+        LockfileKind::Uv => toml_locks::parse_uv(content)?,
+        LockfileKind::Poetry => toml_locks::parse_poetry(content)?,
+        LockfileKind::Npm => js::parse_npm(content)?,
+        LockfileKind::Pnpm => js::parse_pnpm(content)?,
+        LockfileKind::Yarn => js::parse_yarn(content)?,
+        LockfileKind::Requirements => python::parse_requirements(content)?,
     };
-    packages.sort();
-    packages.dedup();
-    Ok(packages)
-}
-
-#[derive(Deserialize)]
-struct TomlLock {
-    #[serde(default)]
-    package: Vec<TomlPackage>,
-}
-
-#[derive(Deserialize)]
-struct TomlPackage {
-    name: String,
-    version: Option<String>,
-    /// Cargo: the registry checksum (SHA-256 of the .crate file).
-    checksum: Option<String>,
-    /// Cargo: where it comes from; path and git dependencies have no registry artifact.
-    source: Option<toml::Value>,
-    /// uv: the source distribution.
-    sdist: Option<UvArtifact>,
-}
-
-#[derive(Deserialize)]
-struct UvArtifact {
-    hash: Option<String>,
-}
-
-fn sha256_of(hash: &str) -> Option<String> {
-    let hex = hash.strip_prefix("sha256:").unwrap_or(hash);
-    (hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit())).then(|| hex.to_lowercase())
-}
-
-fn parse_toml_packages(
-    kind: LockfileKind,
-    content: &str,
-    purl_type: &str,
-) -> Result<Vec<LockedPackage>, LockfileError> {
-    let lock: TomlLock = toml::from_str(content).map_err(|e| LockfileError::Toml {
+    Ok(Lockfile {
         kind,
-        message: e.to_string(),
-    })?;
-    let mut out = Vec::with_capacity(lock.package.len());
-    for p in lock.package {
-        let Some(version) = p.version else { continue };
-        if kind == LockfileKind::Cargo {
-            // Workspace members and path dependencies have no source: nothing to verify.
-            match &p.source {
-                Some(toml::Value::String(s))
-                    if s.starts_with("registry+") || s.starts_with("sparse+") => {}
-                _ => continue,
-            }
-        }
-        let uv_editable = matches!(&p.source, Some(toml::Value::Table(t)) if t.contains_key("editable") || t.contains_key("virtual"));
-        if uv_editable {
-            continue;
-        }
-        let name = if purl_type == "pypi" {
-            normalize_python_name(&p.name)
-        } else {
-            p.name.clone()
-        };
-        let sha256 = p
-            .checksum
-            .as_deref()
-            .and_then(sha256_of)
-            .or_else(|| p.sdist.and_then(|s| s.hash).as_deref().and_then(sha256_of));
-        out.push(LockedPackage {
-            package: format!("pkg:{purl_type}/{}", percent_encode_name(&name)),
-            version,
-            sha256,
-        });
-    }
-    Ok(out)
-}
-
-/// PEP 503 normalization, which the purl spec requires for pypi names.
-fn normalize_python_name(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut last_dash = false;
-    for c in name.chars() {
-        if matches!(c, '-' | '_' | '.') {
-            if !last_dash {
-                out.push('-');
-            }
-            last_dash = true;
-        } else {
-            out.extend(c.to_lowercase());
-            last_dash = false;
-        }
-    }
-    out
-}
-
-/// Percent-encodes a purl name segment (keeps unreserved characters).
-fn percent_encode_name(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    for b in name.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-fn npm_purl(name: &str) -> String {
-    match name.strip_prefix('@').and_then(|n| n.split_once('/')) {
-        Some((scope, pkg)) => format!(
-            "pkg:npm/%40{}/{}",
-            percent_encode_name(scope),
-            percent_encode_name(pkg)
-        ),
-        None => format!("pkg:npm/{}", percent_encode_name(name)),
-    }
-}
-
-/// npm's `integrity` is SRI (`sha512-…`); only a `sha256-` entry maps to a purl digest.
-fn npm_sha256(integrity: Option<&serde_json::Value>) -> Option<String> {
-    use base64::Engine;
-    let text = integrity?.as_str()?;
-    text.split_whitespace().find_map(|part| {
-        let b64 = part.strip_prefix("sha256-")?;
-        let bytes = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
-        (bytes.len() == 32).then(|| hex::encode(bytes))
+        packages: merge_duplicates(packages),
     })
 }
 
-fn parse_npm(content: &str) -> Result<Vec<LockedPackage>, LockfileError> {
-    let root: serde_json::Value =
-        serde_json::from_str(content).map_err(|e| LockfileError::Json(e.to_string()))?;
-    let mut out = Vec::new();
-    if let Some(packages) = root.get("packages").and_then(|p| p.as_object()) {
-        // Lockfile v2/v3: keys are install paths, "" is the project itself.
-        for (path, entry) in packages {
-            let Some(pos) = path.rfind("node_modules/") else {
-                continue;
-            };
-            if entry.get("link").and_then(|l| l.as_bool()) == Some(true) {
-                continue;
+/// Sorts and merges entries of one package version from one source (npm installs a version
+/// at several paths, some of them bundled without digests; pnpm lists one per peer set):
+/// one entry each, with the union of their digests.
+fn merge_duplicates(mut packages: Vec<LockedPackage>) -> Vec<LockedPackage> {
+    packages.sort();
+    let mut out: Vec<LockedPackage> = Vec::with_capacity(packages.len());
+    for p in packages {
+        match out.last_mut() {
+            Some(last)
+                if last.package == p.package
+                    && last.version == p.version
+                    && last.source == p.source =>
+            {
+                last.digests.extend(p.digests);
+                last.digests.sort();
+                last.digests.dedup();
             }
-            let name = entry
-                .get("name")
-                .and_then(|n| n.as_str())
-                .unwrap_or(&path[pos + "node_modules/".len()..]);
-            let Some(version) = entry.get("version").and_then(|v| v.as_str()) else {
-                continue;
-            };
-            out.push(LockedPackage {
-                package: npm_purl(name),
-                version: version.to_string(),
-                sha256: npm_sha256(entry.get("integrity")),
-            });
+            _ => out.push(p),
         }
-    } else if let Some(deps) = root.get("dependencies").and_then(|d| d.as_object()) {
-        // Lockfile v1: a nested tree of dependencies.
-        let mut stack: Vec<&serde_json::Map<String, serde_json::Value>> = vec![deps];
-        while let Some(map) = stack.pop() {
-            for (name, entry) in map {
-                if let Some(version) = entry.get("version").and_then(|v| v.as_str()) {
-                    out.push(LockedPackage {
-                        package: npm_purl(name),
-                        version: version.to_string(),
-                        sha256: npm_sha256(entry.get("integrity")),
-                    });
-                }
-                if let Some(nested) = entry.get("dependencies").and_then(|d| d.as_object()) {
-                    stack.push(nested);
-                }
-            }
-        }
-    } else {
-        return Err(LockfileError::Json(
-            "neither \"packages\" nor \"dependencies\" found: is this a package-lock.json?".into(),
-        ));
     }
-    Ok(out)
+    out
 }
 
-fn parse_requirements(content: &str) -> Result<Vec<LockedPackage>, LockfileError> {
-    let mut out = Vec::new();
-    // Continuation lines (ending in a backslash) belong to the requirement before them.
-    let mut logical: Vec<(usize, String)> = Vec::new();
-    let mut pending: Option<(usize, String)> = None;
-    for (i, raw) in content.lines().enumerate() {
-        let line = raw.split(" #").next().unwrap_or(raw);
-        let (text, continues) = match line.trim_end().strip_suffix('\\') {
-            Some(t) => (t.to_string(), true),
-            None => (line.to_string(), false),
-        };
-        let entry = pending.get_or_insert_with(|| (i + 1, String::new()));
-        entry.1.push(' ');
-        entry.1.push_str(&text);
-        if !continues && let Some(done) = pending.take() {
-            logical.push(done);
-        }
-    }
-    logical.extend(pending);
-    for (line, text) in logical {
-        let text = text.trim();
-        if text.is_empty() || text.starts_with('#') {
-            continue;
-        }
-        if text.starts_with('-') {
-            // Options such as --index-url or -r other.txt: nothing pinned on this line.
-            continue;
-        }
-        let mut parts = text.split_whitespace();
-        let spec = parts.next().unwrap_or("");
-        let spec = spec.split(';').next().unwrap_or(spec);
-        let Some((name, version)) = spec.split_once("==") else {
-            return Err(LockfileError::Requirement {
-                line,
-                message: format!(
-                    "{spec:?} is not pinned with ==; a lockfile must name exact versions"
-                ),
-            });
-        };
-        let name = name.split('[').next().unwrap_or(name).trim();
-        let version = version.trim();
-        if name.is_empty()
-            || version.is_empty()
-            || !name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-        {
-            return Err(LockfileError::Requirement {
-                line,
-                message: format!("{spec:?} is not a valid name==version requirement"),
-            });
-        }
-        let sha256 = parts
-            .filter_map(|p| p.strip_prefix("--hash="))
-            .find_map(sha256_of);
-        out.push(LockedPackage {
-            package: format!("pkg:pypi/{}", normalize_python_name(name)),
-            version: version.to_string(),
-            sha256,
-        });
-    }
-    Ok(out)
+/// Reads the registry packages of a lockfile, sorted and without duplicates (git, path, URL
+/// and patched entries are left out: see [`read_lockfile`] for them).
+pub fn parse_lockfile(file_name: &str, content: &str) -> Result<Vec<LockedPackage>, LockfileError> {
+    let lockfile = read_lockfile(file_name, content)?;
+    Ok(lockfile
+        .packages
+        .into_iter()
+        .filter(|p| p.source.is_registry())
+        .collect())
 }
 
 /// The distinct packages (purls without version) in a list.
@@ -375,121 +484,72 @@ pub fn distinct_packages(locked: &[LockedPackage]) -> BTreeSet<&str> {
     locked.iter().map(|p| p.package.as_str()).collect()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// Builds a [`LockedPackage`] in `kind`'s ecosystem: canonical name and, for registry
+/// entries, canonical version; digests sorted without duplicates.
+fn locked(
+    kind: LockfileKind,
+    name: &str,
+    version: &str,
+    source: Source,
+    mut digests: Vec<PinnedDigest>,
+) -> Result<LockedPackage, LockfileError> {
+    let ecosystem = kind.ecosystem();
+    let package = ecosystem
+        .package_purl(name)
+        .map_err(|source| LockfileError::Name { kind, source })?;
+    let version = if source.is_registry() {
+        ecosystem.canonical_version(version)
+    } else {
+        version.to_owned()
+    };
+    digests.sort();
+    digests.dedup();
+    Ok(LockedPackage {
+        package,
+        version,
+        source,
+        digests,
+    })
+}
 
-    const CARGO: &str = r#"# This file is automatically @generated by Cargo.
-version = 4
-
-[[package]]
-name = "demo"
-version = "0.1.0"
-
-[[package]]
-name = "serde"
-version = "1.0.200"
-source = "registry+https://github.com/rust-lang/crates.io-index"
-checksum = "ddc6f9cc94d67c0e21aaf7eda3a010fd3af78ebf6e096aa6e2e13c79749cce4f"
-
-[[package]]
-name = "local-git"
-version = "0.2.0"
-source = "git+https://example.invalid/x#abc"
-"#;
-
-    #[test]
-    fn cargo_lock_keeps_registry_packages() {
-        let p = parse_lockfile("Cargo.lock", CARGO).unwrap();
-        assert_eq!(p.len(), 1);
-        assert_eq!(p[0].purl(), "pkg:cargo/serde@1.0.200");
-        assert_eq!(
-            p[0].sha256.as_deref(),
-            Some("ddc6f9cc94d67c0e21aaf7eda3a010fd3af78ebf6e096aa6e2e13c79749cce4f")
-        );
-        // Detected from content too.
-        assert_eq!(parse_lockfile("lock", CARGO).unwrap(), p);
+/// Tells a registry tarball URL (`<registry>/<name>/-/<file>.tgz`, the npm registry's layout,
+/// which mirrors keep) from any other URL.
+fn npm_source_of_url(url: &str) -> Source {
+    let url = url.trim();
+    if url.starts_with("git+")
+        || url.starts_with("git:")
+        || url.starts_with("github:")
+        || url.contains("codeload.github.com")
+    {
+        let (repo, rev) = match url.rsplit_once('#') {
+            Some((repo, rev)) => (repo, Some(rev.to_owned())),
+            None => (url, None),
+        };
+        return Source::Git {
+            url: repo.to_owned(),
+            rev,
+        };
     }
-
-    #[test]
-    fn npm_v3_and_v1() {
-        let v3 = r#"{"lockfileVersion":3,"packages":{
-            "":{"name":"app","version":"1.0.0"},
-            "node_modules/left-pad":{"version":"1.3.0","integrity":"sha512-AAAA"},
-            "node_modules/@types/node":{"version":"20.1.0"},
-            "node_modules/a/node_modules/left-pad":{"version":"1.1.0"},
-            "node_modules/linked":{"link":true}
-        }}"#;
-        let p = parse_lockfile("package-lock.json", v3).unwrap();
-        let purls: Vec<String> = p.iter().map(|p| p.purl()).collect();
-        assert_eq!(
-            purls,
-            [
-                "pkg:npm/%40types/node@20.1.0",
-                "pkg:npm/left-pad@1.1.0",
-                "pkg:npm/left-pad@1.3.0"
-            ]
-        );
-        let v1 = r#"{"lockfileVersion":1,"dependencies":{"a":{"version":"1.0.0","dependencies":{"b":{"version":"2.0.0"}}}}}"#;
-        let p = parse_lockfile("package-lock.json", v1).unwrap();
-        assert_eq!(p.len(), 2);
-        assert!(parse_lockfile("package-lock.json", "{\"x\":1}").is_err());
-        assert!(parse_lockfile("package-lock.json", "{").is_err());
+    if let Some(path) = url
+        .strip_prefix("file:")
+        .or_else(|| url.strip_prefix("link:"))
+    {
+        return Source::Path {
+            path: path.to_owned(),
+        };
     }
-
-    #[test]
-    fn requirements_pinned_with_hashes() {
-        let text = "# comment\n--index-url https://pypi.org/simple\nRequests[socks]==2.31.0 \\\n    --hash=sha256:58cd2187c01e70e6e26505bca751777aa9f2ee0b7f4300988b709f44e013003f\nZope.Interface==6.0 ; python_version >= \"3.8\"\n";
-        let p = parse_lockfile("requirements.txt", text).unwrap();
-        assert_eq!(p.len(), 2);
-        assert_eq!(p[0].purl(), "pkg:pypi/requests@2.31.0");
-        assert!(p[0].sha256.is_some());
-        assert_eq!(p[1].purl(), "pkg:pypi/zope-interface@6.0");
-        match parse_lockfile("requirements.txt", "ok==1\nflask>=2\n") {
-            Err(LockfileError::Requirement { line: 2, .. }) => {}
-            other => panic!("{other:?}"),
+    if url.starts_with("http://") || url.starts_with("https://") {
+        if url.contains("/-/") {
+            return Source::Registry;
         }
+        return Source::Url {
+            url: url.to_owned(),
+        };
     }
-
-    #[test]
-    fn uv_and_poetry() {
-        let uv = r#"version = 1
-requires-python = ">=3.11"
-
-[[package]]
-name = "app"
-version = "0.1.0"
-source = { editable = "." }
-
-[[package]]
-name = "Typing_Extensions"
-version = "4.12.2"
-source = { registry = "https://pypi.org/simple" }
-sdist = { url = "https://x.invalid/t.tar.gz", hash = "sha256:1a7ead55c7e559dd4dee8856e3a88b41225abfe1ce8df57b7c13915fe121ffb8" }
-"#;
-        let p = parse_lockfile("uv.lock", uv).unwrap();
-        assert_eq!(p.len(), 1);
-        assert_eq!(p[0].purl(), "pkg:pypi/typing-extensions@4.12.2");
-        assert!(p[0].sha256.is_some());
-        let poetry = "# This file is automatically @generated by Poetry 1.8.3 and should not be changed by hand.\n\n[[package]]\nname = \"click\"\nversion = \"8.1.7\"\n";
-        let p = parse_lockfile("poetry.lock", poetry).unwrap();
-        assert_eq!(p[0].purl(), "pkg:pypi/click@8.1.7");
-    }
-
-    #[test]
-    fn bad_input_is_an_error() {
-        assert!(matches!(
-            parse_lockfile("Cargo.lock", "[[package]\nname="),
-            Err(LockfileError::Toml { .. })
-        ));
-        assert!(matches!(
-            parse_lockfile("whatever", "hello"),
-            Err(LockfileError::UnknownFormat(_))
-        ));
-        let huge = " ".repeat(MAX_LOCKFILE_BYTES + 1);
-        assert!(matches!(
-            parse_lockfile("Cargo.lock", &huge),
-            Err(LockfileError::TooLarge(_))
-        ));
+    Source::Path {
+        path: url.to_owned(),
     }
 }
+
+#[cfg(test)]
+mod tests;

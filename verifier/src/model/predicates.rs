@@ -580,6 +580,16 @@ impl Audit {
 }
 
 impl Trust {
+    /// The canonical purl of the package the statement is scoped to, if any (the same key as
+    /// every subject's package, whatever spelling the signer used; see
+    /// `spec/packages-and-lockfiles.md` §1).
+    pub fn scope_package(&self) -> Option<String> {
+        self.scope
+            .as_deref()
+            .and_then(|scope| parse_purl(scope).ok())
+            .map(|(package, _)| package)
+    }
+
     fn validate(&self) -> Result<(), PredicateError> {
         self.public_key()?;
         if let Some(scope) = &self.scope {
@@ -2038,5 +2048,24 @@ mod tests {
             check(Statement::new(vec![v], "https://example.com/p", json!({}))),
             "unknown-predicate-type"
         );
+    }
+
+    #[test]
+    fn trust_scope_is_the_canonical_package() {
+        let trust = Trust {
+            key: "ab".repeat(32),
+            level: TrustLevel::High,
+            scope: Some("pkg:pypi/Zope.Interface".into()),
+            comment: None,
+        };
+        assert_eq!(
+            trust.scope_package().as_deref(),
+            Some("pkg:pypi/zope-interface")
+        );
+        let unscoped = Trust {
+            scope: None,
+            ..trust
+        };
+        assert_eq!(unscoped.scope_package(), None);
     }
 }

@@ -9,13 +9,13 @@
 //!  "predicate": {"status": "adopted"}}
 //! ```
 //!
-//! Every subject carries a `sha256` digest. Quorum knows three kinds of subject (see
-//! `spec/statements.md`):
+//! Quorum knows three kinds of subject (see `spec/statements.md`):
 //!
 //! * a **package** or **package version**, named by a Package URL (`pkg:…`). A versioned
-//!   purl's digest is the SHA-256 of the artifact; an unversioned purl's digest is the
-//!   SHA-256 of the subject name's UTF-8 bytes (the *name digest*), since there is no single
-//!   artifact;
+//!   purl's digests are those of the artifact, in any of [`ARTIFACT_DIGEST_ALGORITHMS`]
+//!   (`sha256` for Cargo and PyPI, `sha512` for npm, whose lockfiles pin SRI `sha512`); an
+//!   unversioned purl's digest is the SHA-256 of the subject name's UTF-8 bytes (the *name
+//!   digest*), since there is no single artifact;
 //! * a **key**, named `ed25519:<64 lowercase hex>`, whose digest is the SHA-256 of the 32 key
 //!   bytes;
 //! * an **envelope**, named [`ENVELOPE_SUBJECT_NAME`], whose digest is an envelope digest.
@@ -34,6 +34,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest as _, Sha256};
 use thiserror::Error;
 
+use crate::ecosystem::Ecosystem;
 use crate::model::dsse::truncate;
 
 /// The `_type` of an in-toto Statement v1.
@@ -92,9 +93,12 @@ pub enum StatementError {
     /// A subject name is empty or too long.
     #[error("subject name must be 1 to {MAX_SUBJECT_NAME_SIZE} bytes")]
     BadSubjectName,
-    /// A subject has no `sha256` digest.
+    /// A key, envelope or unversioned package subject has no `sha256` digest.
     #[error("subject `{0}` has no sha256 digest")]
     MissingSha256(String),
+    /// A subject's `digest` object is empty.
+    #[error("subject `{0}` has no digest")]
+    MissingDigest(String),
     /// A digest algorithm Quorum does not know.
     #[error("subject `{subject}` has unsupported digest algorithm `{algorithm}`")]
     UnsupportedDigest {
@@ -161,6 +165,7 @@ impl StatementError {
             StatementError::DuplicateSubject(_) => "duplicate-subject",
             StatementError::BadSubjectName => "bad-subject-name",
             StatementError::MissingSha256(_) => "missing-sha256",
+            StatementError::MissingDigest(_) => "missing-digest",
             StatementError::UnsupportedDigest { .. } => "unsupported-digest",
             StatementError::BadDigest { .. } => "bad-digest",
             StatementError::DigestMismatch(_) => "digest-mismatch",
@@ -317,10 +322,18 @@ pub struct Subject {
 pub struct PackageRef {
     /// The canonical purl without version (qualifiers kept), e.g. `pkg:cargo/serde`.
     pub package: String,
-    /// The version, if the purl names one.
+    /// The version, if the purl names one (in its ecosystem's normal form).
     pub version: Option<String>,
-    /// The subject's sha256 digest, lowercase hex.
-    pub sha256: String,
+    /// The subject's digests by algorithm (lowercase hex): for a version, the artifact's
+    /// (one or more of [`ARTIFACT_DIGEST_ALGORITHMS`]); for a package, the name digest.
+    pub digests: BTreeMap<String, String>,
+}
+
+impl PackageRef {
+    /// The `sha256` digest, if the subject has one.
+    pub fn sha256(&self) -> Option<&str> {
+        self.digests.get("sha256").map(String::as_str)
+    }
 }
 
 /// What a subject denotes.
@@ -364,8 +377,14 @@ pub fn sort_keys(value: Value) -> Value {
     }
 }
 
+/// The digest algorithms a subject may carry, strongest last. A package version's subject
+/// names its artifact by one or more of them; key, envelope and unversioned package subjects
+/// always carry `sha256`. SHA-1 and MD5 are refused (`unsupported-digest`): a collision can
+/// be made, so they cannot identify an artifact.
+pub const ARTIFACT_DIGEST_ALGORITHMS: [&str; 3] = ["sha256", "sha384", "sha512"];
+
 /// Hex digits required per known digest algorithm.
-fn digest_hex_len(algorithm: &str) -> Option<usize> {
+pub fn digest_hex_len(algorithm: &str) -> Option<usize> {
     match algorithm {
         "sha256" => Some(64),
         "sha384" => Some(96),
@@ -398,6 +417,12 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// Parses a purl and splits it into canonical package (without version) and version.
 /// Subpaths are rejected: a Quorum subject is a package, not a file inside one.
+///
+/// For the ecosystems of [`crate::ecosystem`] (cargo, npm, pypi) the name must be valid
+/// there and comes out in its one canonical spelling (`pkg:pypi/Zope.Interface@6.0` →
+/// `pkg:pypi/zope-interface`, version `6.0`), the version in the ecosystem's normal form
+/// when it parses; every statement, lookup, index key and lockfile entry goes through this,
+/// so two spellings of one package are one package everywhere.
 pub fn parse_purl(name: &str) -> Result<(String, Option<String>), StatementError> {
     let bad = |reason: String| StatementError::BadPurl {
         name: truncate(name, 256),
@@ -419,7 +444,27 @@ pub fn parse_purl(name: &str) -> Result<(String, Option<String>), StatementError
         return Err(bad("empty version".into()));
     }
     purl.without_version();
-    Ok((purl.to_string(), version))
+    let Some(ecosystem) = Ecosystem::from_purl_type(purl.ty()) else {
+        return Ok((purl.to_string(), version));
+    };
+    // One name per package: the ecosystem's canonical spelling, whatever the signer wrote.
+    let (namespace, canonical_name) = ecosystem
+        .canonical_purl_parts(purl.namespace(), purl.name())
+        .map_err(|e| bad(e.to_string()))?;
+    let mut canonical =
+        PackageUrl::new(purl.ty(), canonical_name.as_str()).map_err(|e| bad(e.to_string()))?;
+    if let Some(ns) = namespace.as_deref() {
+        canonical
+            .with_namespace(ns)
+            .map_err(|e| bad(e.to_string()))?;
+    }
+    for (key, value) in purl.qualifiers() {
+        canonical
+            .add_qualifier(key.as_ref(), value.as_ref())
+            .map_err(|e| bad(e.to_string()))?;
+    }
+    let version = version.map(|v| ecosystem.canonical_version(&v));
+    Ok((canonical.to_string(), version))
 }
 
 /// Checks a purl's percent-encoding, which the purl parser decodes leniently: every `%` must
@@ -468,6 +513,15 @@ impl Subject {
         }
     }
 
+    /// Builds a package-version subject named by any of the artifact's digests (algorithm →
+    /// lowercase hex, from [`ARTIFACT_DIGEST_ALGORITHMS`]), e.g. only `sha512` for npm.
+    pub fn package_version_digests(purl: &str, digests: BTreeMap<String, String>) -> Subject {
+        Subject {
+            name: purl.to_owned(),
+            digest: digests,
+        }
+    }
+
     /// Builds a package subject (an unversioned purl) with its name digest.
     pub fn package(purl: &str) -> Subject {
         Subject {
@@ -492,17 +546,17 @@ impl Subject {
         }
     }
 
-    /// The `sha256` digest (present after parsing; empty if the subject was built by hand
-    /// without one).
+    /// The `sha256` digest, or an empty string if the subject has none (a package version
+    /// may be named by `sha384` or `sha512` alone).
     pub fn sha256(&self) -> &str {
         self.digest.get("sha256").map(String::as_str).unwrap_or("")
     }
 
-    /// Checks the digests: `sha256` present, every algorithm known, every value lowercase
-    /// hex of the right length.
+    /// Checks the digests: at least one, every algorithm known, every value lowercase hex of
+    /// the right length. Which algorithm is required depends on the kind ([`Subject::kind`]).
     fn check_digests(&self) -> Result<(), StatementError> {
-        if !self.digest.contains_key("sha256") {
-            return Err(StatementError::MissingSha256(truncate(&self.name, 256)));
+        if self.digest.is_empty() {
+            return Err(StatementError::MissingDigest(truncate(&self.name, 256)));
         }
         for (algorithm, value) in &self.digest {
             let Some(len) = digest_hex_len(algorithm) else {
@@ -526,6 +580,13 @@ impl Subject {
     pub fn kind(&self) -> Result<SubjectKind, StatementError> {
         self.check_digests()?;
         let sha = self.sha256();
+        // Name digests are SHA-256: envelope, key and unversioned package subjects need one.
+        let missing_sha256 = || StatementError::MissingSha256(truncate(&self.name, 256));
+        if sha.is_empty()
+            && (self.name == ENVELOPE_SUBJECT_NAME || self.name.starts_with(KEY_SUBJECT_PREFIX))
+        {
+            return Err(missing_sha256());
+        }
         if self.name == ENVELOPE_SUBJECT_NAME {
             let digest = parse_hex32(sha).ok_or_else(|| StatementError::BadDigest {
                 subject: self.name.clone(),
@@ -543,13 +604,16 @@ impl Subject {
             return Ok(SubjectKind::Key(key));
         }
         let (package, version) = parse_purl(&self.name)?;
+        if version.is_none() && sha.is_empty() {
+            return Err(missing_sha256());
+        }
         if version.is_none() && sha != sha256_hex(self.name.as_bytes()) {
             return Err(StatementError::DigestMismatch(truncate(&self.name, 256)));
         }
         Ok(SubjectKind::Package(PackageRef {
             package,
             version,
-            sha256: sha.to_owned(),
+            digests: self.digest.clone(),
         }))
     }
 
@@ -566,11 +630,11 @@ impl Subject {
     }
 
     /// The subject as a package version: like [`Subject::package_ref`] but the purl must
-    /// carry a version. Returns (purl without version, version, sha256 hex).
-    pub fn package_version_parts(&self) -> Result<(String, String, String), StatementError> {
+    /// carry a version. Returns (canonical purl without version, version).
+    pub fn package_version_parts(&self) -> Result<(String, String), StatementError> {
         let p = self.package_ref()?;
         match p.version {
-            Some(v) => Ok((p.package, v, p.sha256)),
+            Some(v) => Ok((p.package, v)),
             None => Err(StatementError::VersionRequired(truncate(&self.name, 256))),
         }
     }
@@ -752,10 +816,7 @@ mod tests {
         let bytes = s.to_json();
         assert_eq!(Statement::from_json(&bytes), Ok(s.clone()));
         let parts = s.subject[0].package_version_parts();
-        assert_eq!(
-            parts,
-            Ok(("pkg:cargo/serde".into(), "1.0.0".into(), D.into()))
-        );
+        assert_eq!(parts, Ok(("pkg:cargo/serde".into(), "1.0.0".into())));
     }
 
     #[test]
@@ -842,6 +903,108 @@ mod tests {
     }
 
     #[test]
+    fn artifact_digests() {
+        let sha512 = "ab".repeat(64);
+        // An npm version named by its SRI sha512 alone.
+        let npm = Subject::package_version_digests(
+            "pkg:npm/%40types/node@20.1.0",
+            BTreeMap::from([("sha512".to_owned(), sha512.clone())]),
+        );
+        let p = npm.package_ref().unwrap();
+        assert_eq!(p.sha256(), None);
+        assert_eq!(p.digests.get("sha512"), Some(&sha512));
+        let parsed = parse(&stmt(json!([{"name": npm.name, "digest": npm.digest}])));
+        assert!(parsed.is_ok(), "{parsed:?}");
+        // Name digests stay SHA-256: an unversioned package, a key, an envelope.
+        let mut package = Subject::package("pkg:cargo/serde");
+        package.digest = BTreeMap::from([("sha512".to_owned(), sha512.clone())]);
+        assert_eq!(package.kind().map_err(|e| e.kind()), Err("missing-sha256"));
+        let mut key = Subject::key(&[7; 32]);
+        key.digest = BTreeMap::from([("sha512".to_owned(), sha512.clone())]);
+        assert_eq!(key.kind().map_err(|e| e.kind()), Err("missing-sha256"));
+        let mut envelope = Subject::envelope(&[7; 32]);
+        envelope.digest = BTreeMap::from([("sha384".to_owned(), "cd".repeat(48))]);
+        assert_eq!(envelope.kind().map_err(|e| e.kind()), Err("missing-sha256"));
+        // SHA-1 never identifies an artifact, beside a strong digest or alone.
+        for digests in [
+            json!({"sha1": "ab".repeat(20)}),
+            json!({"sha256": D, "sha1": "ab".repeat(20)}),
+        ] {
+            let v = stmt(json!([{"name": "pkg:npm/left-pad@1.3.0", "digest": digests}]));
+            assert_eq!(parse(&v).map_err(|e| e.kind()), Err("unsupported-digest"));
+        }
+    }
+
+    #[test]
+    fn one_name_per_package() {
+        for (given, package, version) in [
+            (
+                "pkg:pypi/zope.interface@6.0",
+                "pkg:pypi/zope-interface",
+                "6.0",
+            ),
+            (
+                "pkg:pypi/Zope_Interface@6.0",
+                "pkg:pypi/zope-interface",
+                "6.0",
+            ),
+            (
+                "pkg:pypi/zope-interface@6.0",
+                "pkg:pypi/zope-interface",
+                "6.0",
+            ),
+            ("pkg:pypi/Django@4.2RC1", "pkg:pypi/django", "4.2rc1"),
+            (
+                "pkg:npm/%40Babel/Core@7.0.0",
+                "pkg:npm/%40babel/core",
+                "7.0.0",
+            ),
+            ("pkg:npm/JSONStream@1.3.5", "pkg:npm/jsonstream", "1.3.5"),
+            (
+                "pkg:cargo/serde_json@1.0.0",
+                "pkg:cargo/serde-json",
+                "1.0.0",
+            ),
+            (
+                "pkg:cargo/Inflector@0.11.4",
+                "pkg:cargo/inflector",
+                "0.11.4",
+            ),
+            // Qualifiers are kept: another repository is another package.
+            (
+                "pkg:pypi/Zope.Interface@6.0?repository_url=https://mirror.invalid",
+                "pkg:pypi/zope-interface?repository_url=https:%2F%2Fmirror.invalid",
+                "6.0",
+            ),
+            // Types without a known ecosystem keep the purl spec's canonical form.
+            (
+                "pkg:golang/github.com/x/y@v1.0.0",
+                "pkg:golang/github.com/x/y",
+                "v1.0.0",
+            ),
+        ] {
+            assert_eq!(
+                parse_purl(given),
+                Ok((package.to_owned(), Some(version.to_owned()))),
+                "{given}"
+            );
+        }
+        for bad in [
+            "pkg:pypi/zope..@1",
+            "pkg:pypi/-x@1",
+            "pkg:cargo/a~b@1.0.0",
+            "pkg:cargo/ns/serde@1.0.0",
+            "pkg:npm/%40/x@1.0.0",
+        ] {
+            assert_eq!(
+                parse_purl(bad).map_err(|e| e.kind()),
+                Err("bad-purl"),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
     fn subject_kinds() {
         let key = [7u8; 32];
         assert_eq!(Subject::key(&key).kind(), Ok(SubjectKind::Key(key)));
@@ -884,7 +1047,11 @@ mod tests {
             ),
             (
                 stmt(json!([{"name": "pkg:cargo/serde@1.0.0", "digest": {"sha1": D}}])),
-                "missing-sha256",
+                "unsupported-digest",
+            ),
+            (
+                stmt(json!([{"name": "pkg:cargo/serde@1.0.0", "digest": {}}])),
+                "missing-digest",
             ),
             (
                 stmt(
