@@ -184,11 +184,6 @@ fn read_limited(
     Ok(Response { status, body })
 }
 
-/// The error for a request that got no answer, naming the URL and the real cause.
-fn unreachable(url: &str, e: &reqwest::Error) -> anyhow::Error {
-    unavailable(format!("cannot reach the log at {url}: {}", real_cause(e)))
-}
-
 /// What actually went wrong under reqwest's "error sending request": the innermost cause
 /// (`connection refused`, `timed out`, the resolver's or TLS library's words).
 fn real_cause(e: &reqwest::Error) -> String {
