@@ -10,7 +10,6 @@ use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-
 fn quorum(state: &Path, args: &[&str]) -> Output {
     let out = Command::new(env!("CARGO_BIN_EXE_quorum"))
         .arg("--state-dir")

@@ -282,7 +282,12 @@ fn verify_piped_into_head_exits_quietly() {
     let whole = world.quorum(
         &me,
         Some(&policy),
-        &["--json", "verify", "--lockfile", &lockfile.display().to_string()],
+        &[
+            "--json",
+            "verify",
+            "--lockfile",
+            &lockfile.display().to_string(),
+        ],
     );
     assert!(
         whole.stdout.len() > 65_536,
