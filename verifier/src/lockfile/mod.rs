@@ -85,6 +85,8 @@ impl Source {
                 rev: Some(rev),
             } => format!("git {url}#{rev}"),
             Source::Git { url, rev: None } => format!("git {url}"),
+            // A Cargo workspace member has no `source` at all: it is the project itself.
+            Source::Path { path } if path.is_empty() => "local (the project's own)".into(),
             Source::Path { path } => format!("path {path}"),
             Source::Url { url } => format!("url {url}"),
             Source::Patched { locator } => format!("patched {locator}"),
