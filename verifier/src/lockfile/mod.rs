@@ -86,7 +86,7 @@ impl Source {
             } => format!("git {url}#{rev}"),
             Source::Git { url, rev: None } => format!("git {url}"),
             // A Cargo workspace member has no `source` at all: it is the project itself.
-            Source::Path { path } if path.is_empty() => "local (the project's own)".into(),
+            Source::Path { path } if path.is_empty() => "local".into(),
             Source::Path { path } => format!("path {path}"),
             Source::Url { url } => format!("url {url}"),
             Source::Patched { locator } => format!("patched {locator}"),
