@@ -7,7 +7,7 @@ use anyhow::Context;
 use base64::Engine as _;
 use quorum_proto::prost::Message;
 use quorum_proto::v1;
-use quorum_verifier::decision::{Claim, Decision, Evaluation, Verdict};
+use quorum_verifier::decision::{Affected, Claim, Decision, Evaluation, Verdict};
 use quorum_verifier::lockfile::parse_lockfile;
 use quorum_verifier::model::statement::parse_purl;
 use quorum_verifier::policy::Policy;
@@ -444,6 +444,7 @@ pub fn claim_text(claim: &Claim) -> String {
             package,
             version,
             adopted,
+            ..
         } => format!(
             "{} {package}@{version}",
             if *adopted { "adopted" } else { "rejected" }
@@ -461,17 +462,24 @@ pub fn claim_text(claim: &Claim) -> String {
         ),
         Claim::Advisory {
             package,
+            ids,
+            kind,
             affected,
             fixed,
-            malicious,
+            ..
         } => format!(
-            "{} advisory for {package}: affected [{}] fixed [{}]",
-            if *malicious {
-                "malicious"
-            } else {
-                "vulnerability"
+            "{} advisory {} for {package}: affected {} fixed [{}]",
+            serde_json::to_value(kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+            ids.join(" "),
+            match affected {
+                Affected::Nothing => "none".to_string(),
+                Affected::Versions(v) => format!("[{}]", v.join(", ")),
+                Affected::AllNotFixed => "every version not fixed".to_string(),
+                Affected::Osv { .. } => "OSV ranges".to_string(),
             },
-            affected.join(", "),
             fixed.join(", ")
         ),
         other => format!("{other:?}"),

@@ -512,6 +512,8 @@ pub enum AdvisoryKind {
 pub struct AdvisoryClaim {
     /// The vulnerability identifier.
     pub vulnerability: String,
+    /// Other identifiers of the same vulnerability (CVE, GHSA, …), as the document lists them.
+    pub aliases: Vec<String>,
     /// Malicious or vulnerable.
     pub kind: AdvisoryKind,
     /// The canonical purl of the package without version.
@@ -535,6 +537,7 @@ impl OpenVex {
                 if let Ok((package, version)) = parse_purl(p.purl()) {
                     out.push(AdvisoryClaim {
                         vulnerability: st.vulnerability.name.clone(),
+                        aliases: st.vulnerability.aliases.clone(),
                         kind: if malicious {
                             AdvisoryKind::Malicious
                         } else {
@@ -1960,6 +1963,7 @@ mod tests {
             doc.claims(),
             vec![AdvisoryClaim {
                 vulnerability: "MAL-2024-1".into(),
+                aliases: vec!["GHSA-xxxx".into()],
                 kind: AdvisoryKind::Malicious,
                 package: "pkg:cargo/evil".into(),
                 version: Some("1.0.0".into()),
