@@ -149,3 +149,66 @@ fn an_audit_of_another_artifact_denies_the_pinned_version() {
         "{d}"
     );
 }
+
+/// Issue 14, item 5: `quorum advise pkg:cargo/tokio … --fixed 1.39.0` reports every version
+/// before the fix, in SemVer order: 1.38.1 is denied, the fix and every later version (2.0.0,
+/// 1.100.0, which sorts before 1.39.0 as a string) are left alone. Before, the advisory's
+/// unversioned `affected` product vetoed every version, 2.0.0 included.
+#[test]
+fn a_fixed_version_leaves_later_versions_alone() {
+    let world = World::start();
+    let me = world.person("me");
+    let secteam = world.person("secteam");
+    let policy = world.policy(
+        "policy.toml",
+        &[&me],
+        &[&me, &secteam],
+        "",
+        "[[rule]]\npackages = \"pkg:cargo/*\"\n",
+    );
+    expect_exit(
+        &world.quorum(
+            &me,
+            Some(&policy),
+            &["trust", &secteam.public, "--level", "high"],
+        ),
+        0,
+    );
+    let out = world.quorum(
+        &secteam,
+        Some(&policy),
+        &[
+            "advise",
+            "pkg:cargo/tokio",
+            "RUSTSEC-2099-0001",
+            "--fixed",
+            "1.39.0",
+        ],
+    );
+    expect_exit(&out, 0);
+    for (version, code, verdict) in [
+        ("2.0.0", 0, "allow"),
+        ("1.100.0", 0, "allow"),
+        ("1.39.0", 0, "allow"),
+        ("1.38.1", 1, "deny"),
+        ("0.2.25", 1, "deny"),
+        ("1.39.0-rc.1", 1, "deny"),
+    ] {
+        let purl = format!("pkg:cargo/tokio@{version}");
+        let out = world.quorum(&me, Some(&policy), &["--json", "verify", &purl]);
+        expect_exit(&out, code);
+        let v = json(&out);
+        let d = &v["decisions"][0];
+        assert_eq!(d["verdict"], verdict, "{purl}: {d}");
+        if verdict == "deny" {
+            assert!(
+                d["reasons"][0].as_str().is_some_and(|r| r.starts_with(&format!(
+                    "advisory RUSTSEC-2099-0001 by secteam ({}…) reports this version vulnerable",
+                    &secteam.public[..16]
+                ))),
+                "{purl}: {d}"
+            );
+            assert_eq!(d["signals"]["advisory_ids"][0], "RUSTSEC-2099-0001", "{d}");
+        }
+    }
+}
