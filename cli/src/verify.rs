@@ -8,7 +8,7 @@ use base64::Engine as _;
 use quorum_proto::prost::Message;
 use quorum_proto::v1;
 use quorum_verifier::decision::{Affected, Claim, Decision, Evaluation, Verdict};
-use quorum_verifier::lockfile::parse_lockfile;
+use quorum_verifier::lockfile::{LockedPackage, Source as LockSource, read_lockfile};
 use quorum_verifier::model::statement::parse_purl;
 use quorum_verifier::policy::Policy;
 use serde_json::{Value, json};
@@ -40,11 +40,25 @@ pub fn load_policy(path: &Path) -> anyhow::Result<Policy> {
 struct Target {
     package: String,
     version: String,
+    /// The lockfile entry, whose pinned digests and source bind the decision to an
+    /// artifact; `None` for a bare `purl@version`.
+    locked: Option<LockedPackage>,
 }
 
 impl Target {
     fn purl(&self) -> String {
-        format!("{}@{}", self.package, self.version)
+        match &self.locked {
+            Some(locked) => locked.purl(),
+            None => format!("{}@{}", self.package, self.version),
+        }
+    }
+
+    /// The decision: bound to the pinned artifact for a lockfile entry, unbound otherwise.
+    fn decide(&self, evaluation: &Evaluation<'_>) -> Decision {
+        match &self.locked {
+            Some(locked) => evaluation.decide_locked(locked),
+            None => evaluation.decide(&self.package, &self.version),
+        }
     }
 }
 
@@ -56,7 +70,11 @@ fn target_from_purl(purl: &str) -> anyhow::Result<Target> {
             "{purl} has no version; name the exact version, e.g. {purl}@1.2.3"
         ))
     })?;
-    Ok(Target { package, version })
+    Ok(Target {
+        package,
+        version,
+        locked: None,
+    })
 }
 
 /// Where evidence comes from, and what completeness it gives.
@@ -245,7 +263,7 @@ fn decide_all(
     let mut out = Vec::new();
     for t in targets {
         if let (Some(ev), Some(evaluation)) = (&shared, &shared_evaluation) {
-            let decision = evaluation.decide(&t.package, &t.version);
+            let decision = t.decide(evaluation);
             out.push((t.clone(), decision, ev.clone()));
             continue;
         }
@@ -267,7 +285,7 @@ fn decide_all(
         };
         let evaluation =
             Evaluation::new(policy, &ev.statements, ev.checkpoint.time).map_err(apply)?;
-        let decision = evaluation.decide(&t.package, &t.version);
+        let decision = t.decide(&evaluation);
         out.push((t.clone(), decision, ev));
     }
     Ok(out)
@@ -310,16 +328,25 @@ fn decision_json(t: &Target, d: &Decision, ev: &VerifiedEvidence, completeness: 
 pub fn verify(global: &Global, args: &VerifyArgs) -> anyhow::Result<u8> {
     let state = State::open(global)?;
     let policy = load_policy(&state.policy_path(global))?;
-    let targets = match (&args.purl, &args.lockfile) {
-        (Some(p), _) => vec![target_from_purl(p)?],
+    let (targets, local) = match (&args.purl, &args.lockfile) {
+        (Some(p), _) => (vec![target_from_purl(p)?], Vec::new()),
         (None, Some(path)) => lockfile_targets(path)?,
         (None, None) => return Err(usage("give a purl@version or --lockfile <file>")),
     };
     let source = open_source(global, &policy, &args.source)?;
     let completeness = source.completeness();
-    let decisions = decide_all(global, &policy, &source, &targets)?;
+    let decisions = if targets.is_empty() {
+        Vec::new()
+    } else {
+        decide_all(global, &policy, &source, &targets)?
+    };
     let code = exit_code(&decisions);
     let policy_sha = hex::encode(policy.sha256);
+    let summary = crate::output::Summary::of(decisions.iter().map(|(_, d, _)| d), local.len());
+    let shown: Vec<_> = decisions
+        .iter()
+        .filter(|(_, d, _)| !args.only_failing || d.verdict != Verdict::Allow)
+        .collect();
     if global.json {
         let overall = match code {
             0 => "allow",
@@ -331,15 +358,20 @@ pub fn verify(global: &Global, args: &VerifyArgs) -> anyhow::Result<u8> {
             "exit_code": code,
             "policy_sha256": policy_sha,
             "completeness": completeness,
-            "decisions": decisions
+            "summary": summary.to_json(),
+            "decisions": shown
                 .iter()
                 .map(|(t, d, ev)| decision_json(t, d, ev, completeness))
+                .collect::<Vec<_>>(),
+            "local": local
+                .iter()
+                .map(|p| json!({"purl": p.purl(), "source": p.source.describe()}))
                 .collect::<Vec<_>>(),
         });
         println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
     } else {
         crate::output::print_table(
-            &decisions
+            &shown
                 .iter()
                 .map(|(t, d, _)| (t.purl(), d))
                 .collect::<Vec<_>>(),
@@ -357,29 +389,38 @@ pub fn verify(global: &Global, args: &VerifyArgs) -> anyhow::Result<u8> {
             }
         }
         println!("policy sha256 {policy_sha}");
+        println!("{}", summary.line());
     }
     Ok(code)
 }
 
-fn lockfile_targets(path: &Path) -> anyhow::Result<Vec<Target>> {
+/// A lockfile's entries to decide, and its path entries (the project's own code and local
+/// checkouts), which no registry statement speaks of and which are listed, not decided.
+fn lockfile_targets(path: &Path) -> anyhow::Result<(Vec<Target>, Vec<LockedPackage>)> {
     let text = read_text(
         path,
         "lockfile",
         quorum_verifier::lockfile::MAX_LOCKFILE_BYTES as u64,
     )?;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    let locked =
-        parse_lockfile(name, &text).map_err(|e| usage(format!("{}: {e}", path.display())))?;
+    let locked = read_lockfile(name, &text)
+        .map_err(|e| usage(format!("{}: {e}", path.display())))?
+        .packages;
     if locked.is_empty() {
         return Err(usage(format!("{} pins no packages", path.display())));
     }
-    Ok(locked
+    let (local, decided): (Vec<LockedPackage>, Vec<LockedPackage>) = locked
+        .into_iter()
+        .partition(|p| matches!(p.source, LockSource::Path { .. }));
+    let targets = decided
         .into_iter()
         .map(|p| Target {
-            package: p.package,
-            version: p.version,
+            package: p.package.clone(),
+            version: p.version.clone(),
+            locked: Some(p),
         })
-        .collect())
+        .collect();
+    Ok((targets, local))
 }
 
 /// `quorum explain`.

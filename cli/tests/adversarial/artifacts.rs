@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use quorum_verifier::lockfile::{LockedPackage, PinnedDigest, read_lockfile};
 use serde_json::Value;
 
-use crate::harness::{Person, World, expect_exit, json};
+use crate::harness::{Person, World, expect_exit, json, text};
 
 /// wasmtime's real `Cargo.lock` (kept in `../shared/realdata`, present in CI).
 fn wasmtime_lock() -> PathBuf {
@@ -98,7 +98,13 @@ fn an_audit_of_another_artifact_denies_the_pinned_version() {
     let other = sha256_of(&serde_derive);
     assert_ne!(other, sha256_of(&serde));
     attest(&world, &auditor, &policy, &serde_purl, &other);
-    attest(&world, &auditor, &policy, &derive_purl, &sha256_of(&serde_derive));
+    attest(
+        &world,
+        &auditor,
+        &policy,
+        &derive_purl,
+        &sha256_of(&serde_derive),
+    );
     expect_exit(&world.quorum(&me, Some(&policy), &["mirror", "--quiet"]), 0);
 
     let lock = wasmtime_lock();
@@ -126,10 +132,76 @@ fn an_audit_of_another_artifact_denies_the_pinned_version() {
     );
     assert_eq!(d["signals"]["other_artifacts"], 1, "{d}");
     assert_eq!(d["artifact"]["binding"], "pinned", "{d}");
-    assert_eq!(d["artifact"]["digests"]["sha256"][0], sha256_of(&serde), "{d}");
+    assert_eq!(
+        d["artifact"]["digests"]["sha256"][0],
+        sha256_of(&serde),
+        "{d}"
+    );
     let d = decision(&v, &derive_purl);
     assert_eq!(d["verdict"], "allow", "{d}");
     assert_eq!(d["signals"]["passing_audits"], 1, "{d}");
+    // The summary counts every decision; wasmtime's own crates (path entries) are listed,
+    // not decided.
+    let decisions = v["decisions"].as_array().expect("decisions");
+    let count = |verdict: &str| decisions.iter().filter(|d| d["verdict"] == verdict).count();
+    let summary = &v["summary"];
+    assert_eq!(summary["allow"], count("allow"), "{summary}");
+    assert_eq!(summary["deny"], 1, "{summary}");
+    assert_eq!(
+        summary["insufficient-evidence"],
+        count("insufficient-evidence"),
+        "{summary}"
+    );
+    let local = v["local"].as_array().expect("local entries");
+    assert_eq!(summary["local"], local.len(), "{summary}");
+    assert!(
+        local.iter().any(|l| l["purl"] == "pkg:cargo/wasmtime"
+            || l["purl"]
+                .as_str()
+                .is_some_and(|p| p.starts_with("pkg:cargo/wasmtime@"))),
+        "{summary}"
+    );
+    assert!(count("allow") > 100, "{summary}");
+
+    // --only-failing: what is not allowed, in JSON and in text, with the same summary.
+    let out = world.quorum(
+        &me,
+        Some(&policy),
+        &[
+            "--json",
+            "verify",
+            "--lockfile",
+            lock,
+            "--mirror",
+            "--only-failing",
+        ],
+    );
+    expect_exit(&out, 1);
+    let failing = json(&out);
+    assert_eq!(failing["summary"], v["summary"]);
+    let shown = failing["decisions"].as_array().expect("decisions");
+    assert_eq!(shown.len(), decisions.len() - count("allow"));
+    assert!(shown.iter().all(|d| d["verdict"] != "allow"));
+    assert_eq!(decision(&failing, &serde_purl)["verdict"], "deny");
+    let out = world.quorum(
+        &me,
+        Some(&policy),
+        &["verify", "--lockfile", lock, "--mirror", "--only-failing"],
+    );
+    expect_exit(&out, 1);
+    let (stdout, _) = text(&out);
+    assert!(stdout.contains(&format!("{serde_purl} ")), "{stdout}");
+    assert!(!stdout.contains(&format!("{derive_purl} ")), "{stdout}");
+    assert!(
+        stdout.lines().any(|l| l
+            == format!(
+                "summary: {} allow, 1 deny, {} insufficient-evidence, {} local (path) entries not decided",
+                count("allow"),
+                count("insufficient-evidence"),
+                local.len()
+            )),
+        "{stdout}"
+    );
 
     // The same audit, asked about without a lockfile, is not bound to any artifact and
     // says so rather than pretending.
@@ -202,10 +274,14 @@ fn a_fixed_version_leaves_later_versions_alone() {
         assert_eq!(d["verdict"], verdict, "{purl}: {d}");
         if verdict == "deny" {
             assert!(
-                d["reasons"][0].as_str().is_some_and(|r| r.starts_with(&format!(
+                d["reasons"][0]
+                    .as_str()
+                    .is_some_and(|r| {
+                        r.starts_with(&format!(
                     "advisory RUSTSEC-2099-0001 by secteam ({}…) reports this version vulnerable",
                     &secteam.public[..16]
-                ))),
+                ))
+                    }),
                 "{purl}: {d}"
             );
             assert_eq!(d["signals"]["advisory_ids"][0], "RUSTSEC-2099-0001", "{d}");
