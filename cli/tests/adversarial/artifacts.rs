@@ -274,17 +274,182 @@ fn a_fixed_version_leaves_later_versions_alone() {
         assert_eq!(d["verdict"], verdict, "{purl}: {d}");
         if verdict == "deny" {
             assert!(
-                d["reasons"][0]
-                    .as_str()
-                    .is_some_and(|r| {
-                        r.starts_with(&format!(
+                d["reasons"][0].as_str().is_some_and(|r| {
+                    r.starts_with(&format!(
                     "advisory RUSTSEC-2099-0001 by secteam ({}…) reports this version vulnerable",
                     &secteam.public[..16]
                 ))
-                    }),
+                }),
                 "{purl}: {d}"
             );
             assert_eq!(d["signals"]["advisory_ids"][0], "RUSTSEC-2099-0001", "{d}");
         }
     }
+}
+
+/// Issue 15, item 4 (the decision side): the real RustSec database imported with `quorum
+/// import rustsec` decides wasmtime's real lockfile. The importer vetoes only because the
+/// policy names it in `[powers.advisory_veto]` (it is no root and nobody vouches for it);
+/// affected versions are denied with the advisory's ids, patched ones are not, and an
+/// `unmaintained` advisory only warns.
+#[test]
+fn imported_rustsec_advisories_decide_a_real_lockfile() {
+    let world = World::start();
+    let me = world.person("me");
+    let rustsec = world.person("rustsec");
+    let policy = world.policy(
+        "policy.toml",
+        &[&me],
+        &[&me, &rustsec],
+        "",
+        "[[rule]]\npackages = \"pkg:cargo/*\"\n\n[powers.advisory_veto]\nholders = [\"rustsec\"]\n",
+    );
+    let db =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/realdata/rustsec-advisory-db");
+    let out = world.quorum(
+        &rustsec,
+        Some(&policy),
+        &[
+            "--json",
+            "import",
+            "rustsec",
+            db.to_str().expect("utf-8 path"),
+            "--source",
+            "https://github.com/rustsec/advisory-db",
+            "--revision",
+            "bf5c0d245a92671908518d7e765914d437954ed6",
+        ],
+    );
+    expect_exit(&out, 0);
+    // The import's summary is its last line; wait until the log has published every
+    // statement it logged before mirroring.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let summary: Value =
+        serde_json::from_str(stdout.lines().last().unwrap_or_default()).expect("summary");
+    let logged = summary["new"].as_u64().expect("new statements");
+    assert!(logged > 1000, "{summary}");
+    world.wait_for_size(logged);
+    expect_exit(&world.quorum(&me, Some(&policy), &["mirror", "--quiet"]), 0);
+    let lock = wasmtime_lock();
+    let out = world.quorum(
+        &me,
+        Some(&policy),
+        &[
+            "--json",
+            "verify",
+            "--lockfile",
+            lock.to_str().expect("utf-8 path"),
+            "--mirror",
+        ],
+    );
+    // wasmtime keeps its lockfile clean of vetoing advisories: nothing is denied, zip 0.6.6
+    // lies below RUSTSEC-2025-0168's range (unaffected < 1.3.0), and the two unmaintained
+    // crates it pins only warn.
+    expect_exit(&out, 0);
+    let v = json(&out);
+    assert_eq!(v["summary"]["deny"], 0, "{}", v["summary"]);
+    let zip = decision(&v, "pkg:cargo/zip@0.6.6");
+    assert_eq!(zip["verdict"], "allow", "{zip}");
+    assert_eq!(zip["signals"]["advisories"], 0, "{zip}");
+    for (purl, id) in [
+        ("pkg:cargo/paste@1.0.7", "RUSTSEC-2024-0436"),
+        ("pkg:cargo/instant@0.1.13", "RUSTSEC-2024-0384"),
+    ] {
+        let d = decision(&v, purl);
+        assert_eq!(d["verdict"], "allow", "{d}");
+        assert_eq!(
+            d["signals"]["advisory_kinds"],
+            serde_json::json!(["unmaintained"])
+        );
+        assert!(
+            d["warnings"][0]
+                .as_str()
+                .is_some_and(|w| w.starts_with(&format!(
+                    "advisory {id} by rustsec ({}…) reports the package unmaintained",
+                    &rustsec.public[..16]
+                )) && w.ends_with("it does not veto")),
+            "{d}"
+        );
+    }
+    let tokio = decision(&v, "pkg:cargo/tokio@1.51.1");
+    assert_eq!(tokio["verdict"], "allow", "{tokio}");
+
+    // Versions inside the real ranges, in SemVer order: tokio 1.44.1 is before the 1.44.2
+    // fix of RUSTSEC-2025-0023 (unsound), zip 2.2.0 inside RUSTSEC-2025-0168's
+    // [1.3.0, 2.3.0) (a vulnerability, with the affected functions named).
+    let decide = |policy: &std::path::Path, purl: &str| {
+        let out = world.quorum(&me, Some(policy), &["--json", "verify", purl, "--mirror"]);
+        (out.status.code(), json(&out)["decisions"][0].clone())
+    };
+    for (purl, id, adjective) in [
+        ("pkg:cargo/tokio@1.44.1", "RUSTSEC-2025-0023", "unsound"),
+        ("pkg:cargo/tokio@1.39.0", "RUSTSEC-2025-0023", "unsound"),
+        ("pkg:cargo/zip@2.2.0", "RUSTSEC-2025-0168", "vulnerable"),
+    ] {
+        let (code, d) = decide(&policy, purl);
+        assert_eq!(
+            (code, d["verdict"].as_str()),
+            (Some(1), Some("deny")),
+            "{d}"
+        );
+        assert!(
+            d["reasons"]
+                .as_array()
+                .expect("reasons")
+                .iter()
+                .any(|r| r.as_str().is_some_and(|r| r.starts_with(&format!(
+                    "advisory {id} by rustsec ({}…) reports this version {adjective}",
+                    &rustsec.public[..16]
+                )) && r
+                    .contains("advisory_veto held: named as rustsec in [powers.advisory_veto]"))),
+            "{d}"
+        );
+        assert!(
+            d["signals"]["advisory_ids"]
+                .as_array()
+                .is_some_and(|ids| ids.iter().any(|i| i == id)),
+            "{d}"
+        );
+    }
+    let (_, zip) = decide(&policy, "pkg:cargo/zip@2.2.0");
+    assert!(
+        zip["reasons"][0]
+            .as_str()
+            .is_some_and(|r| r.contains("affected functions: zip::")),
+        "{zip}"
+    );
+    for purl in [
+        "pkg:cargo/tokio@1.44.2",
+        "pkg:cargo/tokio@1.38.2",
+        "pkg:cargo/zip@2.3.0",
+    ] {
+        let (code, d) = decide(&policy, purl);
+        assert_eq!(
+            (code, d["verdict"].as_str()),
+            (Some(0), Some("allow")),
+            "{d}"
+        );
+    }
+
+    // Without the grant the importer is just a key nobody vouches for: no veto.
+    let ungranted = world.policy(
+        "ungranted.toml",
+        &[&me],
+        &[&me, &rustsec],
+        "",
+        "[[rule]]\npackages = \"pkg:cargo/*\"\n",
+    );
+    let (code, d) = decide(&ungranted, "pkg:cargo/tokio@1.44.1");
+    assert_eq!(
+        (code, d["verdict"].as_str()),
+        (Some(0), Some("allow")),
+        "{d}"
+    );
+    assert!(
+        d["rejected"].as_array().is_some_and(|r| !r.is_empty()
+            && r.iter().all(|r| r["reason"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("advisory by rustsec")))),
+        "{d}"
+    );
 }
