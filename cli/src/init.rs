@@ -11,7 +11,7 @@
 
 use std::fmt::Write as _;
 
-use quorum_verifier::evidence::LogTrust;
+use quorum_verifier::client::LogTrust;
 use quorum_verifier::policy::Policy;
 use serde_json::json;
 
