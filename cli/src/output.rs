@@ -40,7 +40,7 @@ impl Summary {
 
     /// `summary: 3 allow, 1 deny, 2 insufficient-evidence (1 not from the registry), 4 local
     /// (path) entries not decided`.
-    pub fn line(&self) -> String {
+    pub fn line(self) -> String {
         let mut line = format!(
             "summary: {} allow, {} deny, {} insufficient-evidence",
             self.allow, self.deny, self.insufficient_evidence
@@ -58,7 +58,7 @@ impl Summary {
     }
 
     /// The same counts as JSON.
-    pub fn to_json(&self) -> Value {
+    pub fn to_json(self) -> Value {
         json!({
             "allow": self.allow,
             "deny": self.deny,
