@@ -459,10 +459,7 @@ pub fn claim_text(claim: &Claim) -> String {
             ..
         } => format!(
             "{} advisory {} for {package}: affected {} fixed [{}]",
-            serde_json::to_value(kind)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default(),
+            kind.as_str(),
             ids.join(" "),
             match affected {
                 Affected::Nothing => "none".to_string(),

@@ -128,16 +128,6 @@ fn kind_vetoes(kind: AdvisoryRecordKind) -> bool {
     )
 }
 
-fn kind_name(kind: AdvisoryRecordKind) -> &'static str {
-    match kind {
-        AdvisoryRecordKind::Vulnerability => "vulnerability",
-        AdvisoryRecordKind::Malicious => "malicious",
-        AdvisoryRecordKind::Unsound => "unsound",
-        AdvisoryRecordKind::Unmaintained => "unmaintained",
-        AdvisoryRecordKind::Notice => "notice",
-    }
-}
-
 /// What a tally found, ready for the rules.
 #[derive(Debug)]
 pub(super) struct Counted<'e> {
@@ -514,7 +504,7 @@ impl<'e, 'a> Tally<'e, 'a> {
                     && let Some(grant) = self.exercise(s, Power::AdvisoryVeto, "advisory", None)
                 {
                     self.advisory_ids.extend(ids.iter().cloned());
-                    self.advisory_kinds.insert(kind_name(*kind));
+                    self.advisory_kinds.insert(kind.as_str());
                     let functions = if functions.is_empty() {
                         String::new()
                     } else {

@@ -1124,6 +1124,19 @@ pub enum AdvisoryRecordKind {
     Notice,
 }
 
+impl AdvisoryRecordKind {
+    /// The kind as the predicate spells it (`vulnerability`, `unmaintained`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AdvisoryRecordKind::Vulnerability => "vulnerability",
+            AdvisoryRecordKind::Malicious => "malicious",
+            AdvisoryRecordKind::Unsound => "unsound",
+            AdvisoryRecordKind::Unmaintained => "unmaintained",
+            AdvisoryRecordKind::Notice => "notice",
+        }
+    }
+}
+
 /// A severity score, as OSV writes it (`CVSS_V3` and a vector).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
