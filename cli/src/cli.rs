@@ -434,9 +434,14 @@ pub struct VerifyArgs {
     /// The package version, e.g. pkg:cargo/serde@1.0.210 (or use --lockfile).
     #[arg(required_unless_present = "lockfile", conflicts_with = "lockfile")]
     pub purl: Option<String>,
-    /// Verify every version this lockfile pins.
+    /// Verify every version this lockfile pins, each bound to the artifact it pins (its
+    /// checksum or integrity hash); git, URL and patched entries are not registry artifacts
+    /// (insufficient-evidence), path entries (the project's own code) are listed, not decided.
     #[arg(long, value_name = "FILE")]
     pub lockfile: Option<PathBuf>,
+    /// Show only the decisions that are not `allow` (the summary still counts every one).
+    #[arg(long)]
+    pub only_failing: bool,
     /// Where evidence comes from.
     #[command(flatten)]
     pub source: SourceOpts,

@@ -13,8 +13,8 @@ use quorum_verifier::client::evidence::VerifiedEvidence;
 use quorum_verifier::client::mirror_store::Recheck;
 use quorum_verifier::client::online::{Online, Progress, Tuning};
 use quorum_verifier::client::{bundle, mirror};
-use quorum_verifier::decision::{Claim, Decision, Evaluation, Verdict};
-use quorum_verifier::lockfile::parse_lockfile;
+use quorum_verifier::decision::{Affected, Claim, Decision, Evaluation, Verdict};
+use quorum_verifier::lockfile::{LockedPackage, Source as LockSource, read_lockfile};
 use quorum_verifier::model::statement::parse_purl;
 use quorum_verifier::policy::Policy;
 use serde_json::{Value, json};
@@ -48,11 +48,25 @@ pub fn load_policy(path: &Path) -> anyhow::Result<Policy> {
 struct Target {
     package: String,
     version: String,
+    /// The lockfile entry, whose pinned digests and source bind the decision to an
+    /// artifact; `None` for a bare `purl@version`.
+    locked: Option<LockedPackage>,
 }
 
 impl Target {
     fn purl(&self) -> String {
-        format!("{}@{}", self.package, self.version)
+        match &self.locked {
+            Some(locked) => locked.purl(),
+            None => format!("{}@{}", self.package, self.version),
+        }
+    }
+
+    /// The decision: bound to the pinned artifact for a lockfile entry, unbound otherwise.
+    fn decide(&self, evaluation: &Evaluation<'_>) -> Decision {
+        match &self.locked {
+            Some(locked) => evaluation.decide_locked(locked),
+            None => evaluation.decide(&self.package, &self.version),
+        }
     }
 }
 
@@ -64,7 +78,11 @@ fn target_from_purl(purl: &str) -> anyhow::Result<Target> {
             "{purl} has no version; name the exact version, e.g. {purl}@1.2.3"
         ))
     })?;
-    Ok(Target { package, version })
+    Ok(Target {
+        package,
+        version,
+        locked: None,
+    })
 }
 
 /// Where evidence comes from.
@@ -200,7 +218,7 @@ fn decide_all(
     progress.update("deciding", 0, None);
     let decisions = targets
         .iter()
-        .map(|t| (t.clone(), evaluation.decide(&t.package, &t.version)))
+        .map(|t| (t.clone(), t.decide(&evaluation)))
         .collect();
     progress.update("done", 0, None);
     Ok((evidence, decisions))
@@ -284,8 +302,8 @@ fn checkpoint_line(ev: &VerifiedEvidence) -> String {
 pub fn verify(global: &Global, args: &VerifyArgs) -> anyhow::Result<u8> {
     let state = State::open(global)?;
     let policy = load_policy(&state.policy_path(global))?;
-    let targets = match (&args.purl, &args.lockfile) {
-        (Some(p), _) => vec![target_from_purl(p)?],
+    let (targets, local) = match (&args.purl, &args.lockfile) {
+        (Some(p), _) => (vec![target_from_purl(p)?], Vec::new()),
         (None, Some(path)) => lockfile_targets(path)?,
         (None, None) => return Err(usage("give a purl@version or --lockfile <file>")),
     };
@@ -293,6 +311,11 @@ pub fn verify(global: &Global, args: &VerifyArgs) -> anyhow::Result<u8> {
     let (evidence, decisions) = decide_all(global, &policy, &source, &targets)?;
     let code = exit_code(&decisions);
     let policy_sha = hex::encode(policy.sha256);
+    let summary = crate::output::Summary::of(decisions.iter().map(|(_, d)| d), local.len());
+    let shown: Vec<_> = decisions
+        .iter()
+        .filter(|(_, d)| !args.only_failing || d.verdict != Verdict::Allow)
+        .collect();
     if global.json {
         let overall = match code {
             0 => "allow",
@@ -305,44 +328,53 @@ pub fn verify(global: &Global, args: &VerifyArgs) -> anyhow::Result<u8> {
             "policy_sha256": policy_sha,
             "completeness": evidence.completeness.as_str(),
             "checkpoint": checkpoint_json(&evidence.checkpoint),
-            "decisions": decisions
+            "summary": summary.to_json(),
+            "decisions": shown
                 .iter()
                 .map(|(t, d)| decision_json(t, d, &evidence))
+                .collect::<Vec<_>>(),
+            "local": local
+                .iter()
+                .map(|p| json!({"purl": p.purl(), "source": p.source.describe()}))
                 .collect::<Vec<_>>(),
         });
         println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
     } else {
-        crate::output::print_table(
-            &decisions
-                .iter()
-                .map(|(t, d)| (t.purl(), d))
-                .collect::<Vec<_>>(),
-        );
+        crate::output::print_table(&shown.iter().map(|(t, d)| (t.purl(), d)).collect::<Vec<_>>());
         println!("{}", checkpoint_line(&evidence));
         println!("policy sha256 {policy_sha}");
+        println!("{}", summary.line());
     }
     Ok(code)
 }
 
-fn lockfile_targets(path: &Path) -> anyhow::Result<Vec<Target>> {
+/// A lockfile's entries to decide, and its path entries (the project's own code and local
+/// checkouts), which no registry statement speaks of and which are listed, not decided.
+fn lockfile_targets(path: &Path) -> anyhow::Result<(Vec<Target>, Vec<LockedPackage>)> {
     let text = read_text(
         path,
         "lockfile",
         quorum_verifier::lockfile::MAX_LOCKFILE_BYTES as u64,
     )?;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    let locked =
-        parse_lockfile(name, &text).map_err(|e| usage(format!("{}: {e}", path.display())))?;
+    let locked = read_lockfile(name, &text)
+        .map_err(|e| usage(format!("{}: {e}", path.display())))?
+        .packages;
     if locked.is_empty() {
         return Err(usage(format!("{} pins no packages", path.display())));
     }
-    Ok(locked
+    let (local, decided): (Vec<LockedPackage>, Vec<LockedPackage>) = locked
+        .into_iter()
+        .partition(|p| matches!(p.source, LockSource::Path { .. }));
+    let targets = decided
         .into_iter()
         .map(|p| Target {
-            package: p.package,
-            version: p.version,
+            package: p.package.clone(),
+            version: p.version.clone(),
+            locked: Some(p),
         })
-        .collect())
+        .collect();
+    Ok((targets, local))
 }
 
 /// `quorum explain`.
@@ -402,6 +434,7 @@ pub fn claim_text(claim: &Claim) -> String {
             package,
             version,
             adopted,
+            ..
         } => format!(
             "{} {package}@{version}",
             if *adopted { "adopted" } else { "rejected" }
@@ -419,17 +452,21 @@ pub fn claim_text(claim: &Claim) -> String {
         ),
         Claim::Advisory {
             package,
+            ids,
+            kind,
             affected,
             fixed,
-            malicious,
+            ..
         } => format!(
-            "{} advisory for {package}: affected [{}] fixed [{}]",
-            if *malicious {
-                "malicious"
-            } else {
-                "vulnerability"
+            "{} advisory {} for {package}: affected {} fixed [{}]",
+            kind.as_str(),
+            ids.join(" "),
+            match affected {
+                Affected::Nothing => "none".to_string(),
+                Affected::Versions(v) => format!("[{}]", v.join(", ")),
+                Affected::AllNotFixed => "every version not fixed".to_string(),
+                Affected::Osv { .. } => "OSV ranges".to_string(),
             },
-            affected.join(", "),
             fixed.join(", ")
         ),
         other => format!("{other:?}"),

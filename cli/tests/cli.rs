@@ -604,12 +604,14 @@ fn verify_lockfiles() {
     assert_eq!(code(&out), 0, "{v}");
     assert_eq!(decisions.len(), 1, "{v}");
 
+    // The lockfile pins the artifact the root adopted (SRI sha256 of [0xcd; 32]): the
+    // adoption is bound to it and counts.
     let npm = dir.path().join("package-lock.json");
     write(
         &npm,
         br#"{"name":"app","version":"1.0.0","lockfileVersion":3,"requires":true,
             "packages":{"":{"name":"app","version":"1.0.0"},
-              "node_modules/left-pad":{"version":"1.3.0","resolved":"https://registry.npmjs.org/left-pad/-/left-pad-1.3.0.tgz","integrity":"sha512-AAAA"}}}"#,
+              "node_modules/left-pad":{"version":"1.3.0","resolved":"https://registry.npmjs.org/left-pad/-/left-pad-1.3.0.tgz","integrity":"sha256-zc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc3Nzc0="}}}"#,
     );
     let out = quorum(
         &s.state,
@@ -627,6 +629,7 @@ fn verify_lockfiles() {
     assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
     let v: Value = serde_json::from_str(&stdout(&out)).unwrap_or(Value::Null);
     assert_eq!(v["decisions"][0]["purl"], "pkg:npm/left-pad@1.3.0");
+    assert_eq!(v["decisions"][0]["verdict"], "allow", "{v}");
 
     // A broken lockfile is an input error.
     let bad = dir.path().join("package-lock.json");

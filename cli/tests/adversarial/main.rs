@@ -12,6 +12,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod artifacts;
 mod harness;
 mod import;
 mod lockfiles;

@@ -319,7 +319,7 @@ fn a_key_two_hops_away_can_neither_veto_nor_bypass() {
     let reasons = d["reasons"].to_string();
     assert!(
         reasons.contains(&format!(
-            "advisory by secteam ({}…) reports this version vulnerable",
+            "by secteam ({}…) reports this version vulnerable",
             &secteam.public[..16]
         )) && reasons.contains(&format!(
             "advisory_veto held: named as secteam in [powers.advisory_veto], policy line {line}"

@@ -5,7 +5,9 @@
 use std::collections::BTreeMap;
 
 use super::claims::{Claim, ProvenStatement};
-use super::{Decision, DecisionError, rules, tally::Tally};
+use super::tally::{Pin, Tally};
+use super::{ArtifactBinding, Decision, DecisionError, Verdict, rules};
+use crate::lockfile::LockedPackage;
 use crate::policy::{Grant, Policy, Power, RankingMode, Refusal};
 use crate::trust::{
     PrincipalId, PrincipalIndex, Standing, TrustGraphBuilder, TrustParams, TrustScores, Weight,
@@ -106,10 +108,46 @@ impl<'a> Evaluation<'a> {
         Ok(evaluation)
     }
 
-    /// Decides on one version of `package` (a purl without version).
+    /// Decides on one version of `package` (a purl without version), bound to no artifact:
+    /// statements about any artifact of the version count, and the decision's warnings say
+    /// so. Use [`Evaluation::decide_locked`] for what a lockfile pins.
     pub fn decide(&self, package: &str, version: &str) -> Decision {
+        self.decide_pinned(package, version, Pin::Unbound)
+    }
+
+    /// Decides on a lockfile entry: a registry entry by the statements about the artifact
+    /// it pins (a statement naming another digest counts only against it, an imported
+    /// statement naming the version counts when the entry pins a comparable digest); any
+    /// other entry (git, path, URL, patched) gets `insufficient-evidence`, since statements
+    /// about the registry's version do not speak of it.
+    pub fn decide_locked(&self, locked: &LockedPackage) -> Decision {
+        if !locked.source.is_registry() {
+            let source = locked.source.describe();
+            let rule_match = self.policy.rule_for(&locked.package);
+            return Decision {
+                package: locked.package.clone(),
+                version: locked.version.clone(),
+                verdict: Verdict::InsufficientEvidence,
+                reasons: vec![format!(
+                    "not the registry's artifact ({source}): statements about {} speak of the registry's, so none decides this entry",
+                    locked.purl()
+                )],
+                warnings: Vec::new(),
+                artifact: ArtifactBinding::NotRegistry { source },
+                rule: rules::describe(&rule_match),
+                counted: Vec::new(),
+                rejected: Vec::new(),
+                signals: Default::default(),
+                weights: BTreeMap::new(),
+                powers: Vec::new(),
+            };
+        }
+        self.decide_pinned(&locked.package, &locked.version, Pin::Locked(locked))
+    }
+
+    fn decide_pinned(&self, package: &str, version: &str, pin: Pin<'_>) -> Decision {
         let rule_match = self.policy.rule_for(package);
-        let mut tally = Tally::new(self, rule_match.rule(), package, version);
+        let mut tally = Tally::new(self, rule_match.rule(), package, version, pin);
         for &position in self.by_package.get(package).into_iter().flatten() {
             tally.count(self.statements[position]);
         }
@@ -198,6 +236,7 @@ impl<'a> Evaluation<'a> {
                 package,
                 version,
                 adopted: true,
+                ..
             } = &s.claim
                 && !self.revoked.contains_key(&s.index)
                 && let Some(id) = self.principals.get(&s.signer)

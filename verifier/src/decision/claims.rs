@@ -1,10 +1,45 @@
 //! Claims: what a proven statement says, reduced to what decisions count. This is the one
 //! place that knows every predicate type's meaning for decisions.
 
+use std::collections::BTreeMap;
+
 use crate::model::predicates::{
-    self, AdoptionStatus, AdvisoryKind, Predicate, ValidatedStatement, VexStatus,
+    self, AdoptionStatus, AdvisoryKind, AdvisoryRecordKind, AffectedPackage, Predicate, RangeEvent,
+    ValidatedStatement, VexStatus,
 };
 use crate::trust::{TrustLevel, TrustStance};
+
+/// Which artifact a statement about a version speaks of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Artifact {
+    /// The artifact with these digests (algorithm → lowercase hex): a Quorum statement's
+    /// package-version subject.
+    Digests(BTreeMap<String, String>),
+    /// The registry's artifact of the version, whatever its digest: an imported statement,
+    /// whose subject carries only the name digest (`spec/statements.md` §3.7). It is bound
+    /// to a lockfile entry through the entry's own checksum and the registry's immutability.
+    RegistryVersion,
+}
+
+/// Which versions an advisory reports affected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Affected {
+    /// None: an OpenVEX document that only names fixes.
+    Nothing,
+    /// Exactly these versions (OpenVEX `affected` products with versions).
+    Versions(Vec<String>),
+    /// Every version not fixed by one of the claim's `fixed` versions, in the ecosystem's
+    /// order (an OpenVEX `affected` product without version; every version when no fix is
+    /// named). See [`crate::ecosystem::Ecosystem::is_fixed_by`].
+    AllNotFixed,
+    /// OSV ranges and listed versions (`advisory/v1`): the union of both.
+    Osv {
+        /// Each range's events, in the order written.
+        ranges: Vec<Vec<RangeEvent>>,
+        /// Versions listed one by one.
+        versions: Vec<String>,
+    },
+}
 
 /// What a statement claims, reduced to what decisions need.
 #[derive(Debug, Clone, PartialEq)]
@@ -17,6 +52,8 @@ pub enum Claim {
         version: String,
         /// Adopted, or rejected.
         adopted: bool,
+        /// The artifact adopted.
+        artifact: Artifact,
     },
     /// The signer audited a version.
     Audit {
@@ -30,17 +67,25 @@ pub enum Claim {
         criteria: Vec<String>,
         /// Capabilities the auditor saw the version use, such as `network`.
         capabilities: Vec<String>,
+        /// The artifact audited.
+        artifact: Artifact,
     },
-    /// The signer reports versions of a package as malicious or vulnerable.
+    /// The signer reports versions of a package as vulnerable, malicious, unsound,
+    /// unmaintained or worth a notice.
     Advisory {
         /// Package purl without version.
         package: String,
-        /// Affected versions; empty means every version not named in `fixed`.
-        affected: Vec<String>,
-        /// Versions that fix the problem.
+        /// The advisory's identifiers: its own first, then its aliases (CVE, GHSA, …).
+        ids: Vec<String>,
+        /// What it reports; `vulnerability`, `malicious` and `unsound` veto, the others warn.
+        kind: AdvisoryRecordKind,
+        /// The affected versions.
+        affected: Affected,
+        /// Versions named as fixing it (OpenVEX `fixed`): a holder of `fix_bypass` naming a
+        /// version here lets it skip the thresholds.
         fixed: Vec<String>,
-        /// Malicious rather than merely vulnerable.
-        malicious: bool,
+        /// Affected functions, where the advisory names them.
+        functions: Vec<String>,
     },
     /// The signer reports that a package changed owner or publisher.
     OwnershipChange {
@@ -91,6 +136,7 @@ pub fn claims_from_statement(validated: &ValidatedStatement) -> Vec<Claim> {
                     package: p.package.clone(),
                     version: p.version.clone()?,
                     adopted: a.status == AdoptionStatus::Adopted,
+                    artifact: Artifact::Digests(p.digests.clone()),
                 })
             })
             .collect(),
@@ -102,6 +148,7 @@ pub fn claims_from_statement(validated: &ValidatedStatement) -> Vec<Claim> {
                     passed: a.verdict == predicates::Verdict::Pass,
                     criteria: a.criteria.clone(),
                     capabilities: a.capabilities.clone().unwrap_or_default(),
+                    artifact: Artifact::Digests(p.digests.clone()),
                 })
             })
             .collect(),
@@ -129,29 +176,85 @@ pub fn claims_from_statement(validated: &ValidatedStatement) -> Vec<Claim> {
                 first_version: p.version.clone(),
             })
             .collect(),
-        // Imported cargo-vet entries and advisory records count in decisions from round 2
-        // of issue 15 (criteria implications, delta chains, ranges); until then they are
-        // logged and checked (`quorum import --check`) but decide nothing.
-        Predicate::CargoVet(_) | Predicate::AdvisoryRecord(_) => Vec::new(),
-        Predicate::Advisory(vex) => vex
-            .claims()
-            .into_iter()
-            .filter_map(|c| {
-                let versions: Vec<String> = c.version.into_iter().collect();
-                let (affected, fixed) = match c.status {
-                    VexStatus::Affected => (versions, Vec::new()),
-                    VexStatus::Fixed if !versions.is_empty() => (Vec::new(), versions),
-                    _ => return None,
-                };
-                Some(Claim::Advisory {
-                    package: c.package,
-                    affected,
-                    fixed,
-                    malicious: c.kind == AdvisoryKind::Malicious,
-                })
-            })
+        // Imported cargo-vet entries count in decisions through `cargo_vet.rs` (criteria,
+        // delta chains); they are not claims of this list.
+        Predicate::CargoVet(_) => Vec::new(),
+        Predicate::AdvisoryRecord(record) => record
+            .affected
+            .iter()
+            .map(|a| osv_claim(record, a))
             .collect(),
+        Predicate::Advisory(vex) => openvex_claims(vex),
     }
+}
+
+/// One claim per affected package of an imported advisory.
+fn osv_claim(record: &predicates::AdvisoryRecord, affected: &AffectedPackage) -> Claim {
+    // The subject check guarantees the package parses; its canonical form is the key.
+    let package = crate::model::statement::parse_purl(&affected.package)
+        .map(|(p, _)| p)
+        .unwrap_or_else(|_| affected.package.clone());
+    Claim::Advisory {
+        package,
+        ids: std::iter::once(&record.id)
+            .chain(&record.aliases)
+            .cloned()
+            .collect(),
+        kind: record.kind,
+        affected: Affected::Osv {
+            ranges: affected.ranges.iter().map(|r| r.events.clone()).collect(),
+            versions: affected.versions.clone(),
+        },
+        fixed: Vec::new(),
+        functions: affected.functions.clone(),
+    }
+}
+
+/// An OpenVEX document's claims: one per (vulnerability, package), its `affected` and
+/// `fixed` products merged, so that `affected pkg:cargo/tokio` with `fixed
+/// pkg:cargo/tokio@1.39.0` reads as "every version before the fix".
+fn openvex_claims(vex: &predicates::OpenVex) -> Vec<Claim> {
+    let mut merged: BTreeMap<(String, String), Claim> = BTreeMap::new();
+    for c in vex.claims() {
+        let entry = merged
+            .entry((c.vulnerability.clone(), c.package.clone()))
+            .or_insert_with(|| Claim::Advisory {
+                package: c.package.clone(),
+                ids: std::iter::once(&c.vulnerability)
+                    .chain(&c.aliases)
+                    .cloned()
+                    .collect(),
+                kind: match c.kind {
+                    AdvisoryKind::Malicious => AdvisoryRecordKind::Malicious,
+                    AdvisoryKind::Vulnerable => AdvisoryRecordKind::Vulnerability,
+                },
+                affected: Affected::Nothing,
+                fixed: Vec::new(),
+                functions: Vec::new(),
+            });
+        let Claim::Advisory {
+            affected, fixed, ..
+        } = entry
+        else {
+            continue;
+        };
+        match (c.status, c.version) {
+            (VexStatus::Affected, None) => *affected = Affected::AllNotFixed,
+            (VexStatus::Affected, Some(v)) => match affected {
+                Affected::Nothing => *affected = Affected::Versions(vec![v]),
+                Affected::Versions(list) if !list.contains(&v) => list.push(v),
+                _ => {}
+            },
+            (VexStatus::Fixed, Some(v)) if !fixed.contains(&v) => fixed.push(v),
+            _ => {}
+        }
+    }
+    merged
+        .into_values()
+        .filter(|claim| {
+            !matches!(claim, Claim::Advisory { affected: Affected::Nothing, fixed, .. } if fixed.is_empty())
+        })
+        .collect()
 }
 
 /// A statement that passed the evidence checks, ready to be counted.

@@ -51,7 +51,7 @@ use serde::Serialize;
 use thiserror::Error;
 
 pub use assembly::Evaluation;
-pub use claims::{Claim, ProvenStatement, claims_from_statement};
+pub use claims::{Affected, Artifact, Claim, ProvenStatement, claims_from_statement};
 pub use signals::Signals;
 
 use crate::policy::{PolicyError, Power};
@@ -102,6 +102,30 @@ pub struct Exercise {
     pub grant: String,
 }
 
+/// Which artifact a decision is about (`spec/verifier-semantics.md` §"Artifact binding").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "binding", rename_all = "kebab-case")]
+pub enum ArtifactBinding {
+    /// No artifact was given (a bare `purl@version`): statements about any artifact of the
+    /// version count, and the decision says so in its warnings.
+    Unbound,
+    /// A lockfile entry from the registry with these pinned digests (algorithm → hex
+    /// values): a statement about an artifact counts only when its digest is one of them.
+    Pinned {
+        /// The pinned SHA-256/384/512 digests by algorithm.
+        digests: BTreeMap<String, Vec<String>>,
+    },
+    /// A lockfile entry from the registry pinned by nothing comparable (SHA-1 only, Yarn
+    /// Berry's cache checksum, no digest): no statement about an artifact can count.
+    Unverifiable,
+    /// A lockfile entry that is not the registry's artifact (git, path, URL, patched):
+    /// statements about the registry's version do not speak of it.
+    NotRegistry {
+        /// Where it comes from, as [`crate::lockfile::Source::describe`] says.
+        source: String,
+    },
+}
+
 /// The decision for one package version.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Decision {
@@ -113,6 +137,11 @@ pub struct Decision {
     pub verdict: Verdict,
     /// Why, one line per veto or unmet threshold, or one line saying why it is allowed.
     pub reasons: Vec<String>,
+    /// What a person should know that does not change the verdict: advisories of a kind
+    /// that does not veto (`unmaintained`, `notice`), a decision not bound to an artifact.
+    pub warnings: Vec<String>,
+    /// The artifact the decision is about.
+    pub artifact: ArtifactBinding,
     /// Which rule applied: `rule N (pattern, policy line L)` or the fallback.
     pub rule: String,
     /// Indices of the statements that counted towards this decision, ascending.

@@ -196,6 +196,8 @@ pub(super) fn judge(rule_match: RuleMatch<'_>, mut c: Counted<'_>) -> Decision {
         version: c.version.to_string(),
         verdict,
         reasons,
+        warnings: c.warnings,
+        artifact: c.artifact,
         rule: describe(&rule_match),
         counted: c.counted.into_iter().collect(),
         rejected: c.rejected,
@@ -206,7 +208,7 @@ pub(super) fn judge(rule_match: RuleMatch<'_>, mut c: Counted<'_>) -> Decision {
 }
 
 /// Which rule decided, for the decision's record.
-fn describe(rule_match: &RuleMatch<'_>) -> String {
+pub(super) fn describe(rule_match: &RuleMatch<'_>) -> String {
     match rule_match {
         RuleMatch::Rule { number, rule } => {
             format!(

@@ -138,8 +138,14 @@ signals! {
     required_auditors_met: bool => "bool",
     /// failing audits of this version by holders of `failed_audit_veto`
     failed_audits: u32 => "int",
-    /// advisories naming this version as affected, by holders of `advisory_veto`
+    /// advisories of a kind that vetoes (`vulnerability`, `malicious`, `unsound`) naming this version as affected, by holders of `advisory_veto`
     advisories: u32 => "int",
+    /// identifiers (own id and aliases) of every advisory counted for this version, whatever its kind, sorted
+    advisory_ids: Vec<String> => "list(string)",
+    /// kinds of the advisories counted for this version (`vulnerability`, `malicious`, `unsound`, `unmaintained`, `notice`), sorted, each once
+    advisory_kinds: Vec<String> => "list(string)",
+    /// statements about this version by signers who would count (trusted adopters, holders of `auditor`) whose subject digest is not one the lockfile pins: the registry may serve another artifact than they saw
+    other_artifacts: u32 => "int",
     /// an advisory by a holder of `fix_bypass` names this version as a fix
     named_fix: bool => "bool",
     /// an ownership-change report by a holder of `ownership_change` covers this version
@@ -169,6 +175,9 @@ impl Signals {
             required_auditors_met: true,
             failed_audits: 1,
             advisories: 1,
+            advisory_ids: vec!["RUSTSEC-2021-0135".into()],
+            advisory_kinds: vec!["unmaintained".into()],
+            other_artifacts: 1,
             named_fix: false,
             ownership_changed: false,
             capabilities: vec!["network".into()],

@@ -7,11 +7,126 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::assembly::Evaluation;
-use super::claims::{Claim, ProvenStatement};
+use super::claims::{Affected, Artifact, Claim, ProvenStatement};
 use super::signals::Signals;
-use super::{Exercise, Rejected};
+use super::{ArtifactBinding, Exercise, Rejected};
+use crate::ecosystem::{self, OsvEvent};
+use crate::lockfile::{LockedPackage, PinMatch};
+use crate::model::predicates::{AdvisoryRecordKind, RangeEvent};
 use crate::policy::{Grant, Power, Rule};
 use crate::trust::Weight;
+
+/// The artifact a tally is bound to.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Pin<'e> {
+    /// None: a bare `purl@version`.
+    Unbound,
+    /// A registry entry of a lockfile.
+    Locked(&'e LockedPackage),
+}
+
+/// How a statement about the decided version relates to the pinned artifact.
+enum Bound {
+    /// It speaks of the pinned artifact (or nothing is pinned).
+    Counts,
+    /// It names another artifact: its digests, described.
+    OtherArtifact(String),
+    /// Its digests cannot be compared with the pin (SHA-1-only pin, other algorithms).
+    Incomparable,
+}
+
+/// `sha256 b5c1fb2d…` for each digest, for reasons people read.
+fn describe_digests<'d>(digests: impl IntoIterator<Item = (&'d str, &'d str)>) -> String {
+    let parts: Vec<String> = digests
+        .into_iter()
+        .map(|(algorithm, hex)| format!("{algorithm} {}…", &hex[..hex.len().min(16)]))
+        .collect();
+    if parts.is_empty() {
+        "no comparable digest".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
+/// Whether an advisory reports `version` of `package` affected: `None` when not, else the
+/// note to add when it is counted as affected only because a version could not be ordered
+/// (fail closed), or an empty note.
+fn advisory_covers(
+    package: &str,
+    version: &str,
+    affected: &Affected,
+    fixed: &[String],
+) -> Option<String> {
+    let ecosystem = ecosystem::for_purl(package).ok();
+    let fail_closed = |why: String| Some(format!(" (counted as affected: {why})"));
+    let equal = |listed: &str| {
+        listed == version
+            || ecosystem.is_some_and(|e| {
+                e.compare_versions(listed, version)
+                    .is_ok_and(|o| o == std::cmp::Ordering::Equal)
+            })
+    };
+    match affected {
+        Affected::Nothing => None,
+        Affected::Versions(list) => list.iter().any(|v| equal(v)).then(String::new),
+        Affected::AllNotFixed if fixed.is_empty() => Some(String::new()),
+        Affected::AllNotFixed => match ecosystem {
+            None if fixed.iter().any(|f| f == version) => None,
+            None => fail_closed(format!("{package} has no version order in Quorum")),
+            Some(e) => {
+                let fixes: Vec<&str> = fixed.iter().map(String::as_str).collect();
+                match e.is_fixed_by(version, &fixes) {
+                    Ok(true) => None,
+                    Ok(false) => Some(String::new()),
+                    Err(err) => fail_closed(err.to_string()),
+                }
+            }
+        },
+        Affected::Osv { ranges, versions } => {
+            if versions.iter().any(|v| equal(v)) {
+                return Some(String::new());
+            }
+            let mut note = None;
+            for events in ranges {
+                let Some(e) = ecosystem else {
+                    return fail_closed(format!("{package} has no version order in Quorum"));
+                };
+                let events: Vec<OsvEvent<'_>> = events.iter().filter_map(osv_event).collect();
+                match e.version_in_osv_events(version, &events) {
+                    Ok(true) => return Some(String::new()),
+                    Ok(false) => {}
+                    Err(err) => note = fail_closed(err.to_string()),
+                }
+            }
+            note
+        }
+    }
+}
+
+fn osv_event(event: &RangeEvent) -> Option<OsvEvent<'_>> {
+    let RangeEvent {
+        introduced,
+        fixed,
+        last_affected,
+        limit,
+    } = event;
+    introduced
+        .as_deref()
+        .map(OsvEvent::Introduced)
+        .or(fixed.as_deref().map(OsvEvent::Fixed))
+        .or(last_affected.as_deref().map(OsvEvent::LastAffected))
+        .or(limit.as_deref().map(OsvEvent::Limit))
+}
+
+/// Whether an advisory of this kind vetoes (by default) or only warns.
+fn kind_vetoes(kind: AdvisoryRecordKind) -> bool {
+    matches!(
+        kind,
+        AdvisoryRecordKind::Vulnerability
+            | AdvisoryRecordKind::Malicious
+            | AdvisoryRecordKind::Unsound
+    )
+}
 
 /// What a tally found, ready for the rules.
 #[derive(Debug)]
@@ -25,6 +140,10 @@ pub(super) struct Counted<'e> {
     pub vetoes: Vec<String>,
     /// Advisories naming this version as the fix, each with who and why it counts.
     pub fixes: Vec<String>,
+    /// What does not change the verdict but a person should know.
+    pub warnings: Vec<String>,
+    /// The artifact decided on.
+    pub artifact: ArtifactBinding,
     pub counted: BTreeSet<u64>,
     pub rejected: Vec<Rejected>,
     pub weights: BTreeMap<String, f64>,
@@ -35,7 +154,10 @@ pub(super) struct Counted<'e> {
 pub(super) struct Tally<'e, 'a> {
     ev: &'e Evaluation<'a>,
     rule: &'e Rule,
+    pin: Pin<'e>,
     out: Counted<'e>,
+    advisory_ids: BTreeSet<String>,
+    advisory_kinds: BTreeSet<&'static str>,
     /// Latest adoption statement per (signer, version) of this package: (adopted, index).
     adoption: BTreeMap<([u8; 32], String), (bool, u64)>,
     capabilities: BTreeSet<String>,
@@ -45,11 +167,48 @@ pub(super) struct Tally<'e, 'a> {
 }
 
 impl<'e, 'a> Tally<'e, 'a> {
-    pub fn new(ev: &'e Evaluation<'a>, rule: &'e Rule, package: &'e str, version: &'e str) -> Self {
+    pub fn new(
+        ev: &'e Evaluation<'a>,
+        rule: &'e Rule,
+        package: &'e str,
+        version: &'e str,
+        pin: Pin<'e>,
+    ) -> Self {
+        let (artifact, warnings) = match pin {
+            Pin::Unbound => (
+                ArtifactBinding::Unbound,
+                vec![format!(
+                    "not bound to an artifact: statements about any artifact of {package}@{version} count (decide a lockfile to bind the decision to the artifact it pins)"
+                )],
+            ),
+            Pin::Locked(locked) if locked.is_verifiable() => (
+                ArtifactBinding::Pinned {
+                    digests: locked
+                        .artifact_digests()
+                        .into_iter()
+                        .map(|(a, values)| {
+                            (a.to_string(), values.into_iter().map(str::to_string).collect())
+                        })
+                        .collect(),
+                },
+                Vec::new(),
+            ),
+            Pin::Locked(_) => (
+                ArtifactBinding::Unverifiable,
+                vec![
+                    "the lockfile pins no SHA-256, SHA-384 or SHA-512 digest for this entry (SHA-1 or a cache checksum at most): no statement about an artifact can be bound to it".to_string(),
+                ],
+            ),
+        };
         Tally {
             ev,
             rule,
+            pin,
+            advisory_ids: BTreeSet::new(),
+            advisory_kinds: BTreeSet::new(),
             out: Counted {
+                warnings,
+                artifact,
                 package,
                 version,
                 signals: Signals::default(),
@@ -117,6 +276,74 @@ impl<'e, 'a> Tally<'e, 'a> {
         }
     }
 
+    /// How a statement about the decided version relates to the pinned artifact.
+    fn bind(&self, artifact: &Artifact) -> Bound {
+        let Pin::Locked(locked) = self.pin else {
+            return Bound::Counts;
+        };
+        if !locked.is_verifiable() {
+            return Bound::Incomparable;
+        }
+        match artifact {
+            // An imported statement names the registry's version; a registry entry pinned by
+            // a comparable digest is that version's artifact (the registry never re-publishes
+            // a version, and the package manager checks the pin).
+            Artifact::RegistryVersion => Bound::Counts,
+            Artifact::Digests(digests) => match locked.match_digests(digests) {
+                PinMatch::Matches => Bound::Counts,
+                PinMatch::Differs => Bound::OtherArtifact(describe_digests(
+                    digests.iter().map(|(a, h)| (a.as_str(), h.as_str())),
+                )),
+                PinMatch::Unverifiable => Bound::Incomparable,
+            },
+        }
+    }
+
+    /// A statement that would count names another artifact of the version than the pinned
+    /// one: the registry may be serving something other than what the signer saw.
+    fn other_artifact(&mut self, s: &ProvenStatement, what: &str, theirs: &str) {
+        let Pin::Locked(locked) = self.pin else {
+            return;
+        };
+        let pinned = describe_digests(
+            locked
+                .artifact_digests()
+                .into_iter()
+                .flat_map(|(a, values)| values.into_iter().map(move |v| (a, v))),
+        );
+        let who = self.ev.policy.describe_key(&s.signer);
+        let text = format!(
+            "{what} by {who} (entry {}) is of another artifact of {}@{} ({theirs}) than the lockfile pins ({pinned}): the registry may be serving something other than what was {}",
+            s.index,
+            self.out.package,
+            self.out.version,
+            if what == "adoption" {
+                "adopted"
+            } else {
+                "audited"
+            }
+        );
+        self.out.signals.other_artifacts += 1;
+        if self.rule.other_artifact_veto {
+            self.out.vetoes.push(text);
+            self.count_entry(s);
+        } else {
+            self.out
+                .warnings
+                .push(format!("{text} (not a veto: other_artifact_veto = false)"));
+            self.reject(s.index, format!("{what} is of another artifact ({theirs})"));
+        }
+    }
+
+    fn incomparable(&mut self, s: &ProvenStatement, what: &str) {
+        self.reject(
+            s.index,
+            format!(
+                "{what} cannot be bound to the pinned artifact: the lockfile pins no digest of the statement's algorithms (SHA-1 never counts)"
+            ),
+        );
+    }
+
     /// Counts one statement about the package.
     pub fn count(&mut self, s: &ProvenStatement) {
         if s.claim.package() != Some(self.out.package) {
@@ -132,6 +359,7 @@ impl<'e, 'a> Tally<'e, 'a> {
             Claim::Adoption {
                 version: v,
                 adopted,
+                artifact,
                 ..
             } => {
                 if !self.ev.trusted(&s.signer) {
@@ -153,7 +381,21 @@ impl<'e, 'a> Tally<'e, 'a> {
                     return;
                 }
                 if v == version {
-                    self.note_version_seen(s);
+                    match self.bind(artifact) {
+                        Bound::Counts => self.note_version_seen(s),
+                        // Only an adoption says the adopter saw the artifact; a rejection of
+                        // another artifact says nothing about the pinned one.
+                        Bound::OtherArtifact(theirs) if *adopted => {
+                            return self.other_artifact(s, "adoption", &theirs);
+                        }
+                        Bound::OtherArtifact(theirs) => {
+                            return self.reject(
+                                s.index,
+                                format!("rejection of another artifact ({theirs})"),
+                            );
+                        }
+                        Bound::Incomparable => return self.incomparable(s, "adoption"),
+                    }
                 }
                 // Counted when the adoption is tallied: the latest statement per signer.
                 self.adoption
@@ -182,8 +424,30 @@ impl<'e, 'a> Tally<'e, 'a> {
                 version: v,
                 criteria,
                 capabilities,
+                artifact,
                 ..
             } if v == version => {
+                match self.bind(artifact) {
+                    Bound::Counts => {}
+                    Bound::OtherArtifact(theirs) => {
+                        let named = self
+                            .rule
+                            .required_auditor_keys
+                            .get(&s.signer)
+                            .map(|name| (name.as_str(), self.rule.line));
+                        match self.ev.grant(Power::Auditor, &s.signer, named) {
+                            Ok(_) => self.other_artifact(s, "passing audit", &theirs),
+                            Err(refusal) => self.reject(
+                                s.index,
+                                format!(
+                                    "passing audit of another artifact ({theirs}) by {who} does not count: {refusal}"
+                                ),
+                            ),
+                        }
+                        return;
+                    }
+                    Bound::Incomparable => return self.incomparable(s, "passing audit"),
+                }
                 if !self
                     .rule
                     .required_criteria
@@ -215,44 +479,62 @@ impl<'e, 'a> Tally<'e, 'a> {
                 }
             }
             Claim::Advisory {
+                ids,
+                kind,
                 affected,
                 fixed,
-                malicious,
+                functions,
                 ..
             } => {
+                let id = ids.first().map_or("", String::as_str);
                 if fixed.iter().any(|f| f == version) {
                     if let Some(grant) =
                         self.exercise(s, Power::FixBypass, "advisory naming the fix", None)
                     {
                         self.out.signals.named_fix = true;
                         self.out.fixes.push(format!(
-                            "advisory by {who} names this version as the fix (entry {}); {} held: {grant}",
+                            "advisory {id} by {who} names this version as the fix (entry {}); {} held: {grant}",
                             s.index,
                             Power::FixBypass
                         ));
                         self.count_entry(s);
                     }
-                } else if affected.iter().any(|a| a == version)
-                    || (affected.is_empty() && fixed.is_empty())
+                } else if let Some(note) =
+                    advisory_covers(self.out.package, version, affected, fixed)
+                    && let Some(grant) = self.exercise(s, Power::AdvisoryVeto, "advisory", None)
                 {
-                    // No versions at all means the whole package; a claim that only names
-                    // fixes (OpenVEX `fixed`) says nothing against other versions.
-                    if let Some(grant) = self.exercise(s, Power::AdvisoryVeto, "advisory", None) {
+                    self.advisory_ids.extend(ids.iter().cloned());
+                    self.advisory_kinds.insert(kind.as_str());
+                    let functions = if functions.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; affected functions: {}", functions.join(", "))
+                    };
+                    let held = format!("{} held: {grant}", Power::AdvisoryVeto);
+                    if kind_vetoes(*kind) {
                         self.out.signals.advisories += 1;
                         if self.rule.advisories_veto {
-                            let kind = if *malicious {
-                                "malicious"
-                            } else {
-                                "vulnerable"
+                            let adjective = match kind {
+                                AdvisoryRecordKind::Malicious => "malicious",
+                                AdvisoryRecordKind::Unsound => "unsound",
+                                _ => "vulnerable",
                             };
                             self.out.vetoes.push(format!(
-                                "advisory by {who} reports this version {kind} (entry {}); {} held: {grant}",
-                                s.index,
-                                Power::AdvisoryVeto
+                                "advisory {id} by {who} reports this version {adjective}{note} (entry {}){functions}; {held}",
+                                s.index
                             ));
                         }
-                        self.count_entry(s);
+                    } else {
+                        let what = match kind {
+                            AdvisoryRecordKind::Unmaintained => "the package unmaintained",
+                            _ => "a notice about this version",
+                        };
+                        self.out.warnings.push(format!(
+                            "advisory {id} by {who} reports {what}{note} (entry {}){functions}; it does not veto",
+                            s.index
+                        ));
                     }
+                    self.count_entry(s);
                 }
             }
             Claim::OwnershipChange { first_version, .. } => {
@@ -315,6 +597,8 @@ impl<'e, 'a> Tally<'e, 'a> {
         signals.passing_audits = self.out.auditors.len() as u32;
         signals.auditors = self.out.auditors.iter().map(hex::encode).collect();
         signals.capabilities = self.capabilities.iter().cloned().collect();
+        signals.advisory_ids = self.advisory_ids.iter().cloned().collect();
+        signals.advisory_kinds = self.advisory_kinds.iter().map(|k| k.to_string()).collect();
         signals.age_known = self.first_seen.is_some();
         signals.provable_age_seconds = self.first_seen.map(|t| ev.now.saturating_sub(t));
         self.out

@@ -1,4 +1,6 @@
 use super::*;
+use crate::model::predicates::AdvisoryRecordKind;
+use crate::model::statement::sha256_hex;
 use crate::policy::{Policy, Power, RankingMode};
 use crate::trust::{TrustLevel, TrustStance, Weight};
 
@@ -18,6 +20,32 @@ fn policy(rule: &str) -> Policy {
         hex::encode(key(1)),
     ))
     .unwrap()
+}
+
+/// The artifact digest tests give a version: SHA-256 of the version string.
+fn artifact(version: &str) -> Artifact {
+    Artifact::Digests([("sha256".to_string(), sha256_hex(version.as_bytes()))].into())
+}
+
+/// An OpenVEX-style advisory claim: listed affected versions (none: every version not
+/// fixed), fixed versions.
+fn vex_claim(package: &str, affected: Vec<String>, fixed: Vec<String>, malicious: bool) -> Claim {
+    Claim::Advisory {
+        package: package.into(),
+        ids: vec!["GHSA-test".into()],
+        kind: if malicious {
+            AdvisoryRecordKind::Malicious
+        } else {
+            AdvisoryRecordKind::Vulnerability
+        },
+        affected: if affected.is_empty() {
+            Affected::AllNotFixed
+        } else {
+            Affected::Versions(affected)
+        },
+        fixed,
+        functions: Vec::new(),
+    }
 }
 
 struct Log(Vec<ProvenStatement>);
@@ -52,6 +80,7 @@ impl Log {
                 package: PKG.into(),
                 version: version.into(),
                 adopted: true,
+                artifact: artifact(version),
             },
         )
     }
@@ -64,6 +93,7 @@ impl Log {
                 passed,
                 criteria: vec!["safe-to-deploy".into()],
                 capabilities: caps.iter().map(|c| c.to_string()).collect(),
+                artifact: artifact(version),
             },
         )
     }
@@ -179,12 +209,7 @@ fn trusted_advisory_vetoes_and_names_the_fix() {
     }
     log.add(
         2,
-        Claim::Advisory {
-            package: PKG.into(),
-            affected: vec!["1.0.1".into()],
-            fixed: vec!["1.0.2".into()],
-            malicious: true,
-        },
+        vex_claim(PKG, vec!["1.0.1".into()], vec!["1.0.2".into()], true),
     );
     let d = decide(&policy, &log, "1.0.1");
     assert_eq!(d.verdict, Verdict::Deny);
@@ -194,15 +219,7 @@ fn trusted_advisory_vetoes_and_names_the_fix() {
     assert!(fix.signals.named_fix);
     // An untrusted advisory vetoes nothing.
     let mut log = community();
-    log.add(
-        999,
-        Claim::Advisory {
-            package: PKG.into(),
-            affected: vec!["1.0.0".into()],
-            fixed: vec![],
-            malicious: true,
-        },
-    );
+    log.add(999, vex_claim(PKG, vec!["1.0.0".into()], vec![], true));
     assert_eq!(decide(&policy, &log, "1.0.0").verdict, Verdict::Allow);
 }
 
@@ -216,20 +233,19 @@ fn an_advisory_as_openvex_claims_vetoes_only_the_affected_version() {
         log.adopt(user, "1.0.0");
         log.adopt(user, "1.0.1");
     }
-    for (affected, fixed) in [
-        (vec!["1.0.1".to_string()], vec![]),
-        (vec![], vec!["1.0.2".to_string()]),
-    ] {
-        log.add(
-            2,
-            Claim::Advisory {
-                package: PKG.into(),
-                affected,
-                fixed,
-                malicious: true,
-            },
-        );
-    }
+    log.add(2, vex_claim(PKG, vec!["1.0.1".to_string()], vec![], true));
+    // A document that only names a fix says nothing against other versions.
+    log.add(
+        2,
+        Claim::Advisory {
+            package: PKG.into(),
+            ids: vec!["GHSA-test".into()],
+            kind: AdvisoryRecordKind::Malicious,
+            affected: Affected::Nothing,
+            fixed: vec!["1.0.2".into()],
+            functions: Vec::new(),
+        },
+    );
     let bad = decide(&policy, &log, "1.0.1");
     assert_eq!(bad.verdict, Verdict::Deny);
     assert_eq!(bad.signals.advisories, 1, "{:?}", bad.reasons);
@@ -239,15 +255,7 @@ fn an_advisory_as_openvex_claims_vetoes_only_the_affected_version() {
     assert_eq!(older.signals.advisories, 0);
     assert_eq!(decide(&policy, &log, "1.0.2").verdict, Verdict::Allow);
     // An advisory naming no versions at all covers the whole package.
-    log.add(
-        2,
-        Claim::Advisory {
-            package: PKG.into(),
-            affected: vec![],
-            fixed: vec![],
-            malicious: false,
-        },
-    );
+    log.add(2, vex_claim(PKG, vec![], vec![], false));
     assert_eq!(decide(&policy, &log, "1.0.0").verdict, Verdict::Deny);
 }
 
@@ -288,6 +296,7 @@ fn audits_count_per_auditor_and_multi_subject_entries_keep_every_claim() {
         package: PKG.into(),
         version: "2.0.1".into(),
         adopted: true,
+        artifact: artifact("2.0.1"),
     };
     log.0.push(second);
     assert_eq!(decide(&policy, &log, "2.0.1").signals.adopters, 1);
@@ -399,6 +408,7 @@ fn statements_reduce_to_claims() {
             passed: true,
             criteria: vec!["safe-to-deploy".into()],
             capabilities: vec!["network".into()],
+            artifact: Artifact::Digests([("sha256".to_string(), "07".repeat(32))].into()),
         }]
     );
     for (level, stance) in [
@@ -446,12 +456,12 @@ fn careless() -> Log {
 }
 
 fn advisory(affected: &[&str], fixed: &[&str]) -> Claim {
-    Claim::Advisory {
-        package: PKG.into(),
-        affected: affected.iter().map(|v| v.to_string()).collect(),
-        fixed: fixed.iter().map(|v| v.to_string()).collect(),
-        malicious: true,
-    }
+    vex_claim(
+        PKG,
+        affected.iter().map(|v| v.to_string()).collect(),
+        fixed.iter().map(|v| v.to_string()).collect(),
+        true,
+    )
 }
 
 #[test]
@@ -519,7 +529,7 @@ fn a_named_holder_exercises_its_power_and_the_reason_names_the_line() {
     assert_eq!(
         d.reasons,
         vec![format!(
-            "advisory by stranger ({}…) reports this version malicious (entry {veto}); advisory_veto held: named as stranger in [powers.advisory_veto], policy line 13",
+            "advisory GHSA-test by stranger ({}…) reports this version malicious (entry {veto}); advisory_veto held: named as stranger in [powers.advisory_veto], policy line 13",
             &hex::encode(key(50))[..16]
         )]
     );
@@ -625,15 +635,7 @@ fn packages_no_rule_matches_get_the_fallback() {
     let allow = policy_with("", "[fallback]\nverdict = \"allow\"\n");
     let mut log = community();
     let other = "pkg:npm/x";
-    log.add(
-        2,
-        Claim::Advisory {
-            package: other.into(),
-            affected: vec!["2.0.0".into()],
-            fixed: vec![],
-            malicious: false,
-        },
-    );
+    log.add(2, vex_claim(other, vec!["2.0.0".into()], vec![], false));
     let ev = Evaluation::new(&allow, &log.0, 10_000).unwrap();
     assert_eq!(ev.decide(other, "1.0.0").verdict, Verdict::Allow);
     // Vetoes still apply under any fallback.
@@ -803,4 +805,333 @@ mod properties {
             prop_assert!(region_trust.units() <= team.units() / u64::from(users - 1) + 1, "{mode}");
         }
     }
+}
+
+/// A registry entry of a lockfile pinning `digests`.
+fn locked(
+    version: &str,
+    digests: Vec<crate::lockfile::PinnedDigest>,
+) -> crate::lockfile::LockedPackage {
+    crate::lockfile::LockedPackage {
+        package: PKG.into(),
+        version: version.into(),
+        source: crate::lockfile::Source::Registry,
+        digests,
+    }
+}
+
+fn sha256_pin(text: &str) -> crate::lockfile::PinnedDigest {
+    crate::lockfile::PinnedDigest::Sha256(sha256_hex(text.as_bytes()))
+}
+
+/// Issue 14, item 1: a statement counts for a lockfile entry only when its subject digest is
+/// the artifact the entry pins; a trusted statement about another artifact of the version
+/// denies by default.
+#[test]
+fn a_statement_counts_only_for_the_artifact_the_lockfile_pins() {
+    use crate::lockfile::{PinnedDigest, Source};
+    let policy = policy("required_auditors = [\"auditor\"]");
+    let mut log = community();
+    let audit = log.audit(1, "1.0.0", true, &[]);
+    let ev = Evaluation::new(&policy, &log.0, 10_000).unwrap();
+
+    // Unbound: counts, and says it is not bound.
+    let d = ev.decide(PKG, "1.0.0");
+    assert_eq!(d.verdict, Verdict::Allow, "{:?}", d.reasons);
+    assert_eq!(d.artifact, ArtifactBinding::Unbound);
+    assert!(
+        d.warnings[0].starts_with("not bound to an artifact"),
+        "{:?}",
+        d.warnings
+    );
+
+    // The pinned artifact (one of several pins, as PyPI's files): counts.
+    let pinned = locked("1.0.0", vec![sha256_pin("a wheel"), sha256_pin("1.0.0")]);
+    let d = ev.decide_locked(&pinned);
+    assert_eq!(d.verdict, Verdict::Allow, "{:?}", d.reasons);
+    assert!(d.counted.contains(&audit));
+    assert!(d.warnings.is_empty(), "{:?}", d.warnings);
+
+    // Another artifact of the same version: deny, plainly.
+    let other = locked("1.0.0", vec![sha256_pin("what the registry serves today")]);
+    let d = ev.decide_locked(&other);
+    assert_eq!(d.verdict, Verdict::Deny, "{:?}", d.reasons);
+    // The auditor's audit and the five trusted users' adoptions all name another artifact.
+    assert_eq!(d.signals.other_artifacts, 6);
+    assert_eq!(d.signals.passing_audits, 0);
+    assert_eq!(d.signals.trusted_adopters, 0);
+    assert!(
+        d.reasons
+            .iter()
+            .any(|r| r.contains("passing audit by auditor")
+                && r.contains("is of another artifact of pkg:cargo/demo@1.0.0 (sha256 ")
+                && r.contains("the registry may be serving something other than what was audited")),
+        "{:?}",
+        d.reasons
+    );
+    // The policy may soften it to a warning: the audit still does not count.
+    let soft = policy_with(
+        "required_auditors = [\"auditor\"]\nother_artifact_veto = false",
+        "",
+    );
+    let d = Evaluation::new(&soft, &log.0, 10_000)
+        .unwrap()
+        .decide_locked(&other);
+    assert_eq!(d.verdict, Verdict::InsufficientEvidence, "{:?}", d.reasons);
+    assert!(
+        d.warnings[0].contains("other_artifact_veto = false"),
+        "{:?}",
+        d.warnings
+    );
+    assert!(d.rejected.iter().any(|r| r.index == audit));
+
+    // An untrusted signer's statement about another artifact vetoes nothing.
+    let mut log2 = community();
+    log2.audit(1, "1.0.0", true, &[]);
+    log2.audit(999, "1.0.0", true, &[]);
+    log2.0.last_mut().unwrap().claim = Claim::Audit {
+        package: PKG.into(),
+        version: "1.0.0".into(),
+        passed: true,
+        criteria: vec!["safe-to-deploy".into()],
+        capabilities: vec![],
+        artifact: artifact("something else"),
+    };
+    let d = Evaluation::new(&policy, &log2.0, 10_000)
+        .unwrap()
+        .decide_locked(&pinned);
+    assert_eq!(d.verdict, Verdict::Allow, "{:?}", d.reasons);
+    assert_eq!(d.signals.other_artifacts, 0);
+
+    // SHA-1 only: nothing is comparable, nothing counts.
+    let sha1 = locked("1.0.0", vec![PinnedDigest::Sha1("ab".repeat(20))]);
+    let d = ev.decide_locked(&sha1);
+    assert_eq!(d.verdict, Verdict::InsufficientEvidence, "{:?}", d.reasons);
+    assert_eq!(d.artifact, ArtifactBinding::Unverifiable);
+    assert!(
+        d.rejected
+            .iter()
+            .any(|r| r.index == audit && r.reason.contains("SHA-1 never counts"))
+    );
+
+    // A git entry of the same name and version: no registry verdict.
+    let mut git = pinned.clone();
+    git.source = Source::Git {
+        url: "https://example.com/demo".into(),
+        rev: Some("abc".into()),
+    };
+    let d = ev.decide_locked(&git);
+    assert_eq!(d.verdict, Verdict::InsufficientEvidence);
+    assert!(
+        d.reasons[0].starts_with("not the registry's artifact (git https://example.com/demo#abc)")
+    );
+    assert!(d.counted.is_empty());
+
+    // Adoption binds the same way.
+    let adopters = super::tests::policy("min_adoption = 0.6");
+    let ev = Evaluation::new(&adopters, &log.0, 10_000).unwrap();
+    assert_eq!(ev.decide_locked(&pinned).verdict, Verdict::Allow);
+    let d = ev.decide_locked(&other);
+    assert_eq!(d.verdict, Verdict::Deny);
+    assert_eq!(d.signals.other_artifacts, 6, "{:?}", d.reasons);
+}
+
+/// Imported statements name the version, not an artifact: they count for a registry entry
+/// pinned by a comparable digest, and not for a SHA-1-only one.
+#[test]
+fn imported_statements_bind_through_the_registry_version() {
+    let policy = policy("required_auditors = [\"auditor\"]");
+    let mut log = Log(Vec::new());
+    log.trust(0, 1);
+    log.audit(1, "1.0.0", true, &[]);
+    if let Claim::Audit { artifact, .. } = &mut log.0.last_mut().unwrap().claim {
+        *artifact = Artifact::RegistryVersion;
+    }
+    let ev = Evaluation::new(&policy, &log.0, 10_000).unwrap();
+    let any_checksum = locked("1.0.0", vec![sha256_pin("whatever the lockfile pins")]);
+    assert_eq!(ev.decide_locked(&any_checksum).verdict, Verdict::Allow);
+    let sha1 = locked(
+        "1.0.0",
+        vec![crate::lockfile::PinnedDigest::Sha1("ab".repeat(20))],
+    );
+    assert_eq!(
+        ev.decide_locked(&sha1).verdict,
+        Verdict::InsufficientEvidence
+    );
+}
+
+/// Issue 14, item 5: `advise … --fixed 1.39.0` (every version not fixed, fix 1.39.0) leaves
+/// later versions alone, in the ecosystem's order.
+#[test]
+fn a_named_fix_leaves_later_versions_alone() {
+    let policy = policy("min_adoption = 0.6");
+    let mut log = community();
+    for user in 1..=5 {
+        for v in ["1.38.1", "1.39.0", "2.0.0", "1.100.0"] {
+            log.adopt(user, v);
+        }
+    }
+    log.add(2, vex_claim(PKG, vec![], vec!["1.39.0".into()], false));
+    let ev = Evaluation::new(&policy, &log.0, 10_000).unwrap();
+    for (version, verdict) in [
+        ("1.38.1", Verdict::Deny),
+        ("1.0.0", Verdict::Deny),
+        ("1.39.0", Verdict::Allow),
+        ("1.100.0", Verdict::Allow),
+        ("2.0.0", Verdict::Allow),
+    ] {
+        let d = ev.decide(PKG, version);
+        assert_eq!(d.verdict, verdict, "{version}: {:?}", d.reasons);
+    }
+    // A version that does not parse is counted as affected, and the reason says so.
+    let d = ev.decide(PKG, "not-a-version");
+    assert_eq!(d.verdict, Verdict::Deny);
+    assert!(
+        d.reasons[0].contains("(counted as affected: "),
+        "{:?}",
+        d.reasons
+    );
+}
+
+fn osv_claim(kind: AdvisoryRecordKind, introduced: &str, fixed: &str) -> Claim {
+    use crate::model::predicates::RangeEvent;
+    Claim::Advisory {
+        package: PKG.into(),
+        ids: vec!["RUSTSEC-2099-0001".into(), "CVE-2099-1".into()],
+        kind,
+        affected: Affected::Osv {
+            ranges: vec![vec![
+                RangeEvent {
+                    introduced: Some(introduced.into()),
+                    ..Default::default()
+                },
+                RangeEvent {
+                    fixed: Some(fixed.into()),
+                    ..Default::default()
+                },
+            ]],
+            versions: vec![],
+        },
+        fixed: vec![],
+        functions: vec!["demo::parse".into()],
+    }
+}
+
+/// Imported advisories: ranges in version order; kinds as signals; unmaintained warns; the
+/// advisory veto stays a power.
+#[test]
+fn imported_advisories_veto_by_kind_in_version_order() {
+    let policy = policy("min_adoption = 0.6");
+    let mut log = community();
+    for user in 1..=5 {
+        for v in ["0.9.0", "0.10.0"] {
+            log.adopt(user, v);
+        }
+    }
+    // Key 2 is a trusted user one hop from the root: holds advisory_veto by default.
+    log.add(2, osv_claim(AdvisoryRecordKind::Unsound, "0", "0.10.0"));
+    let ev = Evaluation::new(&policy, &log.0, 10_000).unwrap();
+    let d = ev.decide(PKG, "0.9.0");
+    assert_eq!(d.verdict, Verdict::Deny, "{:?}", d.reasons);
+    assert!(
+        d.reasons[0].contains("advisory RUSTSEC-2099-0001") && d.reasons[0].contains("unsound")
+    );
+    assert!(d.reasons[0].contains("affected functions: demo::parse"));
+    assert_eq!(d.signals.advisory_ids, ["CVE-2099-1", "RUSTSEC-2099-0001"]);
+    assert_eq!(d.signals.advisory_kinds, ["unsound"]);
+    // 0.10.0 > 0.9.0 in SemVer (not as strings).
+    assert_eq!(ev.decide(PKG, "0.10.0").verdict, Verdict::Allow);
+
+    let mut log = community();
+    log.add(
+        2,
+        osv_claim(AdvisoryRecordKind::Unmaintained, "0", "99.0.0"),
+    );
+    let d = Evaluation::new(&policy, &log.0, 10_000)
+        .unwrap()
+        .decide(PKG, "1.0.0");
+    assert_eq!(d.verdict, Verdict::Allow, "{:?}", d.reasons);
+    assert_eq!(d.signals.advisories, 0);
+    assert_eq!(d.signals.advisory_kinds, ["unmaintained"]);
+    assert!(
+        d.warnings
+            .iter()
+            .any(|w| w.contains("reports the package unmaintained")
+                && w.contains("it does not veto")),
+        "{:?}",
+        d.warnings
+    );
+
+    // An importer two hops away holds no advisory_veto: rejected, no veto, no warning.
+    let mut log = careless();
+    log.add(
+        50,
+        osv_claim(AdvisoryRecordKind::Vulnerability, "0", "2.0.0"),
+    );
+    let d = Evaluation::new(&policy, &log.0, 10_000)
+        .unwrap()
+        .decide(PKG, "1.0.0");
+    assert_eq!(d.verdict, Verdict::Allow, "{:?}", d.reasons);
+    assert!(
+        d.rejected
+            .iter()
+            .any(|r| r.reason.starts_with("advisory by"))
+    );
+}
+
+/// One OpenVEX document as `quorum advise … --fixed 1.39.0` writes it becomes one claim:
+/// every version not fixed, the fix 1.39.0.
+#[test]
+fn an_openvex_document_becomes_one_claim_per_vulnerability_and_package() {
+    use crate::model::predicates::{
+        OpenVex, Predicate, VexProduct, VexStatement, VexStatus, VexVulnerability,
+        validate_statement,
+    };
+    use crate::model::statement::Subject;
+    let vulnerability = VexVulnerability {
+        id: None,
+        name: "RUSTSEC-2099-0002".into(),
+        description: None,
+        aliases: vec!["CVE-2099-2".into()],
+    };
+    let statement = |status, product: &str| VexStatement {
+        vulnerability: vulnerability.clone(),
+        products: vec![VexProduct {
+            id: product.into(),
+            identifiers: None,
+        }],
+        status,
+        justification: None,
+        impact_statement: None,
+        action_statement: (status == VexStatus::Affected).then(|| "upgrade to 1.39.0".into()),
+        status_notes: None,
+    };
+    let doc = OpenVex {
+        context: crate::model::predicates::OPENVEX_V0_2_0.into(),
+        id: "https://example.com/vex/1".into(),
+        author: "someone".into(),
+        role: None,
+        timestamp: "2026-01-01T00:00:00Z".into(),
+        version: 1,
+        statements: vec![
+            statement(VexStatus::Affected, "pkg:cargo/tokio"),
+            statement(VexStatus::Fixed, "pkg:cargo/tokio@1.39.0"),
+        ],
+    };
+    let st = Predicate::Advisory(doc).into_statement(vec![
+        Subject::package("pkg:cargo/tokio"),
+        Subject::package_version("pkg:cargo/tokio@1.39.0", [9; 32]),
+    ]);
+    let validated = validate_statement(&st).unwrap();
+    assert_eq!(
+        claims_from_statement(&validated),
+        vec![Claim::Advisory {
+            package: "pkg:cargo/tokio".into(),
+            ids: vec!["RUSTSEC-2099-0002".into(), "CVE-2099-2".into()],
+            kind: AdvisoryRecordKind::Vulnerability,
+            affected: Affected::AllNotFixed,
+            fixed: vec!["1.39.0".into()],
+            functions: vec![],
+        }]
+    );
 }

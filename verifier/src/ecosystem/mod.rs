@@ -60,7 +60,7 @@ mod name;
 mod version;
 
 pub use name::MAX_NAME_LEN;
-pub use version::{MAX_RANGE_LEN, MAX_VERSION_LEN, Span, Version, VersionRange};
+pub use version::{MAX_RANGE_LEN, MAX_VERSION_LEN, OsvEvent, Span, Version, VersionRange};
 
 use thiserror::Error;
 

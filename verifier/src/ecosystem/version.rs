@@ -299,6 +299,124 @@ impl Ecosystem {
     }
 }
 
+/// One event of an OSV range, as OSV writes it (`"0"` as `introduced` means the first
+/// version).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OsvEvent<'a> {
+    /// Versions from this one on are affected.
+    Introduced(&'a str),
+    /// Versions from this one on are not affected.
+    Fixed(&'a str),
+    /// Versions after this one are not affected.
+    LastAffected(&'a str),
+    /// An upper limit on where to look; ignored here, which can only widen the range (an
+    /// advisory covers at least what it says).
+    Limit(&'a str),
+}
+
+impl Ecosystem {
+    /// Whether `version` lies in the OSV range given by `events`, evaluated as OSV's schema
+    /// describes: the events sorted in the ecosystem's version order (`introduced: "0"`
+    /// first), then walked, each `introduced` at or below the version marking it affected and
+    /// each `fixed` at or below it (or `last_affected` below it) marking it unaffected.
+    ///
+    /// Fails when the version or an event's version does not parse: a caller deciding a veto
+    /// treats that as affected (fail closed).
+    pub fn version_in_osv_events(
+        self,
+        version: &str,
+        events: &[OsvEvent<'_>],
+    ) -> Result<bool, EcosystemError> {
+        let version = self.parse_version(version)?;
+        // (bound, kind): kind 0 introduced, 1 fixed, 2 last_affected; `None` bound = "0".
+        let mut parsed: Vec<(Option<Version>, u8)> = Vec::with_capacity(events.len());
+        for event in events {
+            match *event {
+                OsvEvent::Introduced("0") => parsed.push((None, 0)),
+                OsvEvent::Introduced(v) => parsed.push((Some(self.parse_version(v)?), 0)),
+                OsvEvent::Fixed(v) => parsed.push((Some(self.parse_version(v)?), 1)),
+                OsvEvent::LastAffected(v) => parsed.push((Some(self.parse_version(v)?), 2)),
+                OsvEvent::Limit(_) => {}
+            }
+        }
+        // Versions of one ecosystem always compare; `Equal` on the impossible error keeps
+        // the sort total.
+        parsed.sort_by(|(a, _), (b, _)| match (a, b) {
+            (None, None) => Ordering::Equal,
+            (None, Some(_)) => Ordering::Less,
+            (Some(_), None) => Ordering::Greater,
+            (Some(a), Some(b)) => a.compare(b).unwrap_or(Ordering::Equal),
+        });
+        let mut affected = false;
+        for (bound, kind) in &parsed {
+            let order = match bound {
+                None => Ordering::Greater,
+                Some(b) => version.compare(b)?,
+            };
+            match kind {
+                0 if order != Ordering::Less => affected = true,
+                1 if order != Ordering::Less => affected = false,
+                2 if order == Ordering::Greater => affected = false,
+                _ => {}
+            }
+        }
+        Ok(affected)
+    }
+
+    /// Whether `version` is fixed by one of `fixes`, the fix versions an advisory names
+    /// without ranges (OpenVEX `fixed`): it is at or above the highest fix, or at or above a
+    /// fix of its own patch series (same major and minor for SemVer; same release numbers
+    /// but the last, with at least three, for PEP 440), so that a fix back-ported to 1.38.2
+    /// fixes 1.38.5 but not 1.39.0 when 1.39.1 is the later fix. No fixes: never fixed.
+    ///
+    /// Fails when a version does not parse; a caller deciding a veto treats that as not
+    /// fixed (fail closed).
+    pub fn is_fixed_by(self, version: &str, fixes: &[&str]) -> Result<bool, EcosystemError> {
+        let version = self.parse_version(version)?;
+        let fixes: Vec<Version> = fixes
+            .iter()
+            .map(|f| self.parse_version(f))
+            .collect::<Result<_, _>>()?;
+        let mut highest: Option<&Version> = None;
+        for fix in &fixes {
+            if highest.is_none_or(|h| fix.compare(h).is_ok_and(|o| o == Ordering::Greater)) {
+                highest = Some(fix);
+            }
+        }
+        let Some(highest) = highest else {
+            return Ok(false);
+        };
+        if version.compare(highest)? != Ordering::Less {
+            return Ok(true);
+        }
+        for fix in &fixes {
+            if version.compare(fix)? != Ordering::Less
+                && patch_series(&version) == patch_series(fix)
+            {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+}
+
+/// The series of releases that differ only in their last number: (major, minor) for SemVer,
+/// the epoch and release numbers but the last (padded to three) for PEP 440.
+fn patch_series(version: &Version) -> (u64, Vec<u64>) {
+    match version {
+        Version::Cargo(v) => (0, vec![v.major, v.minor]),
+        Version::Npm(v) => (0, vec![v.major(), v.minor()]),
+        Version::PyPi(v) => {
+            let mut release = v.release().to_vec();
+            if release.len() < 3 {
+                release.resize(3, 0);
+            }
+            release.pop();
+            (v.epoch(), release)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -467,6 +585,70 @@ mod tests {
                 .compare(&mixed)
                 .is_err()
         );
+    }
+
+    #[test]
+    fn osv_events_in_version_order() {
+        use OsvEvent::*;
+        let c = Ecosystem::Cargo;
+        // RUSTSEC-2021-0135's shape: two affected spans, events written out of order here.
+        let events = [
+            Fixed("0.2.1"),
+            Introduced("0"),
+            Introduced("0.2.0"),
+            Fixed("0.1.3"),
+        ];
+        for (v, affected) in [
+            ("0.1.0", true),
+            ("0.1.3", false),
+            ("0.1.9", false),
+            ("0.2.0", true),
+            ("0.2.1", false),
+            ("2.0.0", false),
+        ] {
+            assert_eq!(c.version_in_osv_events(v, &events), Ok(affected), "{v}");
+        }
+        let last = [Introduced("1.0.0"), LastAffected("1.2.0"), Limit("1.1.0")];
+        assert_eq!(c.version_in_osv_events("1.2.0", &last), Ok(true));
+        assert_eq!(c.version_in_osv_events("1.2.1", &last), Ok(false));
+        assert_eq!(c.version_in_osv_events("0.9.0", &last), Ok(false));
+        assert!(c.version_in_osv_events("x", &last).is_err());
+        assert!(c.version_in_osv_events("1.0.0", &[Fixed("nope")]).is_err());
+        let p = Ecosystem::PyPi;
+        let events = [Introduced("0"), Fixed("2.0")];
+        assert_eq!(p.version_in_osv_events("1.10", &events), Ok(true));
+        assert_eq!(p.version_in_osv_events("2.0.0", &events), Ok(false));
+    }
+
+    #[test]
+    fn fixes_by_version_order_and_series() {
+        let c = Ecosystem::Cargo;
+        // The reported defect: `--fixed 1.39.0` must leave 2.0.0 alone.
+        for (v, fixed) in [
+            ("2.0.0", true),
+            ("1.39.0", true),
+            ("1.40.3", true),
+            ("1.38.9", false),
+            ("1.39.0-rc.1", false),
+        ] {
+            assert_eq!(c.is_fixed_by(v, &["1.39.0"]), Ok(fixed), "{v}");
+        }
+        // A back-port: 1.38.2 fixes its own series only.
+        let fixes = ["1.38.2", "1.39.1"];
+        for (v, fixed) in [
+            ("1.38.5", true),
+            ("1.38.1", false),
+            ("1.39.0", false),
+            ("1.39.1", true),
+        ] {
+            assert_eq!(c.is_fixed_by(v, &fixes), Ok(fixed), "{v}");
+        }
+        assert_eq!(c.is_fixed_by("1.0.0", &[]), Ok(false));
+        assert!(c.is_fixed_by("1.0.0", &["bad"]).is_err());
+        let p = Ecosystem::PyPi;
+        assert_eq!(p.is_fixed_by("2.31", &["2.31.0"]), Ok(true));
+        assert_eq!(p.is_fixed_by("2.30.5", &["2.30.2", "2.31.0"]), Ok(true));
+        assert_eq!(p.is_fixed_by("2.29.9", &["2.30.2", "2.31.0"]), Ok(false));
     }
 
     #[test]

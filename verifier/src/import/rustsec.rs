@@ -72,13 +72,7 @@ pub fn derive_file(file: &SourceFile, origin: &Origin, out: &mut Derivation) {
 
 /// The kind as a report label.
 pub fn kind_name(kind: AdvisoryRecordKind) -> &'static str {
-    match kind {
-        AdvisoryRecordKind::Vulnerability => "vulnerability",
-        AdvisoryRecordKind::Malicious => "malicious",
-        AdvisoryRecordKind::Unsound => "unsound",
-        AdvisoryRecordKind::Unmaintained => "unmaintained",
-        AdvisoryRecordKind::Notice => "notice",
-    }
+    kind.as_str()
 }
 
 enum Parsed {

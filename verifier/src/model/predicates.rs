@@ -468,6 +468,8 @@ pub enum AdvisoryKind {
 pub struct AdvisoryClaim {
     /// The vulnerability identifier.
     pub vulnerability: String,
+    /// Other identifiers of the same vulnerability (CVE, GHSA, …), as the document lists them.
+    pub aliases: Vec<String>,
     /// Malicious or vulnerable.
     pub kind: AdvisoryKind,
     /// The canonical purl of the package without version.
@@ -491,6 +493,7 @@ impl OpenVex {
                 if let Ok((package, version)) = parse_purl(p.purl()) {
                     out.push(AdvisoryClaim {
                         vulnerability: st.vulnerability.name.clone(),
+                        aliases: st.vulnerability.aliases.clone(),
                         kind: if malicious {
                             AdvisoryKind::Malicious
                         } else {
@@ -1119,6 +1122,19 @@ pub enum AdvisoryRecordKind {
     Unmaintained,
     /// Another notice (RustSec `informational = "notice"`).
     Notice,
+}
+
+impl AdvisoryRecordKind {
+    /// The kind as the predicate spells it (`vulnerability`, `unmaintained`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AdvisoryRecordKind::Vulnerability => "vulnerability",
+            AdvisoryRecordKind::Malicious => "malicious",
+            AdvisoryRecordKind::Unsound => "unsound",
+            AdvisoryRecordKind::Unmaintained => "unmaintained",
+            AdvisoryRecordKind::Notice => "notice",
+        }
+    }
 }
 
 /// A severity score, as OSV writes it (`CVSS_V3` and a vector).
@@ -1918,6 +1934,7 @@ mod tests {
             doc.claims(),
             vec![AdvisoryClaim {
                 vulnerability: "MAL-2024-1".into(),
+                aliases: vec!["GHSA-xxxx".into()],
                 kind: AdvisoryKind::Malicious,
                 package: "pkg:cargo/evil".into(),
                 version: Some("1.0.0".into()),

@@ -234,6 +234,8 @@ struct RuleFile {
     #[serde(default = "yes")]
     failed_audits_veto: bool,
     #[serde(default = "yes")]
+    other_artifact_veto: bool,
+    #[serde(default = "yes")]
     fix_bypass: bool,
     #[serde(default)]
     ownership_change: OwnershipChangeRule,
@@ -270,6 +272,10 @@ pub struct Rule {
     pub advisories_veto: bool,
     /// Deny a version that a holder of `failed_audit_veto` failed.
     pub failed_audits_veto: bool,
+    /// Deny a lockfile entry when a statement that would count (a trusted adopter's, a
+    /// holder of `auditor`'s) is about the same version under another digest than the one
+    /// pinned; when false, such statements are set aside with a warning.
+    pub other_artifact_veto: bool,
     /// Allow at once a version that an advisory by a holder of `fix_bypass` names as the
     /// fix, skipping adoption, audit and age thresholds (vetoes still apply).
     pub fix_bypass: bool,
@@ -310,6 +316,7 @@ impl Default for Rule {
             min_audits: 0,
             advisories_veto: true,
             failed_audits_veto: true,
+            other_artifact_veto: true,
             fix_bypass: true,
             ownership_change: OwnershipChangeRule::default(),
             allowed_capabilities: None,
@@ -597,6 +604,7 @@ impl Policy {
             min_audits: file.min_audits,
             advisories_veto: file.advisories_veto,
             failed_audits_veto: file.failed_audits_veto,
+            other_artifact_veto: file.other_artifact_veto,
             fix_bypass: file.fix_bypass,
             ownership_change: file.ownership_change,
             allowed_capabilities: file.allowed_capabilities,
