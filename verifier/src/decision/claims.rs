@@ -1,6 +1,7 @@
 //! Claims: what a proven statement says, reduced to what decisions count. This is the one
 //! place that knows every predicate type's meaning for decisions.
 
+use super::cargo_vet::VetClaim;
 use crate::model::predicates::{
     self, AdoptionStatus, AdvisoryKind, Predicate, ValidatedStatement, VexStatus,
 };
@@ -61,6 +62,15 @@ pub enum Claim {
         /// Envelope digest of the retracted statement.
         revoked: [u8; 32],
     },
+    /// cargo-vet hook: an imported cargo-vet entry, resolved by `cargo_vet.rs` (audit
+    /// chains, wildcard audits, violations); `package` is `None` for a criterion definition
+    /// (its subject is the signer's key).
+    CargoVet {
+        /// Package purl without version, or `None` for a criterion definition.
+        package: Option<String>,
+        /// What the entry says.
+        claim: Box<VetClaim>,
+    },
 }
 
 impl Claim {
@@ -72,6 +82,7 @@ impl Claim {
             | Claim::Audit { package, .. }
             | Claim::Advisory { package, .. }
             | Claim::OwnershipChange { package, .. } => Some(package),
+            Claim::CargoVet { package, .. } => package.as_deref(),
             Claim::Trust { .. } | Claim::Revocation { .. } => None,
         }
     }
@@ -129,10 +140,18 @@ pub fn claims_from_statement(validated: &ValidatedStatement) -> Vec<Claim> {
                 first_version: p.version.clone(),
             })
             .collect(),
-        // Imported cargo-vet entries and advisory records count in decisions from round 2
-        // of issue 15 (criteria implications, delta chains, ranges); until then they are
-        // logged and checked (`quorum import --check`) but decide nothing.
-        Predicate::CargoVet(_) | Predicate::AdvisoryRecord(_) => Vec::new(),
+        // cargo-vet hook: one claim per entry (its one subject), resolved in `cargo_vet.rs`.
+        Predicate::CargoVet(entry) => VetClaim::from_entry(entry)
+            .map(|claim| Claim::CargoVet {
+                package: packages().next().map(|p| p.package.clone()),
+                claim: Box::new(claim),
+            })
+            .into_iter()
+            .collect(),
+        // Imported advisory records count in decisions from round 2 of issue 15 (ranges);
+        // until then they are logged and checked (`quorum import --check`) but decide
+        // nothing.
+        Predicate::AdvisoryRecord(_) => Vec::new(),
         Predicate::Advisory(vex) => vex
             .claims()
             .into_iter()
