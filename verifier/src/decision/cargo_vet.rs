@@ -771,3 +771,260 @@ mod tests {
         );
     }
 }
+
+/// The hooks end to end: imported entries decide through `Evaluation` under a policy that
+/// names the importers whose `safe-to-deploy` counts.
+#[cfg(test)]
+mod decision_tests {
+    use super::*;
+    use crate::decision::{Claim, Evaluation, ProvenStatement, Verdict};
+    use crate::policy::Policy;
+
+    const PKG: &str = "pkg:cargo/demo";
+    const ME: u8 = 0;
+    const GOOGLE: u8 = 1;
+    const MOZILLA: u8 = 2;
+    const STRANGER: u8 = 9;
+
+    fn key(n: u8) -> [u8; 32] {
+        [n + 1; 32]
+    }
+
+    /// "safe-to-deploy by google or mozilla": only they hold `auditor` (roots aside), one
+    /// passing audit needed.
+    fn policy(extra_rule_lines: &str) -> Policy {
+        Policy::parse(&format!(
+            "[trust]\nroots = [\"me\"]\n\n[aliases]\nme = \"{}\"\ngoogle = \"{}\"\nmozilla = \"{}\"\n\n\
+             [powers.auditor]\nholders = [\"google\", \"mozilla\"]\nmax_hops = 0\n\n\
+             [powers.failed_audit_veto]\nholders = [\"google\", \"mozilla\"]\nmax_hops = 0\n\n\
+             [[rule]]\npackages = \"pkg:cargo/*\"\nmin_audits = 1\nrequired_criteria = [\"safe-to-deploy\"]\n{extra_rule_lines}\n",
+            hex::encode(key(ME)),
+            hex::encode(key(GOOGLE)),
+            hex::encode(key(MOZILLA)),
+        ))
+        .unwrap()
+    }
+
+    #[derive(Default)]
+    struct Log(Vec<ProvenStatement>);
+
+    impl Log {
+        fn add(&mut self, signer: u8, claim: VetClaim, package: Option<&str>) -> u64 {
+            let index = self.0.len() as u64;
+            let mut digest = [0u8; 32];
+            digest[..8].copy_from_slice(&index.to_be_bytes());
+            self.0.push(ProvenStatement {
+                index,
+                signer: key(signer),
+                envelope_digest: digest,
+                first_cosigned_at: Some(1_000 + index),
+                claim: Claim::CargoVet {
+                    package: package.map(str::to_owned),
+                    claim: Box::new(claim),
+                },
+            });
+            index
+        }
+        fn vet(&mut self, signer: u8, kind: VetKind, criteria: &[&str]) -> u64 {
+            let claim = VetClaim {
+                kind,
+                criteria: criteria.iter().map(|c| c.to_string()).collect(),
+            };
+            self.add(signer, claim, Some(PKG))
+        }
+        fn decide(&self, policy: &Policy, version: &str) -> crate::decision::Decision {
+            Evaluation::new(policy, &self.0, 10_000)
+                .unwrap()
+                .decide(PKG, version)
+        }
+    }
+
+    fn v(s: &str) -> Version {
+        Version::parse(s).unwrap()
+    }
+
+    #[test]
+    fn safe_to_deploy_by_named_importers_through_a_delta_chain() {
+        let policy = policy("");
+        let mut log = Log::default();
+        let full = log.vet(
+            GOOGLE,
+            VetKind::Audit {
+                version: v("1.0.0"),
+            },
+            &["safe-to-deploy"],
+        );
+        let delta = log.vet(
+            MOZILLA,
+            VetKind::Delta {
+                from: v("1.0.0"),
+                to: v("1.1.0"),
+            },
+            &["safe-to-deploy"],
+        );
+        // A stranger's full audit of 2.0.0 and delta to 2.1.0 count for nothing.
+        log.vet(
+            STRANGER,
+            VetKind::Audit {
+                version: v("2.0.0"),
+            },
+            &["safe-to-deploy"],
+        );
+        log.vet(
+            MOZILLA,
+            VetKind::Delta {
+                from: v("2.0.0"),
+                to: v("2.1.0"),
+            },
+            &["safe-to-deploy"],
+        );
+        // safe-to-run only: does not meet safe-to-deploy.
+        log.vet(
+            GOOGLE,
+            VetKind::Audit {
+                version: v("3.0.0"),
+            },
+            &["safe-to-run"],
+        );
+
+        let d = log.decide(&policy, "1.1.0");
+        assert_eq!(d.verdict, Verdict::Allow, "{:?}", d.reasons);
+        assert_eq!(d.signals.passing_audits, 1);
+        assert_eq!(d.signals.auditors, [hex::encode(key(MOZILLA))]);
+        assert!(d.counted.contains(&full) && d.counted.contains(&delta));
+        assert_eq!(log.decide(&policy, "1.0.0").verdict, Verdict::Allow);
+        for unaudited in ["2.0.0", "2.1.0", "3.0.0", "0.9.0"] {
+            let d = log.decide(&policy, unaudited);
+            assert_eq!(d.verdict, Verdict::InsufficientEvidence, "{unaudited}");
+            assert_eq!(d.signals.passing_audits, 0, "{unaudited}");
+        }
+    }
+
+    #[test]
+    fn a_custom_criterion_implying_safe_to_deploy_counts_and_a_violation_vetoes() {
+        let policy = policy("");
+        let mut log = Log::default();
+        let mut definition = VetClaim {
+            kind: VetKind::Criterion {
+                name: "crypto-reviewed".into(),
+                implies: vec!["safe-to-deploy".into()],
+            },
+            criteria: Vec::new(),
+        };
+        log.add(GOOGLE, definition.clone(), None);
+        log.vet(
+            GOOGLE,
+            VetKind::Audit {
+                version: v("1.0.0"),
+            },
+            &["crypto-reviewed"],
+        );
+        // Mozilla's audit under the same name certifies nothing built in: the name is not in
+        // mozilla's vocabulary.
+        log.vet(
+            MOZILLA,
+            VetKind::Audit {
+                version: v("2.0.0"),
+            },
+            &["crypto-reviewed"],
+        );
+        assert_eq!(log.decide(&policy, "1.0.0").verdict, Verdict::Allow);
+        assert_eq!(
+            log.decide(&policy, "2.0.0").verdict,
+            Verdict::InsufficientEvidence
+        );
+        // Defined by mozilla too: now it does.
+        if let VetKind::Criterion { implies, .. } = &mut definition.kind {
+            implies.push("safe-to-run".into());
+        }
+        log.add(MOZILLA, definition, None);
+        assert_eq!(log.decide(&policy, "2.0.0").verdict, Verdict::Allow);
+        // A violation of safe-to-run by a holder of failed_audit_veto denies 1.0.0 (what
+        // safe-to-deploy implies is failed), whatever audits say.
+        let violation = log.vet(
+            MOZILLA,
+            VetKind::Violation {
+                requirement: VersionReq::parse("=1.0.0").unwrap(),
+            },
+            &["safe-to-run"],
+        );
+        let d = log.decide(&policy, "1.0.0");
+        assert_eq!(d.verdict, Verdict::Deny, "{:?}", d.reasons);
+        assert!(
+            d.reasons.iter().any(|r| r.contains("cargo-vet violation")),
+            "{:?}",
+            d.reasons
+        );
+        assert!(d.counted.contains(&violation));
+        // A stranger's violation vetoes nothing.
+        log.vet(
+            STRANGER,
+            VetKind::Violation {
+                requirement: VersionReq::parse("*").unwrap(),
+            },
+            &["safe-to-deploy"],
+        );
+        assert_eq!(log.decide(&policy, "2.0.0").verdict, Verdict::Allow);
+    }
+
+    #[test]
+    fn wildcard_audits_need_a_publisher_record_from_the_pool() {
+        let policy = policy("");
+        let mut log = Log::default();
+        log.vet(
+            GOOGLE,
+            VetKind::Wildcard(Window {
+                publisher: PublishedBy::User(42),
+                start: "2024-01-01".into(),
+                end: "2025-01-01".into(),
+            }),
+            &["safe-to-deploy"],
+        );
+        let record = |version: &str, when: &str| VetKind::Publisher {
+            version: v(version),
+            by: PublishedBy::User(42),
+            when: when.into(),
+        };
+        log.vet(STRANGER, record("1.0.0", "2024-03-01"), &[]);
+        assert_eq!(
+            log.decide(&policy, "1.0.0").verdict,
+            Verdict::InsufficientEvidence,
+            "a stranger's publisher record places nothing in the window"
+        );
+        log.vet(MOZILLA, record("1.0.0", "2024-03-01"), &[]);
+        log.vet(MOZILLA, record("2.0.0", "2025-01-01"), &[]);
+        let d = log.decide(&policy, "1.0.0");
+        assert_eq!(d.verdict, Verdict::Allow, "{:?}", d.reasons);
+        assert_eq!(d.signals.auditors, [hex::encode(key(GOOGLE))]);
+        assert_eq!(
+            log.decide(&policy, "2.0.0").verdict,
+            Verdict::InsufficientEvidence,
+            "published on the end date"
+        );
+    }
+
+    #[test]
+    fn required_auditors_name_the_importer_that_finishes_the_chain() {
+        let policy = policy("required_auditors = [\"google\"]");
+        let mut log = Log::default();
+        log.vet(
+            GOOGLE,
+            VetKind::Audit {
+                version: v("1.0.0"),
+            },
+            &["safe-to-deploy"],
+        );
+        log.vet(
+            MOZILLA,
+            VetKind::Delta {
+                from: v("1.0.0"),
+                to: v("1.1.0"),
+            },
+            &["safe-to-deploy"],
+        );
+        assert_eq!(log.decide(&policy, "1.0.0").verdict, Verdict::Allow);
+        let d = log.decide(&policy, "1.1.0");
+        assert_eq!(d.verdict, Verdict::InsufficientEvidence, "{:?}", d.reasons);
+        assert!(!d.signals.required_auditors_met);
+    }
+}
