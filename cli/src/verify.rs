@@ -474,6 +474,10 @@ pub fn claim_text(claim: &Claim) -> String {
             affected.join(", "),
             fixed.join(", ")
         ),
+        Claim::CargoVet { package, claim } => match package {
+            Some(package) => format!("{} for {package}", claim.describe()),
+            None => claim.describe(),
+        },
         other => format!("{other:?}"),
     }
 }

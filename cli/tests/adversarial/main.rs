@@ -12,6 +12,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod cargo_vet;
 mod harness;
 mod import;
 mod lockfiles;
