@@ -132,8 +132,13 @@ pub struct VetClaim {
 
 impl VetClaim {
     /// The claim of a validated entry; `None` when a version or requirement is not one Cargo
-    /// could resolve (nothing can then be decided from it).
+    /// could resolve (nothing can then be decided from it), and for a trusted entry a
+    /// project imported from another (`import` set): cargo-vet applies only the project's
+    /// own trusted entries, never imported ones, so neither does Quorum.
     pub fn from_entry(entry: &CargoVetEntry) -> Option<VetClaim> {
+        if entry.kind == CargoVetKind::Trusted && entry.import.is_some() {
+            return None;
+        }
         let version = |v: &Option<String>| v.as_deref().and_then(|v| Version::parse(v).ok());
         let by = || match (&entry.user_id, &entry.trusted_publisher) {
             (Some(id), None) => Some(PublishedBy::User(*id)),
@@ -721,6 +726,44 @@ mod tests {
         let r = set.resolve("1.0.0", &["reviewed"], &vocab);
         let signers: Vec<_> = r.certified.iter().map(|c| c.signer).collect();
         assert_eq!(signers, [A]);
+    }
+
+    #[test]
+    fn imported_trusted_entries_are_not_applied_but_a_projects_own_are() {
+        let entry = |import: Option<&str>| CargoVetEntry {
+            kind: CargoVetKind::Trusted,
+            import: import.map(str::to_owned),
+            criteria: c(&["safe-to-deploy"]),
+            who: Vec::new(),
+            notes: None,
+            version: None,
+            from: None,
+            to: None,
+            violation: None,
+            user_id: Some(7),
+            trusted_publisher: None,
+            user_login: None,
+            user_name: None,
+            start: Some("2024-01-01".into()),
+            end: Some("2025-01-01".into()),
+            renew: None,
+            when: None,
+            name: None,
+            description: None,
+            description_url: None,
+            implies: Vec::new(),
+            aggregated_from: Vec::new(),
+            provenance: crate::model::predicates::Provenance {
+                source: "https://example.com/audits.toml".into(),
+                revision: "0".repeat(40),
+                file_sha256: None,
+                position: None,
+                tool: "test".into(),
+            },
+        };
+        let own = VetClaim::from_entry(&entry(None)).expect("the project's own");
+        assert_eq!(own.kind, VetKind::Trusted(window(7, "2024-01-01", "2025-01-01")));
+        assert_eq!(VetClaim::from_entry(&entry(Some("google"))), None);
     }
 
     #[test]
