@@ -382,6 +382,22 @@ fn lockfile_targets(path: &Path) -> anyhow::Result<Vec<Target>> {
         .collect())
 }
 
+/// The decisions on every version `lockfile` pins, from the log (for `quorum init
+/// --from-cargo-vet`'s report).
+pub(crate) fn decide_lockfile(
+    global: &Global,
+    lockfile: &Path,
+) -> anyhow::Result<Vec<(String, Decision)>> {
+    let state = State::open(global)?;
+    let policy = load_policy(&state.policy_path(global))?;
+    let targets = lockfile_targets(lockfile)?;
+    let source = open_source(global, &policy, &SourceOpts::default())?;
+    Ok(decide_all(global, &policy, &source, &targets)?
+        .into_iter()
+        .map(|(t, d, _)| (t.purl(), d))
+        .collect())
+}
+
 /// `quorum explain`.
 pub fn explain(global: &Global, args: &ExplainArgs) -> anyhow::Result<u8> {
     let state = State::open(global)?;

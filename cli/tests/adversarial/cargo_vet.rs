@@ -155,8 +155,12 @@ fn wasmtime_safe_to_deploy_agrees_with_cargo_vet() {
         "[powers.auditor]\nholders = [\"wasmtime\", \"wasmtime-imports\"]\nmax_hops = 0\n\n\
          [[rule]]\npackages = \"pkg:cargo/*\"\nmin_audits = 1\nrequired_criteria = [\"safe-to-deploy\"]\n",
     );
-    assert!(import(&world, &own, &policy, "audits.toml") > 0);
-    assert!(import(&world, &imports_key, &policy, "imports.lock") > 0);
+    let own_entries = import(&world, &own, &policy, "audits.toml");
+    let imported_entries = import(&world, &imports_key, &policy, "imports.lock");
+    assert!(own_entries > 0 && imported_entries > 0);
+    // A bulk import returns once its entries are durable; verify reads a cosigned
+    // checkpoint, so wait for one that covers both imports (the log held nothing before).
+    world.wait_for_size(own_entries + imported_entries);
 
     let lockfile = wasmtime("Cargo.lock");
     let out = world.quorum(
@@ -297,4 +301,156 @@ fn wasmtime_safe_to_deploy_agrees_with_cargo_vet() {
         Some(0),
         "{printed}"
     );
+}
+
+/// `quorum init --from-cargo-vet` on wasmtime's real `supply-chain/` folder, from a state
+/// directory with no key: it creates the user's key and two importer keys, writes a policy
+/// trusting them, imports both files into the real log, and reports what `verify
+/// --lockfile` now allows: exactly the registry packages cargo-vet vets without exemptions;
+/// the 46 versions wasmtime exempts are listed as exempted, never allowed.
+#[test]
+fn init_from_cargo_vet_starts_wasmtime_where_it_stood() {
+    let world = World::start();
+    let state = world.dir.path().join("people").join("newcomer");
+    let policy_path = state.join("policy.toml");
+    let supply_chain = wasmtime("audits.toml")
+        .parent()
+        .expect("the folder")
+        .to_path_buf();
+    let quorum = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_quorum"))
+            .arg("--state-dir")
+            .arg(&state)
+            .args(args)
+            .env_remove("QUORUM_HOME")
+            .output()
+            .expect("quorum runs");
+        assert!(
+            !String::from_utf8_lossy(&out.stderr).contains("panicked"),
+            "{out:?}"
+        );
+        out
+    };
+    let mut args = vec![
+        "--json".to_string(),
+        "--log".into(),
+        world.url.clone(),
+        "init".into(),
+        "--origin".into(),
+        crate::harness::ORIGIN.into(),
+        "--log-key".into(),
+        world.log_vkey.clone(),
+    ];
+    for w in &world.witnesses {
+        args.extend(["--witness".into(), w.vkey.clone()]);
+    }
+    args.extend([
+        "--from-cargo-vet".into(),
+        arg(&supply_chain).into(),
+        "--cargo-vet-source".into(),
+        format!(
+            "https://raw.githubusercontent.com/bytecodealliance/wasmtime/{REVISION}/supply-chain"
+        ),
+        "--revision".into(),
+        REVISION.into(),
+        "--project".into(),
+        "wasmtime".into(),
+    ]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = quorum(&args);
+    expect_exit(&out, 0);
+    let (stdout, stderr) = text(&out);
+    let report: Value = serde_json::from_str(stdout.lines().last().unwrap_or_default())
+        .unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"));
+
+    // The keys: the user's and one per file, and the policy naming the importers.
+    assert!(state.join("key").is_file());
+    for alias in ["wasmtime", "wasmtime-imports"] {
+        assert!(
+            state
+                .join("importers")
+                .join(format!("{alias}.key"))
+                .is_file()
+        );
+    }
+    let policy = std::fs::read_to_string(&policy_path).expect("policy written");
+    assert!(
+        policy.contains("holders = [\"wasmtime\", \"wasmtime-imports\"]"),
+        "{policy}"
+    );
+
+    // What verify now allows: cargo-vet's answer without exemptions, registry packages.
+    let strict = oracle("wasmtime-safe-to-deploy-no-exemptions.json");
+    let configured = oracle("wasmtime-as-configured.json");
+    let purl = |p: &Value| {
+        format!(
+            "pkg:cargo/{}@{}",
+            p["name"]
+                .as_str()
+                .expect("name")
+                .replace('_', "-")
+                .to_lowercase(),
+            p["version"].as_str().expect("version")
+        )
+    };
+    let failing: BTreeSet<String> = strict["failures"]
+        .as_array()
+        .expect("failures")
+        .iter()
+        .map(purl)
+        .collect();
+    let exempted_by_wasmtime: BTreeSet<String> = configured["vetted_with_exemptions"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(purl)
+        .collect();
+    assert_eq!(
+        (
+            report["packages"].as_u64(),
+            report["allow"].as_u64(),
+            report["deny"].as_u64(),
+            report["insufficient_evidence"].as_u64()
+        ),
+        (Some(485), Some(345), Some(0), Some(140)),
+        "{report}"
+    );
+    let not_allowed = report["not_allowed"].as_array().expect("not_allowed");
+    let listed: BTreeSet<String> = not_allowed
+        .iter()
+        .map(|n| n["purl"].as_str().expect("purl").to_owned())
+        .collect();
+    assert_eq!(listed, failing, "not allowed = cargo-vet's failures");
+    let exempted: BTreeSet<String> = not_allowed
+        .iter()
+        .filter(|n| n["exempted_by_config"].is_string())
+        .map(|n| n["purl"].as_str().expect("purl").to_owned())
+        .collect();
+    assert_eq!(report["exempted_not_audited"].as_u64(), Some(46));
+    assert!(
+        exempted_by_wasmtime.is_subset(&exempted),
+        "every version wasmtime vets by exemption alone is listed as exempted: {:?}",
+        exempted_by_wasmtime
+            .difference(&exempted)
+            .collect::<Vec<_>>()
+    );
+    let aes = not_allowed
+        .iter()
+        .find(|n| n["purl"] == "pkg:cargo/aes@0.8.4")
+        .expect("aes is exempted, not audited");
+    assert_eq!(aes["verdict"], "insufficient-evidence");
+    assert_eq!(aes["exempted_by_config"], "safe-to-deploy");
+
+    // The written policy decides the same from the log in a plain verify.
+    let lockfile = wasmtime("Cargo.lock");
+    let out = quorum(&["--json", "verify", "--lockfile", arg(&lockfile)]);
+    let (stdout, _) = text(&out);
+    let v: Value = serde_json::from_str(&stdout).expect("verify JSON");
+    let allowed = v["decisions"]
+        .as_array()
+        .expect("decisions")
+        .iter()
+        .filter(|d| d["verdict"] == "allow")
+        .count();
+    assert_eq!(allowed, 345);
 }
