@@ -10,6 +10,7 @@ const PROTOS: &[&str] = &[
     "proto/quorum/v1/log_entry.proto",
     "proto/quorum/v1/bundle.proto",
     "proto/quorum/v1/api.proto",
+    "proto/quorum/v1/evidence.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

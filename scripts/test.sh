@@ -6,6 +6,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# /dev/null must be the null device: cargo gives rustc's probes their empty stdin from it.
+# A machine where it had become a regular file (an earlier `quorum` wrote there through a
+# rename, fixed since) fails its first `cargo clippy` with rustc reading garbage; repair it.
+if [ ! -c /dev/null ] && [ "$(id -u)" = 0 ]; then
+  echo "test.sh: /dev/null is not the null device; recreating it" >&2
+  rm -f /dev/null && mknod -m 666 /dev/null c 1 3
+fi
+
 # The main-job test (verifier/tests/scenario.rs runs scripts/demo.sh) drives the servers with
 # curl and reads JSON with python3.
 missing=()

@@ -5,11 +5,15 @@
 //! - `quorum-bench merkle --sizes 1000000,10000000 --out F` measures Quorum's Merkle core
 //!   side by side with `tlog_tiles`, `ct-merkle` and `rs_merkle`, after checking they all
 //!   compute the same roots and proofs;
+//! - `quorum-bench lockfile` decides a 1,000-package lockfile against a generated log of
+//!   1,000,000 entries (100,000 trust statements) served by the real log server, online
+//!   (cold and warm) and from a mirror, with the real `quorum` binary;
 //! - `quorum-bench report --raw DIR --out DIR` merges those, Go's `sumdb/tlog` figures and
 //!   the log server, witness and criterion benches into `results.json` and `results.md`,
 //!   and fails if any two implementations disagree.
 
 mod ceilings;
+mod lockfile;
 mod measure;
 mod merkle_cmp;
 mod parse;
@@ -61,6 +65,36 @@ enum Command {
         /// Where to write the measurements (JSON).
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Decide a lockfile against a large generated log, online and from a mirror.
+    Lockfile {
+        /// Log entries.
+        #[arg(long, default_value_t = 1_000_000)]
+        entries: u64,
+        /// Trust statements among them (at least 10,101).
+        #[arg(long, default_value_t = 100_000)]
+        trust: u64,
+        /// Signing keys.
+        #[arg(long, default_value_t = 20_000)]
+        keys: u64,
+        /// Packages in the log (3 versions each).
+        #[arg(long, default_value_t = 20_000)]
+        packages: u64,
+        /// Packages in the lockfile.
+        #[arg(long, default_value_t = 1_000)]
+        lockfile: u64,
+        /// Timed runs per mode.
+        #[arg(long, default_value_t = 5)]
+        reps: usize,
+        /// Where the generated log is kept between runs.
+        #[arg(long, default_value = "target/bench-lockfile")]
+        data: PathBuf,
+        /// Where to write the results (JSON); printed either way.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Serve the log and write a policy and lockfile, then wait (no timing).
+        #[arg(long)]
+        serve: bool,
     },
     /// Merge a raw results directory into results.json and results.md.
     Report {
@@ -125,6 +159,35 @@ fn main() -> anyhow::Result<()> {
                     checks,
                 },
             )
+        }
+        Command::Lockfile {
+            entries,
+            trust,
+            keys,
+            packages,
+            lockfile,
+            reps,
+            data,
+            out,
+            serve,
+        } => {
+            anyhow::ensure!((1..=100).contains(&reps), "--reps must be 1 to 100");
+            let results = lockfile::run(&lockfile::LockfilePlan {
+                entries,
+                trust,
+                keys,
+                packages,
+                lockfile,
+                reps,
+                data,
+                serve,
+            })?;
+            let text = serde_json::to_string_pretty(&results)?;
+            println!("{text}");
+            if let Some(out) = out {
+                std::fs::write(&out, text).with_context(|| format!("writing {}", out.display()))?;
+            }
+            Ok(())
         }
         Command::Report { raw, out } => {
             let loaded = report::load(&raw)?;

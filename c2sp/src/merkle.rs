@@ -84,6 +84,14 @@ pub enum ProofError {
         /// The size of the newer tree.
         new_size: u64,
     },
+    /// The leaves of a batch inclusion proof are not in strictly ascending index order.
+    #[error("batch inclusion: leaf indices must be strictly ascending ({previous} then {next})")]
+    LeavesNotAscending {
+        /// The earlier index.
+        previous: u64,
+        /// The index that follows it.
+        next: u64,
+    },
     /// The root the proof leads to is not the expected root.
     #[error(
         "root mismatch at tree size {size}: proof gives {}, expected {}",
@@ -354,6 +362,14 @@ pub enum TreeError {
         old_size: u64,
         /// The size of the newer tree.
         new_size: u64,
+    },
+    /// The leaves of a batch inclusion proof are not in strictly ascending index order.
+    #[error("batch inclusion: leaf indices must be strictly ascending ({previous} then {next})")]
+    LeavesNotAscending {
+        /// The earlier index.
+        previous: u64,
+        /// The index that follows it.
+        next: u64,
     },
     /// A size beyond the leaves this tree holds was asked for.
     #[error("tree size {size} was asked for, but the tree has only {available} leaves")]
@@ -629,6 +645,210 @@ fn consistency_ranges(
         consistency_ranges(old_size, middle, end, false, plan)?;
         plan.add(start, middle)
     }
+}
+
+// ---------------------------------------------------------------------------
+// Batch inclusion proofs.
+// ---------------------------------------------------------------------------
+
+/// Checks that `indices` are strictly ascending and below `size`.
+fn check_batch_indices(size: u64, indices: impl Iterator<Item = u64>) -> Result<(), ProofError> {
+    let mut previous: Option<u64> = None;
+    for index in indices {
+        if index >= size {
+            return Err(ProofError::IndexOutOfRange { index, size });
+        }
+        if let Some(previous) = previous
+            && index <= previous
+        {
+            return Err(ProofError::LeavesNotAscending {
+                previous,
+                next: index,
+            });
+        }
+        previous = Some(index);
+    }
+    Ok(())
+}
+
+/// Walks the RFC 9162 tree shape over leaves `start..end` left to right and calls `gap` for
+/// every maximal subtree that holds none of `indices` (ascending, all inside the range): the
+/// subtrees whose hashes a batch inclusion proof carries, in proof order.
+fn batch_gaps<E>(
+    indices: &[u64],
+    start: u64,
+    end: u64,
+    gap: &mut impl FnMut(u64, u64) -> Result<(), E>,
+) -> Result<(), E> {
+    if indices.is_empty() {
+        return gap(start, end);
+    }
+    let width = end - start;
+    if width == 1 {
+        return Ok(());
+    }
+    let middle = start + split_point(width);
+    let split = indices.partition_point(|&i| i < middle);
+    batch_gaps(&indices[..split], start, middle, gap)?;
+    batch_gaps(&indices[split..], middle, end, gap)
+}
+
+/// The number of hashes in the batch inclusion proof of the leaves at `indices` (strictly
+/// ascending) in a tree of `size` leaves; 0 for no leaves.
+pub fn batch_inclusion_proof_len(size: u64, indices: &[u64]) -> Result<usize, ProofError> {
+    check_batch_indices(size, indices.iter().copied())?;
+    if indices.is_empty() {
+        return Ok(0);
+    }
+    let mut count = 0usize;
+    batch_gaps(indices, 0, size, &mut |_, _| {
+        count += 1;
+        Ok::<(), ProofError>(())
+    })?;
+    Ok(count)
+}
+
+/// The batch inclusion proof of the leaves at `indices` (strictly ascending, each below
+/// `size`) in the tree of the first `size` leaves: the hashes of the maximal subtrees of that
+/// tree that contain none of the leaves, left to right (`spec/merkle-and-tiles.md` §3a). Empty
+/// for no leaves.
+///
+/// For `k` leaves it holds at most `k · log2(size / k) + k` hashes, where `k` single proofs
+/// hold about `k · log2(size)`, and every hash is read with one [`HashReader`] call.
+pub fn prove_batch_inclusion(
+    size: u64,
+    indices: &[u64],
+    reader: &impl HashReader,
+) -> Result<Vec<Hash>, TreeError> {
+    check_batch_indices(size, indices.iter().copied()).map_err(|e| match e {
+        ProofError::LeavesNotAscending { previous, next } => {
+            TreeError::LeavesNotAscending { previous, next }
+        }
+        _ => TreeError::IndexOutOfRange {
+            index: indices.iter().copied().find(|&i| i >= size).unwrap_or(size),
+            size,
+        },
+    })?;
+    if indices.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut plan = RangePlan::default();
+    batch_gaps(indices, 0, size, &mut |start, end| plan.add(start, end))?;
+    plan.resolve(reader)
+}
+
+/// Computes the root that a batch inclusion proof leads to from the leaves (index, leaf
+/// hash), strictly ascending by index, in a tree of `size` leaves. The proof must have
+/// exactly [`batch_inclusion_proof_len`] hashes. Fails for no leaves: nothing is proven.
+pub fn root_from_batch_inclusion(
+    size: u64,
+    leaves: &[(u64, Hash)],
+    proof: &[Hash],
+) -> Result<Hash, ProofError> {
+    let indices: Vec<u64> = leaves.iter().map(|(i, _)| *i).collect();
+    let expected = batch_inclusion_proof_len(size, &indices)?;
+    if leaves.is_empty() {
+        return Err(ProofError::IndexOutOfRange { index: 0, size });
+    }
+    if proof.len() != expected {
+        return Err(ProofError::WrongProofLength {
+            expected,
+            actual: proof.len(),
+        });
+    }
+    let mut gaps = proof.iter();
+    Ok(batch_root(leaves, 0, size, &mut gaps))
+}
+
+/// The hash of the subtree over leaves `start..end`, from the proven `leaves` inside it and
+/// the proof's gap hashes in order. The proof length was checked, so `gaps` never runs dry;
+/// the empty root stands in if it ever did, and the root comparison then fails.
+fn batch_root<'a>(
+    leaves: &[(u64, Hash)],
+    start: u64,
+    end: u64,
+    gaps: &mut impl Iterator<Item = &'a Hash>,
+) -> Hash {
+    if leaves.is_empty() {
+        return gaps.next().copied().unwrap_or_else(empty_root);
+    }
+    let width = end - start;
+    if width == 1 {
+        return leaves[0].1;
+    }
+    let middle = start + split_point(width);
+    let split = leaves.partition_point(|(i, _)| *i < middle);
+    let left = batch_root(&leaves[..split], start, middle, gaps);
+    let right = batch_root(&leaves[split..], middle, end, gaps);
+    node_hash(&left, &right)
+}
+
+/// Verifies that each `(index, leaf hash)` of `leaves` (strictly ascending by index, at least
+/// one) is the leaf at that index of the tree of `size` leaves whose root is `root`, with one
+/// batch inclusion proof (`spec/merkle-and-tiles.md` §3a).
+pub fn verify_batch_inclusion(
+    size: u64,
+    leaves: &[(u64, Hash)],
+    proof: &[Hash],
+    root: &Hash,
+) -> Result<(), ProofError> {
+    let computed = root_from_batch_inclusion(size, leaves, proof)?;
+    check_root(size, computed, root)
+}
+
+// ---------------------------------------------------------------------------
+// Roots of leaf hash lists.
+// ---------------------------------------------------------------------------
+
+/// The RFC 6962 root of the tree whose leaf hashes are `leaves`, 32 bytes each,
+/// concatenated (as a mirror stores them), without storing the tree; `None` if
+/// `leaves` is not a whole number of hashes. A large tree's two subtrees (split at
+/// the largest power of two below its size) are hashed on two threads.
+pub fn root_of_leaf_hashes(leaves: &[u8]) -> Option<Hash> {
+    if !leaves.len().is_multiple_of(HASH_SIZE) {
+        return None;
+    }
+    let n = leaves.len() / HASH_SIZE;
+    if n < 1 << 16 || std::thread::available_parallelism().map_or(1, |p| p.get()) < 2 {
+        return Some(root_serial(leaves));
+    }
+    let split = split_point(n as u64) as usize;
+    let (left, right) = leaves.split_at(split * HASH_SIZE);
+    let (l, r) = std::thread::scope(|scope| {
+        let right = scope.spawn(|| root_serial(right));
+        let l = root_serial(left);
+        (l, right.join())
+    });
+    match r {
+        Ok(r) => Some(node_hash(&l, &r)),
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
+}
+
+fn root_serial(leaves: &[u8]) -> Hash {
+    // A stack of complete subtrees, like the digits of a binary counter: (height, hash).
+    let mut stack: Vec<(u32, Hash)> = Vec::with_capacity(64);
+    for leaf in leaves.chunks_exact(HASH_SIZE) {
+        let mut hash = [0u8; HASH_SIZE];
+        hash.copy_from_slice(leaf);
+        let mut height = 0u32;
+        while let Some(&(h, left)) = stack.last() {
+            if h != height {
+                break;
+            }
+            stack.pop();
+            hash = node_hash(&left, &hash);
+            height += 1;
+        }
+        stack.push((height, hash));
+    }
+    let Some((_, mut root)) = stack.pop() else {
+        return empty_root();
+    };
+    while let Some((_, left)) = stack.pop() {
+        root = node_hash(&left, &root);
+    }
+    root
 }
 
 // ---------------------------------------------------------------------------
@@ -1006,5 +1226,187 @@ mod tests {
             })
         ));
         assert_eq!(tree_hash(0, &ShortReader).unwrap(), empty_root());
+    }
+
+    /// Every subset of the leaves of small trees, and a sample of subsets of larger ones.
+    fn batch_cases() -> Vec<(u64, Vec<u64>)> {
+        let mut cases = Vec::new();
+        for size in 1..=9u64 {
+            for mask in 1u32..(1 << size) {
+                cases.push((size, (0..size).filter(|i| mask >> i & 1 == 1).collect()));
+            }
+        }
+        let mut state = 7u64;
+        for size in [10u64, 31, 64, 65, 100, 257, 1000] {
+            for _ in 0..40 {
+                let mut picked: Vec<u64> = (0..size)
+                    .filter(|_| {
+                        state = state
+                            .wrapping_mul(6364136223846793005)
+                            .wrapping_add(1442695040888963407);
+                        (state >> 33).is_multiple_of(7)
+                    })
+                    .collect();
+                if picked.is_empty() {
+                    picked.push(size / 2);
+                }
+                cases.push((size, picked));
+            }
+        }
+        cases
+    }
+
+    #[test]
+    fn batch_inclusion_proves_what_single_proofs_prove() {
+        for (size, indices) in batch_cases() {
+            let tree = tree_of(size);
+            let root = tree.root();
+            let proof = prove_batch_inclusion(size, &indices, &tree).unwrap();
+            assert_eq!(
+                proof.len(),
+                batch_inclusion_proof_len(size, &indices).unwrap()
+            );
+            let leaves: Vec<(u64, Hash)> = indices
+                .iter()
+                .map(|&i| (i, tree.leaf_hash(i).unwrap()))
+                .collect();
+            verify_batch_inclusion(size, &leaves, &proof, &root)
+                .unwrap_or_else(|e| panic!("size {size} {indices:?}: {e}"));
+            // Never longer than the single proofs together; one leaf: the same hashes.
+            let singles: Vec<Vec<Hash>> = indices
+                .iter()
+                .map(|&i| tree.prove_inclusion(i, size).unwrap())
+                .collect();
+            assert!(proof.len() <= singles.iter().map(Vec::len).sum::<usize>());
+            if let [single] = singles.as_slice() {
+                let mut a = single.clone();
+                let mut b = proof.clone();
+                a.sort();
+                b.sort();
+                assert_eq!(a, b, "size {size} index {indices:?}");
+            }
+            // Each leaf also verifies alone against the same root.
+            for (&i, single) in indices.iter().zip(&singles) {
+                verify_inclusion(&tree.leaf_hash(i).unwrap(), i, size, single, &root).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn batch_inclusion_rejects_tampering() {
+        let size = 37;
+        let tree = tree_of(size);
+        let root = tree.root();
+        let indices = [0u64, 5, 6, 20, 36];
+        let leaves: Vec<(u64, Hash)> = indices
+            .iter()
+            .map(|&i| (i, tree.leaf_hash(i).unwrap()))
+            .collect();
+        let proof = prove_batch_inclusion(size, &indices, &tree).unwrap();
+        verify_batch_inclusion(size, &leaves, &proof, &root).unwrap();
+        // A changed proof hash.
+        for i in 0..proof.len() {
+            let mut bad = proof.clone();
+            bad[i][0] ^= 1;
+            assert!(matches!(
+                verify_batch_inclusion(size, &leaves, &bad, &root),
+                Err(ProofError::RootMismatch { .. })
+            ));
+        }
+        // A changed leaf, a leaf moved to another index, leaves swapped.
+        for i in 0..leaves.len() {
+            let mut bad = leaves.clone();
+            bad[i].1[31] ^= 1;
+            assert!(verify_batch_inclusion(size, &bad, &proof, &root).is_err());
+        }
+        let mut moved = leaves.clone();
+        moved[1].0 = 4;
+        assert!(verify_batch_inclusion(size, &moved, &proof, &root).is_err());
+        let mut swapped = leaves.clone();
+        swapped.swap(1, 2);
+        assert!(matches!(
+            verify_batch_inclusion(size, &swapped, &proof, &root),
+            Err(ProofError::LeavesNotAscending { .. })
+        ));
+        // Hiding a leaf: the remaining leaves do not verify with the same proof.
+        assert!(verify_batch_inclusion(size, &leaves[1..], &proof, &root).is_err());
+        // Wrong lengths, wrong sizes, wrong root, duplicates, out of range, nothing.
+        let mut long = proof.clone();
+        long.push(root);
+        assert!(matches!(
+            verify_batch_inclusion(size, &leaves, &long, &root),
+            Err(ProofError::WrongProofLength { .. })
+        ));
+        assert!(matches!(
+            verify_batch_inclusion(size, &leaves, &proof[1..], &root),
+            Err(ProofError::WrongProofLength { .. })
+        ));
+        assert!(verify_batch_inclusion(size + 1, &leaves, &proof, &root).is_err());
+        assert!(verify_batch_inclusion(size, &leaves, &proof, &tree.root_at(36).unwrap()).is_err());
+        let mut duplicate = leaves.clone();
+        duplicate[1] = duplicate[0];
+        assert!(verify_batch_inclusion(size, &duplicate, &proof, &root).is_err());
+        assert!(matches!(
+            verify_batch_inclusion(30, &leaves, &proof, &root),
+            Err(ProofError::IndexOutOfRange {
+                index: 36,
+                size: 30
+            })
+        ));
+        assert!(verify_batch_inclusion(size, &[], &[], &root).is_err());
+        assert!(prove_batch_inclusion(size, &[], &tree).unwrap().is_empty());
+        assert!(matches!(
+            prove_batch_inclusion(size, &[3, 2], &tree),
+            Err(TreeError::LeavesNotAscending {
+                previous: 3,
+                next: 2
+            })
+        ));
+        assert!(matches!(
+            prove_batch_inclusion(size, &[3, 37], &tree),
+            Err(TreeError::IndexOutOfRange {
+                index: 37,
+                size: 37
+            })
+        ));
+        // Huge sizes neither overflow nor panic.
+        let h = leaf_hash(b"x");
+        assert!(
+            verify_batch_inclusion(u64::MAX, &[(0, h), (u64::MAX - 1, h)], &[h; 3], &h).is_err()
+        );
+    }
+
+    #[test]
+    fn batch_inclusion_at_scale_is_compact() {
+        // 1,000 leaves spread over a tree of 2^20: far fewer hashes than 1,000 single proofs.
+        let size: u64 = 1 << 20;
+        let mut tree = MemoryTree::new();
+        for i in 0..size {
+            tree.append_leaf_hash(leaf_hash(&i.to_be_bytes()));
+        }
+        let indices: Vec<u64> = (0..1000u64).map(|i| i * 1048 + (i % 7)).collect();
+        let proof = prove_batch_inclusion(size, &indices, &tree).unwrap();
+        let leaves: Vec<(u64, Hash)> = indices
+            .iter()
+            .map(|&i| (i, tree.leaf_hash(i).unwrap()))
+            .collect();
+        verify_batch_inclusion(size, &leaves, &proof, &tree.root()).unwrap();
+        assert!(proof.len() < 12_000, "{} hashes", proof.len());
+    }
+
+    #[test]
+    fn root_of_leaf_hashes_matches_the_tree() {
+        // 70,000 takes the two-thread path.
+        for n in [0u32, 1, 2, 3, 5, 8, 13, 256, 257, 1000, 70_000] {
+            let mut tree = MemoryTree::new();
+            let mut leaves = Vec::new();
+            for i in 0..n {
+                let data = i.to_be_bytes();
+                tree.append(&data);
+                leaves.extend_from_slice(&leaf_hash(&data));
+            }
+            assert_eq!(root_of_leaf_hashes(&leaves), Some(tree.root()), "size {n}");
+        }
+        assert_eq!(root_of_leaf_hashes(&[0; 33]), None);
     }
 }

@@ -252,9 +252,41 @@ impl EntryBundle {
     pub fn first_entry(&self) -> Option<u64> {
         self.index.checked_mul(u64::from(FULL_TILE_WIDTH))
     }
+
+    /// The bundle that holds entry `index` in a tree of `tree_size` entries, at the width
+    /// that size gives it; `None` if the entry is not in the tree.
+    pub fn containing(index: u64, tree_size: u64) -> Option<EntryBundle> {
+        if index >= tree_size {
+            return None;
+        }
+        let bundle = index / u64::from(FULL_TILE_WIDTH);
+        let start = bundle * u64::from(FULL_TILE_WIDTH);
+        let width = (tree_size - start).min(u64::from(FULL_TILE_WIDTH)) as u16;
+        Some(EntryBundle {
+            index: bundle,
+            width,
+        })
+    }
 }
 
 impl TileRef {
+    /// Whether a tree of `tree_size` entries has this tile or bundle at this width: a full
+    /// one once the tree holds all of it, a partial one once it holds at least `width` of it
+    /// (the tiles a log serving that tree can serve, as they only ever grow).
+    pub fn within(&self, tree_size: u64) -> bool {
+        let (level, index, width) = match self {
+            TileRef::Hashes(t) => (
+                u32::from(t.level) * u32::from(TILE_HEIGHT),
+                t.index,
+                t.width,
+            ),
+            TileRef::Entries(b) => (0, b.index, b.width),
+        };
+        // The number of hashes the tree has at this tile's level.
+        let hashes = tree_size.checked_shr(level).unwrap_or(0);
+        u128::from(index) * u128::from(FULL_TILE_WIDTH) + u128::from(width) <= u128::from(hashes)
+    }
+
     /// The C2SP path of the tile or bundle.
     pub fn path(&self) -> String {
         match self {
@@ -1169,5 +1201,47 @@ mod tests {
             Err(TileError::WrongEntryCount { count: 257 })
         ));
         assert!(decode_entry_bundle(&[0u8; 2 * 256]).is_ok());
+    }
+
+    #[test]
+    fn bundles_containing_entries_and_tiles_within_a_tree() {
+        assert_eq!(EntryBundle::containing(0, 0), None);
+        assert_eq!(
+            EntryBundle::containing(0, 1),
+            Some(EntryBundle { index: 0, width: 1 })
+        );
+        assert_eq!(
+            EntryBundle::containing(255, 1000),
+            Some(EntryBundle {
+                index: 0,
+                width: 256
+            })
+        );
+        assert_eq!(
+            EntryBundle::containing(999, 1000),
+            Some(EntryBundle {
+                index: 3,
+                width: 232
+            })
+        );
+        assert_eq!(EntryBundle::containing(1000, 1000), None);
+        let entries = |index, width| TileRef::Entries(EntryBundle { index, width });
+        let hashes = |level, index, width| {
+            TileRef::Hashes(Tile {
+                level,
+                index,
+                width,
+            })
+        };
+        assert!(entries(3, 232).within(1000));
+        assert!(entries(3, 200).within(1000));
+        assert!(!entries(3, 233).within(1000));
+        assert!(!entries(4, 1).within(1000));
+        assert!(hashes(0, 3, 232).within(1000));
+        assert!(hashes(1, 0, 3).within(1000));
+        assert!(!hashes(1, 0, 4).within(1000));
+        assert!(hashes(1, 0, 256).within(65_536));
+        assert!(!hashes(2, 0, 1).within(65_535));
+        assert!(!hashes(63, u64::MAX, 256).within(u64::MAX));
     }
 }

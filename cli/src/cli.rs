@@ -41,6 +41,15 @@ pub struct Global {
     /// Machine-readable JSON output.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Seconds before a request to the log is given up (the command then exits 69).
+    #[arg(
+        long,
+        global = true,
+        env = "QUORUM_TIMEOUT",
+        default_value_t = 60,
+        value_name = "SECONDS"
+    )]
+    pub timeout: u64,
 }
 
 /// The subcommands.
@@ -70,15 +79,36 @@ pub enum Command {
     /// Show every statement counted for a version, with its signer's weight, and every
     /// rejected one with its reason.
     Explain(ExplainArgs),
-    /// Save the evidence bundle of a package to a file, for offline `verify --bundle`.
+    /// Save the evidence for packages to a file, for offline `verify --bundle`.
     Fetch(FetchArgs),
     /// Download and verify the whole log through its tiles (resumable).
     Mirror(MirrorArgs),
     /// Work with submission receipts (kept in the state directory's `receipts/`).
     Receipt(ReceiptArgs),
+    /// Show the checkpoint this client accepted from the policy's log, and the conflicting
+    /// checkpoints it refused (evidence to hand to witnesses and monitors).
+    Checkpoint(CheckpointArgs),
     /// Import public trust data (cargo-vet audit sets, RustSec and OSV advisories) as
     /// statements signed by your key, append-only; or check the log against the source.
     Import(ImportArgs),
+}
+
+/// `quorum checkpoint`.
+#[derive(Debug, Args)]
+pub struct CheckpointArgs {
+    /// What to show.
+    #[command(subcommand)]
+    pub command: CheckpointCommand,
+}
+
+/// `quorum checkpoint` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CheckpointCommand {
+    /// Print the signed checkpoint this client last accepted from the log.
+    Show,
+    /// Print every refused checkpoint (rollback or fork) with the stored one it conflicts
+    /// with, both as the signed notes the log served.
+    Conflicts,
 }
 
 /// `quorum import`.
@@ -407,7 +437,7 @@ pub struct SubmitArgs {
 /// Where evidence comes from.
 #[derive(Debug, Default, Args)]
 pub struct SourceOpts {
-    /// Decide offline from a saved evidence bundle (`quorum fetch --out`).
+    /// Decide offline from saved evidence (`quorum fetch --out`).
     #[arg(long, value_name = "FILE", conflicts_with = "mirror")]
     pub bundle: Option<PathBuf>,
     /// Decide from the local mirror (`quorum mirror`): completeness `complete`.
@@ -445,8 +475,10 @@ pub struct ExplainArgs {
 /// `quorum fetch`.
 #[derive(Debug, Args)]
 pub struct FetchArgs {
-    /// The package, e.g. pkg:cargo/serde (a version is ignored: the bundle covers them all).
-    pub purl: String,
+    /// The packages, e.g. pkg:cargo/serde (a version is ignored: the evidence covers them
+    /// all), with the whole trust graph.
+    #[arg(required = true)]
+    pub purls: Vec<String>,
     /// Output file.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,

@@ -14,9 +14,10 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use quorum_verifier::client::LogTrust;
+use quorum_verifier::client::fetch::MAX_CHECKPOINT_BYTES;
 use quorum_verifier::decision::Verdict;
 use quorum_verifier::ecosystem::Ecosystem;
-use quorum_verifier::evidence::LogTrust;
 use quorum_verifier::import::MAX_SOURCE_FILE;
 use quorum_verifier::policy::Policy;
 use serde_json::json;
@@ -24,7 +25,6 @@ use serde_json::json;
 use crate::cli::{Global, ImportArgs, ImportOpts, ImportSource, InitArgs, PublishOpts};
 use crate::error::{unavailable, usage};
 use crate::keys::{create_key, load_signer};
-use crate::net::MAX_CHECKPOINT;
 use crate::state::{State, read_text, write_atomic};
 
 /// Placeholders written when a flag is not given; the policy parses with them, and
@@ -439,17 +439,22 @@ const COSIGN_WAIT: Duration = Duration::from_secs(120);
 /// are durable, before they are in a cosigned checkpoint that `verify` accepts.
 fn wait_for_checkpoint(global: &Global, policy: &Policy, size: u64) -> anyhow::Result<()> {
     let target = crate::publish::log_client(global)?;
+    let trust = crate::glue::log_trust(policy)?;
     let started = Instant::now();
     loop {
-        let note = target.client().get_ok("/checkpoint", MAX_CHECKPOINT)?;
-        let cp = crate::glue::verify_checkpoint(policy, &note, None, None)?;
-        if cp.size >= size {
+        let note = target
+            .client()
+            .get_ok("/checkpoint", MAX_CHECKPOINT_BYTES)?;
+        let cp = trust
+            .verify_checkpoint(&note)
+            .map_err(|e| crate::glue::client_error(e.into()))?;
+        if cp.size() >= size {
             return Ok(());
         }
         if started.elapsed() > COSIGN_WAIT {
             return Err(unavailable(format!(
                 "the log's cosigned checkpoint has {} entries after {}s; the import wrote up to {size}: run `quorum verify --lockfile` later",
-                cp.size,
+                cp.size(),
                 COSIGN_WAIT.as_secs()
             )));
         }
@@ -467,6 +472,7 @@ fn as_key(global: &Global, key_file: &Path, policy: Option<&Path>) -> Global {
         log: global.log.clone(),
         key: Some(key_file.to_path_buf()),
         json: global.json,
+        timeout: global.timeout,
     }
 }
 

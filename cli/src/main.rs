@@ -96,6 +96,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Fetch(args) => verify::fetch(&global, &args),
         Command::Mirror(args) => mirror::mirror(&global, &args),
         Command::Receipt(args) => receipt::receipt(&global, &args),
+        Command::Checkpoint(args) => verify::checkpoint(&global, &args),
         Command::Import(args) => import::import(&global, &args),
     }
 }

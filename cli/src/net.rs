@@ -1,16 +1,16 @@
-//! HTTP to the log, with a size limit on every response read.
+//! HTTP to the log, with a size limit on every response read and a timeout on every
+//! request; [`LogClient`] is the CLI's [`LogFetcher`] for the library's client layer.
 
 use std::io::Read;
 use std::time::Duration;
 
+use quorum_c2sp::tiles::TileRef;
+use quorum_verifier::client::fetch::{
+    FetchError, LogFetcher, MAX_CHECKPOINT_BYTES, MAX_PAGE_BYTES, MAX_TILE_BYTES,
+};
+
 use crate::error::unavailable;
 
-/// Largest evidence bundle read.
-pub const MAX_BUNDLE: u64 = 16 << 20;
-/// Largest checkpoint read.
-pub const MAX_CHECKPOINT: u64 = 1 << 20;
-/// Largest tile or entry bundle read (256 entries of at most 64 KiB plus prefixes).
-pub const MAX_TILE: u64 = 256 * (65_535 + 2);
 /// Largest submission response read.
 pub const MAX_SUBMIT_RESPONSE: u64 = 1 << 20;
 /// Largest error body shown.
@@ -31,8 +31,9 @@ pub struct Response {
 }
 
 impl LogClient {
-    /// A client for the log at `base` (an http or https URL).
-    pub fn new(base: &str) -> anyhow::Result<LogClient> {
+    /// A client for the log at `base` (an http or https URL); each request times out after
+    /// `timeout`.
+    pub fn new(base: &str, timeout: Duration) -> anyhow::Result<LogClient> {
         if !(base.starts_with("http://") || base.starts_with("https://")) {
             return Err(crate::error::usage(format!(
                 "log URL {base:?} must start with http:// or https://"
@@ -40,8 +41,8 @@ impl LogClient {
         }
         let http = reqwest::blocking::Client::builder()
             .user_agent(concat!("quorum/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(Duration::from_secs(15))
-            .timeout(Duration::from_secs(120))
+            .connect_timeout(timeout.min(Duration::from_secs(15)))
+            .timeout(timeout)
             .build()
             .map_err(|e| unavailable(format!("cannot build an HTTP client: {e}")))?;
         Ok(LogClient {
@@ -55,87 +56,132 @@ impl LogClient {
         &self.base
     }
 
-    /// GET `path` (starting with `/`), reading at most `limit` bytes of body.
-    pub fn get(&self, path: &str, limit: u64) -> anyhow::Result<Response> {
-        let url = format!("{}{}", self.base, path);
-        let resp = self
-            .http
-            .get(&url)
+    fn send(
+        &self,
+        request: reqwest::blocking::RequestBuilder,
+        url: &str,
+        limit: u64,
+    ) -> Result<Response, FetchError> {
+        let resp = request
             .send()
-            .map_err(|e| unreachable(&url, &e))?;
-        read_limited(&url, resp, limit)
+            .map_err(|e| FetchError::Unreachable(format!("{url}: {}", real_cause(&e))))?;
+        read_limited(url, resp, limit)
     }
 
     /// POST a JSON body to `path`, reading at most `limit` bytes of body.
     pub fn post_json(&self, path: &str, body: Vec<u8>, limit: u64) -> anyhow::Result<Response> {
         let url = format!("{}{}", self.base, path);
-        let resp = self
+        let request = self
             .http
             .post(&url)
             .header("content-type", "application/json")
             .header("accept", "application/json")
-            .body(body)
-            .send()
-            .map_err(|e| unreachable(&url, &e))?;
-        read_limited(&url, resp, limit)
+            .body(body);
+        self.send(request, &url, limit)
+            .map_err(|e| unavailable(e.to_string()))
     }
 
-    /// GET that must answer 200.
+    /// GET `path` (starting with `/`), which must answer 200, reading at most `limit` bytes.
     pub fn get_ok(&self, path: &str, limit: u64) -> anyhow::Result<Vec<u8>> {
-        let r = self.get(path, limit)?;
+        let url = format!("{}{}", self.base, path);
+        self.ok(self.http.get(url), path, limit)
+            .map_err(|e| unavailable(e.to_string()))
+    }
+
+    /// A request that must answer 200.
+    fn ok(
+        &self,
+        request: reqwest::blocking::RequestBuilder,
+        path: &str,
+        limit: u64,
+    ) -> Result<Vec<u8>, FetchError> {
+        let url = format!("{}{}", self.base, path);
+        let r = self.send(request, &url, limit)?;
         if r.status != 200 {
-            return Err(unavailable(format!(
-                "the log answered {} for {}{}: {}",
-                r.status,
-                self.base,
-                path,
-                error_text(&r.body)
-            )));
+            return Err(FetchError::Status {
+                status: r.status,
+                what: url,
+                message: error_text(&r.body),
+            });
         }
         Ok(r.body)
     }
+}
+
+impl LogFetcher for LogClient {
+    fn checkpoint(&self) -> Result<Vec<u8>, FetchError> {
+        let url = format!("{}/checkpoint", self.base);
+        self.ok(self.http.get(url), "/checkpoint", MAX_CHECKPOINT_BYTES)
+    }
+
+    fn tile(&self, tile: &TileRef) -> Result<Vec<u8>, FetchError> {
+        let path = format!("/{}", tile.path());
+        let url = format!("{}{path}", self.base);
+        self.ok(self.http.get(url), &path, MAX_TILE_BYTES)
+    }
+
+    fn evidence(&self, request: &[u8]) -> Result<Vec<u8>, FetchError> {
+        let url = format!("{}/v1/evidence", self.base);
+        let builder = self
+            .http
+            .post(url)
+            .header("content-type", "application/x-protobuf")
+            .header("accept", "application/x-protobuf")
+            .body(request.to_vec());
+        self.ok(builder, "/v1/evidence", MAX_PAGE_BYTES)
+    }
+
+    fn describe(&self) -> String {
+        self.base.clone()
+    }
+}
+
+/// An error with its causes (reqwest hides "connection reset", "timed out" in its sources).
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
 }
 
 fn read_limited(
     url: &str,
     resp: reqwest::blocking::Response,
     limit: u64,
-) -> anyhow::Result<Response> {
+) -> Result<Response, FetchError> {
     let status = resp.status().as_u16();
-    let limit = if (200..300).contains(&status) {
-        limit
-    } else {
-        MAX_ERROR_BODY
-    };
+    let ok = (200..300).contains(&status);
+    let limit = if ok { limit } else { MAX_ERROR_BODY };
     if let Some(len) = resp.content_length()
         && len > limit
-        && (200..300).contains(&status)
+        && ok
     {
-        return Err(unavailable(format!(
-            "{url} answered with {len} bytes, more than the limit of {limit}"
-        )));
+        return Err(FetchError::TooLarge {
+            what: url.to_string(),
+            limit,
+        });
     }
     let mut body = Vec::new();
     resp.take(limit + 1).read_to_end(&mut body).map_err(|e| {
         let cause = std::error::Error::source(&e)
             .and_then(|s| s.downcast_ref::<reqwest::Error>())
-            .map_or_else(|| e.to_string(), real_cause);
-        unavailable(format!("reading the answer from {url}: {cause}"))
+            .map_or_else(|| error_chain(&e), real_cause);
+        FetchError::Unreachable(format!("reading the answer from {url}: {cause}"))
     })?;
     if body.len() as u64 > limit {
-        if (200..300).contains(&status) {
-            return Err(unavailable(format!(
-                "{url} answered with more than the limit of {limit} bytes"
-            )));
+        if ok {
+            return Err(FetchError::TooLarge {
+                what: url.to_string(),
+                limit,
+            });
         }
         body.truncate(limit as usize);
     }
     Ok(Response { status, body })
-}
-
-/// The error for a request that got no answer, naming the URL and the real cause.
-fn unreachable(url: &str, e: &reqwest::Error) -> anyhow::Error {
-    unavailable(format!("cannot reach the log at {url}: {}", real_cause(e)))
 }
 
 /// What actually went wrong under reqwest's "error sending request": the innermost cause

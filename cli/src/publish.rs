@@ -23,15 +23,19 @@ use crate::cli::{
     PublishOpts, RevokeArgs, SubmitArgs, TrustArgs, VerdictArg,
 };
 use crate::error::{unavailable, usage};
+use crate::glue;
 use crate::keys::load_signer;
 use crate::net::{LogClient, MAX_SUBMIT_RESPONSE, error_text};
+use crate::state::{MAX_INPUT_FILE, State, read_input, read_text, write_atomic};
+use base64::Engine as _;
+use quorum_verifier::client::LogTrust;
+use quorum_verifier::client::receipt::{
+    Receipt, check_entry_matches, proof_size, receipt_check, verify_receipt,
+};
+use quorum_verifier::client::tiles::{TileProofs, fetch_entry};
 
 /// Largest batch answer read (1000 results of about 150 bytes).
 const MAX_BATCH_RESPONSE: u64 = 4 << 20;
-use crate::receipt::Receipt;
-use crate::state::{MAX_INPUT_FILE, State, read_input, read_text, write_atomic};
-use base64::Engine as _;
-use quorum_verifier::policy::Policy;
 
 /// Subjects per adoption statement when recording a lockfile (the statement limit).
 const SUBJECTS_PER_STATEMENT: usize = quorum_verifier::model::statement::MAX_SUBJECTS;
@@ -658,11 +662,12 @@ pub fn submit_batch(
         .collect())
 }
 
-/// Where submissions go: the log (`--log`, else the policy's `[log] url`) and the policy
-/// whose log key and witness quorum the receipts are verified with, if there is one.
+/// Where submissions go: the log (`--log`, else the policy's `[log] url`) and the log the
+/// policy trusts, whose key and witness quorum the receipts are verified with, if there is
+/// a policy.
 pub struct Target {
     client: LogClient,
-    policy: Option<Policy>,
+    trust: Option<LogTrust>,
 }
 
 impl Target {
@@ -672,7 +677,9 @@ impl Target {
     }
 }
 
-/// The log to submit to and the policy to check its receipts with.
+/// The log to submit to and the trust to check its receipts with. The policy is checked
+/// here, before anything is submitted: a policy that cannot verify a receipt must not let
+/// a statement be logged first and fail afterwards.
 pub fn log_client(global: &Global) -> anyhow::Result<Target> {
     let state = State::open(global)?;
     let path = state.policy_path(global);
@@ -681,14 +688,16 @@ pub fn log_client(global: &Global) -> anyhow::Result<Target> {
     } else {
         None
     };
-    let url = global
-        .log
-        .clone()
-        .or_else(|| policy.as_ref().and_then(|p| p.log.as_ref()?.url.clone()));
-    match url {
+    let trust = match policy.as_ref().filter(|p| p.log.is_some()) {
+        Some(policy) => Some(glue::log_trust(policy).map_err(|e| {
+            e.context("the policy cannot verify the log's receipt; nothing was submitted")
+        })?),
+        None => None,
+    };
+    match glue::log_url(global, policy.as_ref()) {
         Some(url) => Ok(Target {
-            client: LogClient::new(&url)?,
-            policy,
+            client: glue::log_client(global, &url)?,
+            trust,
         }),
         None => Err(usage(
             "no log to submit to: pass --log <url>, set [log] url in the policy, or use --out <file> to sign without submitting",
@@ -716,10 +725,9 @@ fn submit(
     // With a witness quorum to meet, wait for a cosigned checkpoint: a checkpoint the log
     // has only signed would not verify against the policy.
     let witnessed = target
-        .policy
+        .trust
         .as_ref()
-        .and_then(|p| p.witnesses.policy.as_deref())
-        .is_some_and(|w| w.lines().any(|l| !l.trim().is_empty()));
+        .is_some_and(LogTrust::requires_witnesses);
     let wait = if witnessed { "cosigned" } else { "integrated" };
     let resp = client.post_json(
         &format!("/v1/statements?wait={wait}"),
@@ -764,18 +772,25 @@ fn submit(
     if !receipt.tlog_proof.is_empty() {
         // Read the logged entry back (the proof does not carry it), check it is ours, then
         // verify the proof before keeping the receipt.
-        let size = crate::receipt::proof_size(&receipt.tlog_proof)?;
-        let entry = crate::receipt::fetch_entry(client, receipt.index, size)?;
-        crate::receipt::check_entry_matches(&entry, &envelope.digest(), &public_key)?;
+        let size = proof_size(&receipt.tlog_proof).map_err(glue::client_error)?;
+        let entry = fetch_entry(client, receipt.index, size).map_err(glue::client_error)?;
+        check_entry_matches(&entry, &envelope.digest(), &public_key).map_err(glue::client_error)?;
         receipt.entry = Some(base64::engine::general_purpose::STANDARD.encode(&entry));
-        match target.policy.as_ref().filter(|p| p.log.is_some()) {
-            Some(policy) => {
-                let check = crate::receipt::verify_receipt(policy, &receipt).map_err(|e| {
-                    e.context(format!(
+        match target.trust.as_ref() {
+            Some(trust) => {
+                let checkpoint = verify_receipt(trust, &receipt).map_err(|e| {
+                    glue::client_error(e).context(format!(
                         "the log's receipt for {digest} does not verify; not saved"
                     ))
                 })?;
-                receipt.verified = Some(check);
+                // The receipt's checkpoint is a view of the log like any other.
+                let state = State::open(global)?;
+                state.ensure()?;
+                state
+                    .memory()
+                    .observe(&checkpoint, client.base(), &TileProofs::new(client))
+                    .map_err(|e| glue::client_error(e.into()))?;
+                receipt.verified = Some(receipt_check(&checkpoint));
             }
             None => {
                 // Once per run: a lockfile adoption can submit many statements.

@@ -1,17 +1,20 @@
-//! The state directory: `key`, `policy.toml`, `checkpoints/<log>.note` (the last checkpoint
-//! seen per log), `receipts/<envelope digest>.json`, `mirror/<log>/`.
+//! The state directory: `key`, `policy.toml`, `checkpoints/` (the checkpoint memory: the last
+//! checkpoint accepted per log, and the conflicts it refused), `trust-graph/<log>.bin` (the
+//! verified trust graph), `receipts/<envelope digest>.json`, `mirror/<log>/`.
 
-use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use quorum_verifier::client::memory::{self, CheckpointMemory, DirStore, log_slug};
 
 use crate::cli::Global;
 use crate::error::usage;
 
 /// The largest file the CLI reads as input (policies, bundles, envelopes, keys).
 pub const MAX_INPUT_FILE: u64 = 64 << 20;
+
+/// The largest evidence set read by `verify --bundle`.
+pub const MAX_EVIDENCE_SET: u64 = 1 << 30;
 
 /// The resolved state directory.
 pub struct State {
@@ -54,51 +57,21 @@ impl State {
             .unwrap_or_else(|| self.dir.join("policy.toml"))
     }
 
-    /// A file-name-safe form of a log origin.
-    pub fn log_slug(origin: &str) -> String {
-        let mut s: String = origin
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .take(100)
-            .collect();
-        // Distinct origins that map to the same text stay distinct.
-        let digest = quorum_verifier::model::statement::sha256_hex(origin.as_bytes());
-        s.push('-');
-        s.push_str(&digest[..12]);
-        s
+    /// The checkpoint memory (`checkpoints/`).
+    pub fn memory(&self) -> CheckpointMemory<DirStore> {
+        CheckpointMemory::new(DirStore::new(&self.dir))
     }
 
-    /// Path of the last checkpoint seen for a log.
-    pub fn checkpoint_path(&self, origin: &str) -> PathBuf {
+    /// The trust-graph cache of a log.
+    pub fn trust_graph_path(&self, origin: &str) -> PathBuf {
         self.dir
-            .join("checkpoints")
-            .join(format!("{}.note", State::log_slug(origin)))
-    }
-
-    /// The last checkpoint seen for a log, as note bytes.
-    pub fn last_checkpoint(&self, origin: &str) -> anyhow::Result<Option<Vec<u8>>> {
-        let path = self.checkpoint_path(origin);
-        match fs::read(&path) {
-            Ok(b) => Ok(Some(b)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
-        }
-    }
-
-    /// Stores the last checkpoint seen for a log.
-    pub fn store_checkpoint(&self, origin: &str, note: &[u8]) -> anyhow::Result<()> {
-        write_atomic(&self.checkpoint_path(origin), note)
+            .join("trust-graph")
+            .join(format!("{}.bin", log_slug(origin)))
     }
 
     /// The mirror directory of a log.
     pub fn mirror_dir(&self, origin: &str) -> PathBuf {
-        self.dir.join("mirror").join(State::log_slug(origin))
+        self.dir.join("mirror").join(log_slug(origin))
     }
 
     /// Path of a submission receipt.
@@ -109,44 +82,23 @@ impl State {
 
 /// Creates a directory and its parents, the last one owner-only.
 pub fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
-    if dir.is_dir() {
-        return Ok(());
-    }
-    let mut builder = fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    builder
-        .create(dir)
-        .with_context(|| format!("creating directory {}", dir.display()))
+    memory::create_private_dir(dir).with_context(|| format!("creating directory {}", dir.display()))
 }
 
 /// Writes a file through a temporary file and a rename, so a crash leaves the old or the
 /// new content, never a mix.
+///
+/// A path that already names something other than a regular file or a symbolic link (a
+/// device such as `/dev/null` or `/dev/stdout`, a FIFO) is written in place: a rename would
+/// replace the device node itself with a regular file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    if let Some(parent) = path.parent()
-        && !parent.as_os_str().is_empty()
-    {
-        create_private_dir(parent)?;
-    }
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    {
-        let mut f =
-            fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
-        f.write_all(bytes)
-            .and_then(|()| f.sync_all())
-            .with_context(|| format!("writing {}", tmp.display()))?;
-    }
-    fs::rename(&tmp, path).with_context(|| format!("renaming to {}", path.display()))
+    memory::write_atomic(path, bytes).with_context(|| format!("writing {}", path.display()))
 }
 
 /// Reads an input file of at most `limit` bytes; errors are usage errors naming the file.
 pub fn read_input(path: &Path, what: &str, limit: u64) -> anyhow::Result<Vec<u8>> {
     use std::io::Read;
-    let f = fs::File::open(path)
+    let f = std::fs::File::open(path)
         .map_err(|e| usage(format!("cannot open {what} {}: {e}", path.display())))?;
     let mut buf = Vec::new();
     f.take(limit + 1)
@@ -166,4 +118,47 @@ pub fn read_text(path: &Path, what: &str, limit: u64) -> anyhow::Result<String> 
     let bytes = read_input(path, what, limit)?;
     String::from_utf8(bytes)
         .map_err(|_| usage(format!("{what} {} is not UTF-8 text", path.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::write_atomic;
+
+    /// Writing "a file" that is a FIFO (as `/dev/null` or `/dev/stdout` are devices) must
+    /// write into it, never rename a regular file over it: an earlier version replaced the
+    /// machine's `/dev/null` with a regular file when asked to write there.
+    #[cfg(unix)]
+    #[test]
+    fn special_files_are_written_in_place_not_replaced() -> anyhow::Result<()> {
+        use std::os::unix::fs::FileTypeExt;
+        let dir = tempfile::tempdir()?;
+        let fifo = dir.path().join("pipe");
+        let status = std::process::Command::new("mkfifo").arg(&fifo).status()?;
+        anyhow::ensure!(status.success(), "mkfifo failed");
+        let reader_path = fifo.clone();
+        let reader = std::thread::spawn(move || std::fs::read(reader_path));
+        write_atomic(&fifo, b"through the pipe")?;
+        let received = reader
+            .join()
+            .map_err(|_| anyhow::anyhow!("reader thread panicked"))??;
+        assert_eq!(received, b"through the pipe");
+        assert!(std::fs::symlink_metadata(&fifo)?.file_type().is_fifo());
+        Ok(())
+    }
+
+    /// A regular file is still replaced through a temporary file and a rename.
+    #[test]
+    fn regular_files_are_replaced_whole() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("out.json");
+        std::fs::write(&path, b"old content that is longer")?;
+        write_atomic(&path, b"new")?;
+        assert_eq!(std::fs::read(&path)?, b"new");
+        assert_eq!(
+            std::fs::read_dir(dir.path())?.count(),
+            1,
+            "no temporary file left"
+        );
+        Ok(())
+    }
 }

@@ -1,23 +1,31 @@
-//! `quorum verify`, `quorum explain`, `quorum fetch`: evidence in, decisions out.
+//! `quorum verify`, `quorum explain`, `quorum fetch`, `quorum checkpoint`: evidence in,
+//! decisions out. Every check is in the library's client layer; this file picks the source,
+//! prints and sets the exit code.
 
-use std::collections::BTreeMap;
-use std::path::Path;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use base64::Engine as _;
 use quorum_proto::prost::Message;
 use quorum_proto::v1;
+use quorum_verifier::client::checkpoint::{VerifiedCheckpoint, unix_now};
+use quorum_verifier::client::evidence::VerifiedEvidence;
+use quorum_verifier::client::mirror_store::Recheck;
+use quorum_verifier::client::online::{Online, Progress, Tuning};
+use quorum_verifier::client::{bundle, mirror};
 use quorum_verifier::decision::{Claim, Decision, Evaluation, Verdict};
 use quorum_verifier::lockfile::parse_lockfile;
 use quorum_verifier::model::statement::parse_purl;
 use quorum_verifier::policy::Policy;
 use serde_json::{Value, json};
 
-use crate::cli::{ExplainArgs, FetchArgs, Global, SourceOpts, VerifyArgs};
-use crate::error::{evidence, usage};
-use crate::glue::{self, VerifiedEvidence};
-use crate::net::{LogClient, MAX_BUNDLE, query_escape};
-use crate::state::{State, read_input, read_text, write_atomic};
+use crate::cli::{
+    CheckpointArgs, CheckpointCommand, ExplainArgs, FetchArgs, Global, SourceOpts, VerifyArgs,
+};
+use crate::error::usage;
+use crate::glue::{self, StderrProgress};
+use crate::net::LogClient;
+use crate::state::{MAX_EVIDENCE_SET, State, read_input, read_text, write_atomic};
 
 /// Reads and parses a policy file; syntax errors name the line.
 pub fn load_policy(path: &Path) -> anyhow::Result<Policy> {
@@ -59,221 +67,146 @@ fn target_from_purl(purl: &str) -> anyhow::Result<Target> {
     Ok(Target { package, version })
 }
 
-/// Where evidence comes from, and what completeness it gives.
+/// Where evidence comes from.
 enum Source {
-    /// A saved bundle.
-    Bundle(v1::EvidenceBundle),
+    /// Saved evidence (`quorum fetch`).
+    Bundle(PathBuf),
     /// The local mirror, and what to verify again in the entries loaded from it.
-    Mirror(quorum_verifier::client::mirror_store::Recheck),
-    /// The log's evidence endpoint.
+    Mirror(Recheck),
+    /// The log's evidence API.
     Log(LogClient),
-}
-
-impl Source {
-    fn completeness(&self) -> &'static str {
-        match self {
-            Source::Mirror(_) => "complete",
-            _ => "served",
-        }
-    }
 }
 
 fn open_source(global: &Global, policy: &Policy, opts: &SourceOpts) -> anyhow::Result<Source> {
     if let Some(path) = &opts.bundle {
-        return Ok(Source::Bundle(read_bundle(path)?));
+        return Ok(Source::Bundle(path.clone()));
     }
     if opts.mirror {
         return Ok(Source::Mirror(if opts.recheck_signatures {
-            quorum_verifier::client::mirror_store::Recheck::Signatures
+            Recheck::Signatures
         } else {
-            quorum_verifier::client::mirror_store::Recheck::Statements
+            Recheck::Statements
         }));
     }
-    let url = match (&global.log, policy.log.as_ref().and_then(|l| l.url.clone())) {
-        (Some(u), _) => u.clone(),
-        (None, Some(u)) => u,
-        (None, None) => {
-            return Err(usage(
-                "no log to ask: set [log] url in the policy, pass --log <url>, or decide offline with --bundle <file>",
-            ));
-        }
-    };
-    Ok(Source::Log(LogClient::new(&url)?))
+    let url = glue::log_url(global, Some(policy)).ok_or_else(|| {
+        usage(
+            "no log to ask: set [log] url in the policy, pass --log <url>, or decide offline with --bundle <file>",
+        )
+    })?;
+    Ok(Source::Log(glue::log_client(global, &url)?))
 }
 
-/// Parses a bundle: proto3 JSON if it starts with `{`, else binary protobuf.
-pub fn parse_bundle(bytes: &[u8], what: &str) -> anyhow::Result<v1::EvidenceBundle> {
-    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
-    if first == Some(&b'{') {
-        serde_json::from_slice(bytes)
-            .map_err(|e| usage(format!("{what} is not an evidence bundle (JSON): {e}")))
-    } else {
-        v1::EvidenceBundle::decode(bytes)
-            .map_err(|e| usage(format!("{what} is not an evidence bundle (protobuf): {e}")))
+/// Reads saved evidence: an `EvidenceSet` (protobuf). The older `EvidenceBundle` format
+/// states no completeness and is refused with a hint.
+pub fn read_evidence_set(path: &Path) -> anyhow::Result<v1::EvidenceSet> {
+    let bytes = read_input(path, "saved evidence", MAX_EVIDENCE_SET)?;
+    let set = v1::EvidenceSet::decode(bytes.as_slice()).map_err(|e| {
+        usage(format!(
+            "{} is not saved evidence (an EvidenceSet from `quorum fetch`): {e}",
+            path.display()
+        ))
+    })?;
+    if set.checkpoint.is_empty() {
+        return Err(usage(format!(
+            "{} holds no checkpoint: it is not evidence saved by `quorum fetch` (bundles of the older format state no completeness and are no longer accepted; fetch again)",
+            path.display()
+        )));
     }
+    Ok(set)
 }
 
-fn read_bundle(path: &Path) -> anyhow::Result<v1::EvidenceBundle> {
-    let bytes = read_input(path, "bundle", MAX_BUNDLE)?;
-    parse_bundle(&bytes, &path.display().to_string())
-}
-
-/// Fetches the evidence bundle of a package from the log.
-///
-/// `since` is the size of the last checkpoint this client saw of the log: the log then adds
-/// a consistency proof from it, so the new checkpoint can be checked against the old one.
-fn fetch_bundle(
-    client: &LogClient,
-    package: &str,
-    since: Option<u64>,
-) -> anyhow::Result<(Vec<u8>, v1::EvidenceBundle)> {
-    let mut path = format!("/v1/evidence?purl={}", query_escape(package));
-    if let Some(size) = since {
-        path.push_str(&format!("&since={size}"));
-    }
-    let bytes = client.get_ok(&path, MAX_BUNDLE)?;
-    let bundle = parse_bundle(&bytes, &format!("the log's answer for {package}"))
-        .map_err(|e| evidence(format!("{e:#}")))?;
-    Ok((bytes, bundle))
-}
-
-/// The log section of the policy, required to verify anything.
-fn log_origin(policy: &Policy) -> anyhow::Result<String> {
-    policy
-        .log
-        .as_ref()
-        .map(|l| l.origin.clone())
-        .ok_or_else(|| {
-            usage("the policy has no [log] section (origin, key, url): add one to verify evidence")
-        })
-}
-
-/// Parses a stored or served checkpoint note into (size, root) for the rollback check.
-fn checkpoint_summary(note: &[u8]) -> Option<(u64, [u8; 32], String)> {
-    let parsed = quorum_c2sp::note::Note::parse(note).ok()?;
-    let cp = quorum_c2sp::checkpoint::Checkpoint::parse(&parsed.text).ok()?;
-    Some((cp.size, cp.root_hash, cp.origin))
-}
-
-fn describe(size: u64, root: &[u8; 32]) -> String {
-    format!(
-        "size {size} root {}",
-        base64::engine::general_purpose::STANDARD.encode(root)
-    )
-}
-
-/// The size of the last checkpoint of the policy's log that this client stored.
-fn last_seen_size(state: &State, policy: &Policy) -> anyhow::Result<Option<u64>> {
-    let origin = log_origin(policy)?;
-    Ok(state
-        .last_checkpoint(&origin)?
-        .as_deref()
-        .and_then(checkpoint_summary)
-        .map(|(size, _, _)| size))
-}
-
-/// Verifies a bundle, refuses a rollback or a fork relative to the last checkpoint seen,
-/// and records the new checkpoint.
-fn verify_and_record(
+/// The evidence for `packages` (purls without version) from `source`, complete or an
+/// error.
+fn gather(
     state: &State,
     policy: &Policy,
-    bundle: &v1::EvidenceBundle,
+    source: &Source,
+    packages: &[String],
+    progress: &StderrProgress,
 ) -> anyhow::Result<VerifiedEvidence> {
-    let origin = log_origin(policy)?;
-    let last = state.last_checkpoint(&origin)?;
-    let verified = glue::verify_bundle(policy, bundle, last.as_deref())?;
-    let cp = &verified.checkpoint;
-    if let Some((old_size, old_root, _)) = last.as_deref().and_then(checkpoint_summary) {
-        if cp.size < old_size {
-            return Err(evidence(format!(
-                "rollback: the log's checkpoint ({}) is older than the one seen before ({}); the log may be hiding entries",
-                describe(cp.size, &cp.root),
-                describe(old_size, &old_root)
-            )));
+    let trust = glue::log_trust(policy)?;
+    let memory = state.memory();
+    state.ensure()?;
+    let now = unix_now();
+    let evidence = match source {
+        Source::Bundle(path) => {
+            let set = read_evidence_set(path)?;
+            bundle::verify_set(
+                &set,
+                &trust,
+                &memory,
+                policy,
+                packages,
+                now,
+                &path.display().to_string(),
+            )
         }
-        if cp.size == old_size && cp.root != old_root {
-            return Err(evidence(format!(
-                "fork: the log's checkpoint ({}) conflicts with the one seen before ({}); the log shows different views to different clients",
-                describe(cp.size, &cp.root),
-                describe(old_size, &old_root)
-            )));
-        }
-        if cp.size == old_size {
-            return Ok(verified);
+        Source::Mirror(recheck) => mirror::load(
+            &state.mirror_dir(trust.origin()),
+            &trust,
+            &memory,
+            policy,
+            packages,
+            *recheck,
+            now,
+        ),
+        Source::Log(client) => {
+            let cache = state.trust_graph_path(trust.origin());
+            Online {
+                fetcher: client,
+                trust: &trust,
+                memory: &memory,
+                policy,
+                cache: Some(&cache),
+                now,
+                progress,
+                tuning: Tuning::default(),
+            }
+            .evidence(packages)
         }
     }
-    state.ensure()?;
-    state.store_checkpoint(&origin, &cp.note)?;
-    Ok(verified)
+    .map_err(glue::client_error)?;
+    for w in &evidence.warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(evidence)
 }
 
-/// Decides on targets, asking the source once per package.
+/// Decides on every target from one body of evidence.
 fn decide_all(
     global: &Global,
     policy: &Policy,
     source: &Source,
     targets: &[Target],
-) -> anyhow::Result<Vec<(Target, Decision, std::rc::Rc<VerifiedEvidence>)>> {
+) -> anyhow::Result<(VerifiedEvidence, Vec<(Target, Decision)>)> {
     let state = State::open(global)?;
-    let mut cache: BTreeMap<String, std::rc::Rc<VerifiedEvidence>> = BTreeMap::new();
-    let shared = match source {
-        Source::Bundle(b) => Some(std::rc::Rc::new(verify_and_record(&state, policy, b)?)),
-        Source::Mirror(recheck) => {
-            let packages: Vec<String> = targets
-                .iter()
-                .map(|t| t.package.clone())
-                .collect::<std::collections::BTreeSet<_>>()
-                .into_iter()
-                .collect();
-            Some(std::rc::Rc::new(crate::mirror::load_mirror(
-                &state, policy, &packages, *recheck,
-            )?))
-        }
-        Source::Log(_) => None,
-    };
-    let apply = |e: quorum_verifier::decision::DecisionError| {
-        usage(format!("the policy cannot be applied: {e}"))
-    };
-    // Trust weights depend on the evidence, not on the package: with one shared body of
-    // evidence they are computed once for every target.
-    let shared_evaluation = match &shared {
-        Some(ev) => {
-            Some(Evaluation::new(policy, &ev.statements, ev.checkpoint.time).map_err(apply)?)
-        }
-        None => None,
-    };
-    let mut out = Vec::new();
-    for t in targets {
-        if let (Some(ev), Some(evaluation)) = (&shared, &shared_evaluation) {
-            let decision = evaluation.decide(&t.package, &t.version);
-            out.push((t.clone(), decision, ev.clone()));
-            continue;
-        }
-        let Source::Log(client) = source else {
-            return Err(usage("no evidence source"));
-        };
-        let ev = match cache.get(&t.package) {
-            Some(ev) => ev.clone(),
-            None => {
-                let since = last_seen_size(&state, policy)?;
-                let (_, bundle) = fetch_bundle(client, &t.package, since)?;
-                let ev = std::rc::Rc::new(
-                    verify_and_record(&state, policy, &bundle)
-                        .with_context(|| format!("evidence for {}", t.package))?,
-                );
-                cache.insert(t.package.clone(), ev.clone());
-                ev
-            }
-        };
-        let evaluation =
-            Evaluation::new(policy, &ev.statements, ev.checkpoint.time).map_err(apply)?;
-        let decision = evaluation.decide(&t.package, &t.version);
-        out.push((t.clone(), decision, ev));
-    }
-    Ok(out)
+    let packages: Vec<String> = targets
+        .iter()
+        .map(|t| t.package.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let progress = StderrProgress::new(global.json);
+    let evidence = gather(&state, policy, source, &packages, &progress)?;
+    // Trust weights depend on the evidence, not on the package: computed once for every
+    // target.
+    progress.update("trust weights", 0, None);
+    let evaluation = Evaluation::new(
+        policy,
+        &evidence.statements,
+        evidence.checkpoint.decision_time,
+    )
+    .map_err(|e| usage(format!("the policy cannot be applied: {e}")))?;
+    progress.update("deciding", 0, None);
+    let decisions = targets
+        .iter()
+        .map(|t| (t.clone(), evaluation.decide(&t.package, &t.version)))
+        .collect();
+    progress.update("done", 0, None);
+    Ok((evidence, decisions))
 }
 
-fn exit_code(decisions: &[(Target, Decision, std::rc::Rc<VerifiedEvidence>)]) -> u8 {
+fn exit_code(decisions: &[(Target, Decision)]) -> u8 {
     if decisions.iter().any(|d| d.1.verdict == Verdict::Deny) {
         1
     } else if decisions
@@ -286,24 +219,65 @@ fn exit_code(decisions: &[(Target, Decision, std::rc::Rc<VerifiedEvidence>)]) ->
     }
 }
 
-fn checkpoint_json(ev: &VerifiedEvidence) -> Value {
+fn describe(size: u64, root: &[u8; 32]) -> String {
+    format!(
+        "size {size} root {}",
+        base64::engine::general_purpose::STANDARD.encode(root)
+    )
+}
+
+fn checkpoint_json(cp: &VerifiedCheckpoint) -> Value {
     json!({
-        "origin": ev.checkpoint.origin,
-        "size": ev.checkpoint.size,
-        "root_hash": base64::engine::general_purpose::STANDARD.encode(ev.checkpoint.root),
-        "time": ev.checkpoint.time,
+        "origin": cp.checkpoint.origin,
+        "size": cp.size(),
+        "root_hash": base64::engine::general_purpose::STANDARD.encode(cp.root()),
+        "time": cp.decision_time,
     })
 }
 
-fn decision_json(t: &Target, d: &Decision, ev: &VerifiedEvidence, completeness: &str) -> Value {
+/// The entries about `t`'s package that did not count: those the decision set aside and those
+/// the evidence set aside before it (unverifiable, or by a signer no root reaches), by index.
+fn not_counted(t: &Target, d: &Decision, ev: &VerifiedEvidence) -> Vec<Value> {
+    let mut all: Vec<(u64, &str)> = d
+        .rejected
+        .iter()
+        .map(|r| (r.index, r.reason.as_str()))
+        .collect();
+    all.extend(
+        ev.rejected
+            .iter()
+            .filter(|r| {
+                ev.rejected_about
+                    .get(&r.index)
+                    .is_some_and(|about| about.contains(&t.package))
+            })
+            .map(|r| (r.index, r.reason.as_str())),
+    );
+    all.sort_by_key(|(index, _)| *index);
+    all.into_iter()
+        .map(|(index, reason)| json!({"index": index, "reason": reason}))
+        .collect()
+}
+
+fn decision_json(t: &Target, d: &Decision, ev: &VerifiedEvidence) -> Value {
     let mut v = serde_json::to_value(d).unwrap_or(Value::Null);
     if let Value::Object(map) = &mut v {
+        map.insert("rejected".into(), Value::Array(not_counted(t, d, ev)));
         map.insert("purl".into(), json!(t.purl()));
-        map.insert("checkpoint".into(), checkpoint_json(ev));
+        map.insert("checkpoint".into(), checkpoint_json(&ev.checkpoint));
         map.insert("entries_counted".into(), json!(d.counted.len()));
-        map.insert("completeness".into(), json!(completeness));
+        map.insert("completeness".into(), json!(ev.completeness.as_str()));
     }
     v
+}
+
+fn checkpoint_line(ev: &VerifiedEvidence) -> String {
+    format!(
+        "checkpoint {} {}  completeness {}",
+        ev.checkpoint.checkpoint.origin,
+        describe(ev.checkpoint.size(), ev.checkpoint.root()),
+        ev.completeness.as_str()
+    )
 }
 
 /// `quorum verify`.
@@ -316,8 +290,7 @@ pub fn verify(global: &Global, args: &VerifyArgs) -> anyhow::Result<u8> {
         (None, None) => return Err(usage("give a purl@version or --lockfile <file>")),
     };
     let source = open_source(global, &policy, &args.source)?;
-    let completeness = source.completeness();
-    let decisions = decide_all(global, &policy, &source, &targets)?;
+    let (evidence, decisions) = decide_all(global, &policy, &source, &targets)?;
     let code = exit_code(&decisions);
     let policy_sha = hex::encode(policy.sha256);
     if global.json {
@@ -330,10 +303,11 @@ pub fn verify(global: &Global, args: &VerifyArgs) -> anyhow::Result<u8> {
             "verdict": overall,
             "exit_code": code,
             "policy_sha256": policy_sha,
-            "completeness": completeness,
+            "completeness": evidence.completeness.as_str(),
+            "checkpoint": checkpoint_json(&evidence.checkpoint),
             "decisions": decisions
                 .iter()
-                .map(|(t, d, ev)| decision_json(t, d, ev, completeness))
+                .map(|(t, d)| decision_json(t, d, &evidence))
                 .collect::<Vec<_>>(),
         });
         println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
@@ -341,21 +315,10 @@ pub fn verify(global: &Global, args: &VerifyArgs) -> anyhow::Result<u8> {
         crate::output::print_table(
             &decisions
                 .iter()
-                .map(|(t, d, _)| (t.purl(), d))
+                .map(|(t, d)| (t.purl(), d))
                 .collect::<Vec<_>>(),
         );
-        let mut seen = std::collections::BTreeSet::new();
-        for (_, _, ev) in &decisions {
-            let cp = &ev.checkpoint;
-            if seen.insert((cp.origin.clone(), cp.size)) {
-                println!(
-                    "checkpoint {} {}  completeness {}",
-                    cp.origin,
-                    describe(cp.size, &cp.root),
-                    completeness
-                );
-            }
-        }
+        println!("{}", checkpoint_line(&evidence));
         println!("policy sha256 {policy_sha}");
     }
     Ok(code)
@@ -392,10 +355,8 @@ pub(crate) fn decide_lockfile(
     let policy = load_policy(&state.policy_path(global))?;
     let targets = lockfile_targets(lockfile)?;
     let source = open_source(global, &policy, &SourceOpts::default())?;
-    Ok(decide_all(global, &policy, &source, &targets)?
-        .into_iter()
-        .map(|(t, d, _)| (t.purl(), d))
-        .collect())
+    let (_, decisions) = decide_all(global, &policy, &source, &targets)?;
+    Ok(decisions.into_iter().map(|(t, d)| (t.purl(), d)).collect())
 }
 
 /// `quorum explain`.
@@ -404,10 +365,9 @@ pub fn explain(global: &Global, args: &ExplainArgs) -> anyhow::Result<u8> {
     let policy = load_policy(&state.policy_path(global))?;
     let target = target_from_purl(&args.purl)?;
     let source = open_source(global, &policy, &args.source)?;
-    let completeness = source.completeness();
-    let mut decisions = decide_all(global, &policy, &source, std::slice::from_ref(&target))?;
+    let (ev, mut decisions) = decide_all(global, &policy, &source, std::slice::from_ref(&target))?;
     let code = exit_code(&decisions);
-    let Some((t, d, ev)) = decisions.pop() else {
+    let Some((t, d)) = decisions.pop() else {
         return Err(usage("nothing to explain"));
     };
     let counted: Vec<Value> = d
@@ -425,17 +385,18 @@ pub fn explain(global: &Global, args: &ExplainArgs) -> anyhow::Result<u8> {
             })
         })
         .collect();
-    let mut rejected: Vec<Value> = d
+    // Every entry about the package that did not count, then the trust graph's that failed.
+    let mut rejected = not_counted(&t, &d, &ev);
+    for r in ev
         .rejected
         .iter()
-        .map(|r| json!({"index": r.index, "reason": r.reason}))
-        .collect();
-    for (index, reason) in &ev.rejected {
-        rejected.push(json!({"index": index, "reason": format!("failed verification: {reason}")}));
+        .filter(|r| !ev.rejected_about.contains_key(&r.index))
+    {
+        rejected.push(json!({"index": r.index, "reason": r.reason}));
     }
     if global.json {
         let out = json!({
-            "decision": decision_json(&t, &d, &ev, completeness),
+            "decision": decision_json(&t, &d, &ev),
             "policy_sha256": hex::encode(policy.sha256),
             "counted": counted,
             "rejected": rejected,
@@ -443,12 +404,7 @@ pub fn explain(global: &Global, args: &ExplainArgs) -> anyhow::Result<u8> {
         println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
     } else {
         crate::output::print_explain(&t.purl(), &d, &counted, &rejected);
-        println!(
-            "checkpoint {} {}  completeness {}",
-            ev.checkpoint.origin,
-            describe(ev.checkpoint.size, &ev.checkpoint.root),
-            completeness
-        );
+        println!("{}", checkpoint_line(&ev));
     }
     Ok(code)
 }
@@ -498,13 +454,19 @@ pub fn claim_text(claim: &Claim) -> String {
     }
 }
 
-/// `quorum fetch`: saves a package's evidence bundle after verifying it.
+/// `quorum fetch`: saves the evidence for packages (every entry about them and the whole
+/// trust graph, in verified pages, with the checkpoint) for offline `verify --bundle`.
 pub fn fetch(global: &Global, args: &FetchArgs) -> anyhow::Result<u8> {
     let state = State::open(global)?;
     let policy = load_policy(&state.policy_path(global))?;
-    let (package, _) = parse_purl(&args.purl)
-        .map_err(|e| usage(format!("{:?} is not a valid purl: {e}", args.purl)))?;
-    let source = open_source(
+    let mut packages = BTreeSet::new();
+    for purl in &args.purls {
+        let (package, _) =
+            parse_purl(purl).map_err(|e| usage(format!("{purl:?} is not a valid purl: {e}")))?;
+        packages.insert(package);
+    }
+    let packages: Vec<String> = packages.into_iter().collect();
+    let Source::Log(client) = open_source(
         global,
         &policy,
         &SourceOpts {
@@ -512,28 +474,129 @@ pub fn fetch(global: &Global, args: &FetchArgs) -> anyhow::Result<u8> {
             mirror: false,
             recheck_signatures: false,
         },
-    )?;
-    let Source::Log(client) = source else {
+    )?
+    else {
         return Err(usage("fetch needs a log"));
     };
-    let since = last_seen_size(&state, &policy)?;
-    let (bytes, bundle) = fetch_bundle(&client, &package, since)?;
-    let ev = verify_and_record(&state, &policy, &bundle)?;
-    write_atomic(&args.out, &bytes)?;
+    let trust = glue::log_trust(&policy)?;
+    let memory = state.memory();
+    state.ensure()?;
+    let progress = StderrProgress::new(global.json);
+    let (checkpoint, set) = Online {
+        fetcher: &client,
+        trust: &trust,
+        memory: &memory,
+        policy: &policy,
+        cache: None,
+        now: unix_now(),
+        progress: &progress,
+        tuning: Tuning::default(),
+    }
+    .evidence_set(&packages)
+    .map_err(glue::client_error)?;
+    let entries: usize = set.pages.iter().map(|p| p.entries.len()).sum();
+    write_atomic(&args.out, &set.encode_to_vec())?;
     if global.json {
         println!(
             "{}",
-            json!({"out": args.out.display().to_string(), "entries": bundle.entries.len(),
-                   "checkpoint": checkpoint_json(&ev)})
+            json!({"out": args.out.display().to_string(), "entries": entries,
+                   "pages": set.pages.len(), "packages": packages,
+                   "checkpoint": checkpoint_json(&checkpoint)})
         );
     } else {
         println!(
-            "saved {} entries about {package} at checkpoint {} {} to {}",
-            bundle.entries.len(),
-            ev.checkpoint.origin,
-            describe(ev.checkpoint.size, &ev.checkpoint.root),
+            "saved {entries} entries ({} pages) about {} and the trust graph at checkpoint {} {} to {}",
+            set.pages.len(),
+            packages.join(", "),
+            checkpoint.checkpoint.origin,
+            describe(checkpoint.size(), checkpoint.root()),
             args.out.display()
         );
     }
     Ok(0)
+}
+
+/// `quorum checkpoint show|conflicts`.
+pub fn checkpoint(global: &Global, args: &CheckpointArgs) -> anyhow::Result<u8> {
+    let state = State::open(global)?;
+    let policy = load_policy(&state.policy_path(global))?;
+    let trust = glue::log_trust(&policy)?;
+    let memory = state.memory();
+    match args.command {
+        CheckpointCommand::Show => {
+            let stored = memory
+                .stored(trust.origin())
+                .map_err(|e| glue::client_error(e.into()))?;
+            let Some(stored) = stored else {
+                return Err(usage(format!(
+                    "no checkpoint of {} accepted yet",
+                    trust.origin()
+                )));
+            };
+            if global.json {
+                println!(
+                    "{}",
+                    json!({"origin": stored.checkpoint.origin, "size": stored.checkpoint.size,
+                           "root_hash": base64::engine::general_purpose::STANDARD.encode(stored.checkpoint.root_hash),
+                           "note": String::from_utf8_lossy(&stored.note)})
+                );
+            } else {
+                print!("{}", String::from_utf8_lossy(&stored.note));
+            }
+            Ok(0)
+        }
+        CheckpointCommand::Conflicts => {
+            let conflicts = memory
+                .conflicts(trust.origin())
+                .map_err(|e| glue::client_error(e.into()))?;
+            if global.json {
+                let list: Vec<Value> = conflicts
+                    .iter()
+                    .map(|c| {
+                        let mut v = serde_json::to_value(c).unwrap_or(Value::Null);
+                        if let Value::Object(map) = &mut v {
+                            map.insert("proves_fork".into(), json!(c.proves_fork()));
+                        }
+                        v
+                    })
+                    .collect();
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&list).unwrap_or_default()
+                );
+            } else if conflicts.is_empty() {
+                println!(
+                    "no conflicting checkpoint of {} was refused",
+                    trust.origin()
+                );
+            } else {
+                for (i, c) in conflicts.iter().enumerate() {
+                    println!(
+                        "== conflict {}: {} from {} at {} (Unix time){}",
+                        i + 1,
+                        c.kind,
+                        c.source,
+                        c.detected_at,
+                        if c.proves_fork() {
+                            "; the two notes alone prove a fork: same size, different roots"
+                        } else {
+                            ""
+                        }
+                    );
+                    println!("reason: {}", c.reason);
+                    println!("-- checkpoint accepted before:");
+                    print!("{}", c.stored_note);
+                    println!("-- checkpoint refused:");
+                    print!("{}", c.served_note);
+                    if !c.proof.is_empty() {
+                        println!("-- consistency proof that failed:");
+                        for h in &c.proof {
+                            println!("{h}");
+                        }
+                    }
+                }
+            }
+            Ok(0)
+        }
+    }
 }

@@ -7,12 +7,13 @@ use std::process::{Command, Output};
 
 use quorum_c2sp::checkpoint::Checkpoint;
 use quorum_c2sp::cosignature::CosignatureSigner;
-use quorum_c2sp::merkle::MemoryTree;
+use quorum_c2sp::merkle::{MemoryTree, prove_batch_inclusion};
 use quorum_c2sp::note::Ed25519Signer;
 use quorum_proto::prost::Message;
 use quorum_proto::v1;
 use quorum_verifier::model::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE, SigningKey};
-use quorum_verifier::model::log_entry::LogEntry;
+use quorum_verifier::model::index::{TRUST_GRAPH_KEY, index_keys};
+use quorum_verifier::model::log_entry::{LogEntry, verify_log_entry};
 use quorum_verifier::model::predicates::{
     Adoption, AdoptionStatus, OpenVex, Predicate, VexProduct, VexStatement, VexStatus,
     VexVulnerability,
@@ -104,26 +105,51 @@ impl TestLog {
             .unwrap_or_else(|e| panic!("{e}"))
     }
 
-    /// A bundle of every entry under the checkpoint of `size`, proving consistency from
-    /// each smaller size given.
-    fn bundle(&self, size: u64, consistency_from: &[u64]) -> v1::EvidenceBundle {
-        let entries = (0..size)
-            .map(|i| v1::BundleEntry {
-                index: i,
-                log_entry: self.entries[i as usize].clone(),
-                inclusion_proof: self
-                    .tree
-                    .prove_inclusion(i, size)
-                    .unwrap_or_else(|e| panic!("{e}"))
-                    .iter()
-                    .map(|h| h.to_vec())
-                    .collect(),
-            })
+    /// Saved evidence (an `EvidenceSet`, as `quorum fetch` writes it) under the checkpoint of
+    /// `size`: one page covering, from index 0 to `size`, the trust graph and every package
+    /// of the log, and consistency proofs from each smaller size given.
+    fn bundle(&self, size: u64, consistency_from: &[u64]) -> v1::EvidenceSet {
+        let mut by_key: std::collections::BTreeMap<String, Vec<u64>> =
+            std::collections::BTreeMap::new();
+        by_key.insert(TRUST_GRAPH_KEY.to_string(), Vec::new());
+        for i in 0..size {
+            let entry =
+                verify_log_entry(&self.entries[i as usize]).unwrap_or_else(|e| panic!("{e}"));
+            for key in index_keys(&entry.statement) {
+                by_key.entry(key).or_default().push(i);
+            }
+        }
+        let indices: Vec<u64> = (0..size)
+            .filter(|i| by_key.values().any(|v| v.contains(i)))
             .collect();
-        v1::EvidenceBundle {
+        let page = v1::EvidencePage {
+            tree_size: size,
+            ranges: by_key
+                .into_iter()
+                .map(|(key, indices)| v1::KeyRange {
+                    key,
+                    start: 0,
+                    end: size,
+                    indices,
+                })
+                .collect(),
+            entries: indices
+                .iter()
+                .map(|&i| v1::PageEntry {
+                    index: i,
+                    log_entry: self.entries[i as usize].clone(),
+                })
+                .collect(),
+            inclusion_proof: prove_batch_inclusion(size, &indices, &self.tree)
+                .unwrap_or_else(|e| panic!("{e}"))
+                .iter()
+                .map(|h| h.to_vec())
+                .collect(),
+            history: vec![],
+        };
+        v1::EvidenceSet {
             log_origin: ORIGIN.into(),
             checkpoint: self.checkpoint_note(size, &self.signer),
-            entries,
             consistency_proofs: consistency_from
                 .iter()
                 .map(|&old| v1::ConsistencyProof {
@@ -138,7 +164,7 @@ impl TestLog {
                         .collect(),
                 })
                 .collect(),
-            history: vec![],
+            pages: vec![page],
         }
     }
 }
@@ -647,14 +673,69 @@ fn evidence_that_fails_verification_exits_3() {
     let out = verify(&s, &["pkg:cargo/serde@1.0.0"]);
     assert_eq!(code(&out), 3, "{}", stderr(&out));
 
-    // A tampered inclusion proof: the entry does not count.
+    // A tampered entry (the page holds the whole tree, so its batch proof is empty): the
+    // page does not verify, so nothing in it counts and there is no verdict.
     let mut bundle = log.bundle(4, &[]);
-    if let Some(h) = bundle.entries[0].inclusion_proof.first_mut() {
-        h[0] ^= 1;
+    if let Some(b) = bundle.pages[0].entries[0].log_entry.last_mut() {
+        *b ^= 1;
     }
     write(Path::new(&s.bundle), &bundle.encode_to_vec());
     let out = verify(&s, &["pkg:cargo/serde@1.0.0"]);
-    assert_eq!(code(&out), 2, "{}", stdout(&out));
+    assert_eq!(code(&out), 3, "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("not proven included"),
+        "{}",
+        stderr(&out)
+    );
+
+    // Evidence that leaves out an entry about the package while saying it covers it: the
+    // entry (index 0, the root's adoption of serde 1.0.0) is served under another key, so
+    // the omission shows.
+    let mut bundle = log.bundle(4, &[]);
+    for range in &mut bundle.pages[0].ranges {
+        if range.key == "pkg:cargo/serde" {
+            range.indices.retain(|&i| i != 0);
+        }
+    }
+    bundle.pages[0].ranges.push(v1::KeyRange {
+        key: "pkg:npm/other".into(),
+        start: 0,
+        end: 4,
+        indices: vec![0],
+    });
+    bundle.pages[0].ranges.sort_by(|a, b| a.key.cmp(&b.key));
+    write(Path::new(&s.bundle), &bundle.encode_to_vec());
+    let out = verify(&s, &["pkg:cargo/serde@1.0.0"]);
+    assert_eq!(code(&out), 3, "{}", stdout(&out));
+
+    // Evidence that does not cover the package asked about: no verdict.
+    let mut bundle = log.bundle(4, &[]);
+    for range in &mut bundle.pages[0].ranges {
+        if range.key == "pkg:cargo/serde" {
+            range.end = 2;
+            range.indices.retain(|&i| i < 2);
+        }
+    }
+    let keep: Vec<u64> = bundle.pages[0]
+        .ranges
+        .iter()
+        .flat_map(|r| r.indices.clone())
+        .collect();
+    bundle.pages[0].entries.retain(|e| keep.contains(&e.index));
+    let indices: Vec<u64> = bundle.pages[0].entries.iter().map(|e| e.index).collect();
+    bundle.pages[0].inclusion_proof = prove_batch_inclusion(4, &indices, &log.tree)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .iter()
+        .map(|h| h.to_vec())
+        .collect();
+    write(Path::new(&s.bundle), &bundle.encode_to_vec());
+    let out = verify(&s, &["pkg:cargo/serde@1.0.0"]);
+    assert_eq!(code(&out), 3, "{}", stdout(&out));
+    assert!(
+        stderr(&out).contains("pkg:cargo/serde is covered up to index 2 of 4"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -827,6 +908,46 @@ fn policy_expressions_decide_and_bad_ones_name_the_line() {
     assert_eq!(code(&out), 64, "{}", stderr(&out));
     assert!(
         stderr(&out).contains(&format!("line {line}")),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// A publishing command checks that the policy can verify the receipt before it submits
+/// anything (issue 12 item 7: it used to log the statement first and only then fail): with
+/// a policy that has a `[log]` but no witness quorum, it stops with exit 64 without
+/// contacting the log (here a port nothing listens on, which would give 69).
+#[test]
+fn publishing_checks_the_policy_before_submitting() {
+    let log = standard_log();
+    let dir = tempdir();
+    let state = dir.path().join("state");
+    let out = quorum(&state, &["keygen"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let policy = dir.path().join("policy.toml");
+    write(
+        &policy,
+        format!(
+            "[log]\norigin = \"{ORIGIN}\"\nkey = \"{}\"\nurl = \"http://127.0.0.1:9\"\n\n[trust]\nroots = [\"{}\"]\n",
+            log.signer.vkey(),
+            hex::encode(root_key().verifying_key().as_bytes())
+        )
+        .as_bytes(),
+    );
+    let out = quorum(
+        &state,
+        &[
+            "--policy",
+            &policy.display().to_string(),
+            "adopt",
+            "pkg:cargo/serde@1.0.0",
+            "--digest",
+            &hex::encode(SERDE_DIGEST),
+        ],
+    );
+    assert_eq!(code(&out), 64, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("nothing was submitted"),
         "{}",
         stderr(&out)
     );

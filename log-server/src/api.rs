@@ -19,7 +19,7 @@ use quorum_c2sp::tlog_proof::TlogProof;
 use quorum_proto::v1;
 use quorum_verifier::model::dsse::{DsseError, Envelope, VerifyingKey};
 use quorum_verifier::model::log_entry::{self, LogEntry, LogEntryError};
-use quorum_verifier::model::predicates::{Predicate, ValidatedStatement};
+use quorum_verifier::model::predicates::ValidatedStatement;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
@@ -62,7 +62,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/v1/statements", post(post_statements).get(get_statements))
-        .route("/v1/evidence", get(get_evidence))
+        .route("/v1/evidence", get(get_evidence).post(post_evidence))
         .route("/checkpoint", get(get_checkpoint))
         .route("/tile/{*path}", get(get_tile))
         .route("/healthz", get(healthz))
@@ -168,20 +168,12 @@ enum Wait {
     Cosigned,
 }
 
-/// Parses a signer key: `ed25519:<hex>`, 64 hex digits, or base64 of the 32 bytes; rejects
-/// invalid and small-order points.
+/// Parses a signer key in the one key grammar (`quorum_verifier::model::principal`), and
+/// rejects invalid and small-order points.
 pub fn parse_key_text(text: &str) -> Option<[u8; 32]> {
-    if text.len() > 128 {
-        return None;
-    }
-    let t = text.strip_prefix("ed25519:").unwrap_or(text);
-    let bytes = if t.len() == 64 {
-        hex::decode(t).ok()?
-    } else {
-        base64::engine::general_purpose::STANDARD.decode(t).ok()?
-    };
-    let key = log_entry::parse_verifying_key(&bytes).ok()?;
-    Some(key.to_bytes())
+    let key = quorum_verifier::model::principal::parse_key(text).ok()?;
+    log_entry::parse_verifying_key(&key).ok()?;
+    Some(key)
 }
 
 fn envelope_error(e: &DsseError) -> ApiError {
@@ -272,7 +264,7 @@ fn parse_item(raw: &str, keys: &mut KeyCache) -> Result<(Envelope, VerifyingKey)
         })?;
         let key = cached_key(keys, &key_text).ok_or_else(|| {
             ApiError::malformed(
-                "`publicKey` is not a valid Ed25519 key (ed25519:<hex>, hex or base64)",
+                "`publicKey` is not a valid Ed25519 key (ed25519:<64 lowercase hex>, 64 lowercase hex digits or a signed-note verifier key)",
             )
         })?;
         let envelope =
@@ -302,16 +294,8 @@ fn prepare_entry(
     validated: &ValidatedStatement,
     received_ms: i64,
 ) -> Result<Verified, ApiError> {
-    let mut subjects: Vec<(String, String)> = validated
-        .packages()
-        .map(|p| (p.package.clone(), p.version.clone().unwrap_or_default()))
-        .collect();
-    if matches!(
-        validated.predicate,
-        Predicate::Trust(_) | Predicate::Revocation(_)
-    ) {
-        subjects.push((TRUST_GRAPH_SUBJECT.to_owned(), String::new()));
-    }
+    // The lookup index follows the one rule clients check answers against.
+    let subjects = quorum_verifier::model::index::index_subjects(validated);
     let digest = envelope.digest();
     let signer = key.to_bytes();
     let entry = LogEntry {
@@ -766,37 +750,21 @@ async fn serve_tile(st: &AppState, request_path: &str) -> Result<Response, ApiEr
             .fetch_add(1, Ordering::Relaxed);
         return Ok(tile_response(data, true));
     }
-    let size = st.log.tree.size();
+    if !tile.within(st.log.tree.size()) {
+        return Err(ApiError::not_found("tile beyond the tree"));
+    }
     let data = match tile {
         TileRef::Hashes(t) => {
-            // The tile exists once the tree has `width` nodes at its level beyond its start.
-            let merkle_level = u32::from(t.level) * 8;
-            let nodes = if merkle_level >= 64 {
-                0
-            } else {
-                size >> merkle_level
-            };
-            let end = t
-                .index
-                .checked_mul(256)
-                .and_then(|start| start.checked_add(u64::from(t.width)));
-            if end.is_none_or(|end| end > nodes) {
-                return Err(ApiError::not_found("tile beyond the tree"));
-            }
             tile_data_from_hashes(&t, st.log.tree.as_ref()).map_err(ApiError::internal)?
         }
         TileRef::Entries(b) => {
             let start = b
                 .first_entry()
                 .ok_or_else(|| ApiError::not_found("tile beyond the tree"))?;
-            let end = start.checked_add(u64::from(b.width));
-            let Some(end) = end.filter(|end| *end <= size) else {
-                return Err(ApiError::not_found("entry bundle beyond the tree"));
-            };
             let entries = st
                 .log
                 .storage
-                .entries_range(start, end)
+                .entries_range(start, start + u64::from(b.width))
                 .await
                 .map_err(ApiError::internal)?;
             encode_entry_bundle(&entries).map_err(ApiError::internal)?
@@ -813,22 +781,14 @@ async fn serve_tile(st: &AppState, request_path: &str) -> Result<Response, ApiEr
 // Lookups and evidence
 // ---------------------------------------------------------------------------------------
 
-/// Query of `GET /v1/statements` and `GET /v1/evidence`.
+/// Query of `GET /v1/statements`.
 #[derive(Debug, Deserialize)]
 pub struct LookupQuery {
     purl: Option<String>,
     signer: Option<String>,
     after: Option<u64>,
     limit: Option<u32>,
-    /// Evidence only: the size of the last checkpoint the client saw; the bundle then carries
-    /// a consistency proof from it to the checkpoint served.
-    since: Option<u64>,
 }
-
-/// The lookup name under which trust and revocation statements are indexed. Every evidence
-/// bundle includes them, since a client needs the whole trust graph and every revocation to
-/// weigh any package's statements. It cannot collide with a package: purls start with `pkg:`.
-pub const TRUST_GRAPH_SUBJECT: &str = "quorum:trust-graph";
 
 async fn lookup_indices(st: &AppState, q: &LookupQuery) -> Result<Vec<u64>, ApiError> {
     let after = match q.after {
@@ -895,83 +855,233 @@ async fn get_statements(
     run.await.unwrap_or_else(|e| e.into_response())
 }
 
-async fn get_evidence(State(st): State<AppState>, ApiQuery(q): ApiQuery<LookupQuery>) -> Response {
-    let run = async {
-        if q.purl.is_none() {
-            return Err(ApiError::malformed("`purl` is required"));
-        }
-        let cp = st
-            .log
-            .published
-            .borrow()
-            .clone()
-            .ok_or_else(|| ApiError::not_found("no checkpoint yet"))?;
-        let mut indices: Vec<u64> = lookup_indices(&st, &q).await?;
-        indices.extend(
-            st.log
-                .storage
-                .lookup_package(TRUST_GRAPH_SUBJECT, None, -1, MAX_LOOKUP)
-                .await
-                .map_err(ApiError::internal)?,
+// ---------------------------------------------------------------------------------------
+// Evidence: pages pinned to one tree size (spec/log-server.md "Evidence")
+// ---------------------------------------------------------------------------------------
+
+/// The most cursors (keys) one evidence request may carry.
+pub const MAX_EVIDENCE_CURSORS: usize = 10_000;
+/// The most entries one evidence page holds.
+pub const MAX_PAGE_ENTRIES: usize = 8192;
+/// The most entry bytes one evidence page holds (a page always holds at least one entry
+/// when there is one to give, so a single large entry still goes through).
+pub const MAX_PAGE_ENTRY_BYTES: usize = 8 << 20;
+/// The largest evidence request body.
+const MAX_EVIDENCE_REQUEST_BYTES: usize = 4 << 20;
+
+/// Query of `GET /v1/evidence`: one package, for people and scripts.
+#[derive(Debug, Deserialize)]
+pub struct EvidenceQuery {
+    /// A purl; its version, if any, is ignored (the answer covers every version).
+    purl: Option<String>,
+    /// The tree size to prove against (default: the published checkpoint's).
+    size: Option<u64>,
+    /// The first index wanted (default 0).
+    start: Option<u64>,
+}
+
+/// Whether the client asked for protobuf.
+fn wants_protobuf(headers: &axum::http::HeaderMap, name: header::HeaderName) -> bool {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/x-protobuf"))
+}
+
+fn page_response(page: &v1::EvidencePage, protobuf: bool) -> Result<Response, ApiError> {
+    if protobuf {
+        use quorum_proto::prost::Message as _;
+        let mut r = (StatusCode::OK, page.encode_to_vec()).into_response();
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/x-protobuf"),
         );
-        indices.retain(|i| *i < cp.size);
-        indices.sort_unstable();
-        indices.dedup();
-        let mut consistency_proofs = Vec::new();
-        if let Some(since) = q.since.filter(|s| *s > 0 && *s < cp.size) {
-            let hashes = st
-                .log
-                .tree
-                .prove_consistency(since, cp.size)
-                .map_err(ApiError::internal)?;
-            consistency_proofs.push(v1::ConsistencyProof {
-                old_size: since,
-                new_size: cp.size,
-                hashes: hashes.iter().map(|h| h.to_vec()).collect(),
-            });
-        }
-        let entries = st
-            .log
-            .storage
-            .entries_by_index(&indices)
-            .await
-            .map_err(ApiError::internal)?;
-        let mut bundle_entries = Vec::with_capacity(entries.len());
-        for (index, bytes) in entries {
-            let proof = st
-                .log
-                .tree
-                .prove_inclusion(cp.size, index)
-                .map_err(ApiError::internal)?;
-            bundle_entries.push(v1::BundleEntry {
-                index,
-                log_entry: bytes,
-                inclusion_proof: proof.iter().map(|h| h.to_vec()).collect(),
-            });
-        }
-        let history = entry_history(&st, &indices, &cp).await?;
-        let bundle = v1::EvidenceBundle {
-            log_origin: st.log.origin().to_owned(),
-            checkpoint: cp.note.as_bytes().to_vec(),
-            entries: bundle_entries,
-            consistency_proofs,
-            history,
-        };
-        let body = serde_json::to_string(&bundle).map_err(ApiError::internal)?;
+        Ok(r)
+    } else {
+        let body = serde_json::to_string(page).map_err(ApiError::internal)?;
         Ok(json_response(StatusCode::OK, body))
+    }
+}
+
+async fn get_evidence(
+    State(st): State<AppState>,
+    headers: axum::http::HeaderMap,
+    ApiQuery(q): ApiQuery<EvidenceQuery>,
+) -> Response {
+    let run = async {
+        let purl = q
+            .purl
+            .as_deref()
+            .ok_or_else(|| ApiError::malformed("`purl` is required"))?;
+        if purl.len() > MAX_QUERY_PARAM {
+            return Err(ApiError::malformed("`purl` too long"));
+        }
+        let (package, _) = quorum_verifier::model::statement::parse_purl(purl)
+            .map_err(|e| ApiError::malformed(e.to_string()))?;
+        let request = v1::EvidenceRequest {
+            tree_size: q.size.unwrap_or(0),
+            cursors: vec![v1::KeyCursor {
+                key: package,
+                start: q.start.unwrap_or(0),
+                until: 0,
+            }],
+        };
+        let page = evidence_page(&st, request).await?;
+        page_response(&page, wants_protobuf(&headers, header::ACCEPT))
     };
     run.await.unwrap_or_else(|e: ApiError| e.into_response())
 }
 
+async fn post_evidence(
+    State(st): State<AppState>,
+    headers: axum::http::HeaderMap,
+    body: Body,
+) -> Response {
+    let run = async {
+        let bytes = read_body(body, MAX_EVIDENCE_REQUEST_BYTES).await?;
+        let request: v1::EvidenceRequest = if wants_protobuf(&headers, header::CONTENT_TYPE) {
+            use quorum_proto::prost::Message as _;
+            v1::EvidenceRequest::decode(bytes.as_ref())
+                .map_err(|e| ApiError::malformed(format!("not an EvidenceRequest: {e}")))?
+        } else {
+            serde_json::from_slice(&bytes)
+                .map_err(|e| ApiError::malformed(format!("not an EvidenceRequest: {e}")))?
+        };
+        let protobuf = wants_protobuf(&headers, header::ACCEPT)
+            || (headers.get(header::ACCEPT).is_none()
+                && wants_protobuf(&headers, header::CONTENT_TYPE));
+        let page = evidence_page(&st, request).await?;
+        page_response(&page, protobuf)
+    };
+    run.await.unwrap_or_else(|e: ApiError| e.into_response())
+}
+
+/// Answers one evidence request with one page: for each cursor in order, as far as the
+/// page's budget goes, the range covered and every entry under the key in it, all proven
+/// with one batch inclusion proof against the requested tree size, and the checkpoints that
+/// date the package entries.
+async fn evidence_page(
+    st: &AppState,
+    request: v1::EvidenceRequest,
+) -> Result<v1::EvidencePage, ApiError> {
+    use quorum_verifier::model::index::{TRUST_GRAPH_KEY, is_valid_key};
+    let tree_size = st.log.tree.size();
+    let size = if request.tree_size == 0 {
+        st.log
+            .published
+            .borrow()
+            .as_ref()
+            .map(|p| p.size)
+            .ok_or_else(|| ApiError::not_found("no checkpoint yet"))?
+    } else {
+        request.tree_size
+    };
+    if size > tree_size {
+        return Err(ApiError::malformed(format!(
+            "tree_size {size} is beyond the log's tree ({tree_size} entries)"
+        )));
+    }
+    if request.cursors.is_empty() || request.cursors.len() > MAX_EVIDENCE_CURSORS {
+        return Err(ApiError::malformed(format!(
+            "give 1 to {MAX_EVIDENCE_CURSORS} cursors"
+        )));
+    }
+    let mut keys = std::collections::HashSet::new();
+    for c in &request.cursors {
+        let until = if c.until == 0 { size } else { c.until };
+        if !is_valid_key(&c.key) {
+            return Err(ApiError::malformed(format!(
+                "{:?} is neither a purl without version nor {TRUST_GRAPH_KEY}",
+                c.key.chars().take(100).collect::<String>()
+            )));
+        }
+        if c.start >= until || until > size {
+            return Err(ApiError::malformed(format!(
+                "the cursor for {} asks for [{}, {until}) in a tree of {size}",
+                c.key, c.start
+            )));
+        }
+        if !keys.insert(c.key.as_str()) {
+            return Err(ApiError::malformed(format!("{} is asked twice", c.key)));
+        }
+    }
+
+    let mut entries: std::collections::BTreeMap<u64, Vec<u8>> = std::collections::BTreeMap::new();
+    let mut ranges = Vec::new();
+    let mut dated: Vec<u64> = Vec::new();
+    let mut bytes = 0usize;
+    for c in &request.cursors {
+        let until = if c.until == 0 { size } else { c.until };
+        let room = MAX_PAGE_ENTRIES.saturating_sub(entries.len());
+        if room == 0 || bytes >= MAX_PAGE_ENTRY_BYTES {
+            break;
+        }
+        let found = st
+            .log
+            .storage
+            .evidence_range(&c.key, c.start, until, room as u32 + 1)
+            .await
+            .map_err(ApiError::internal)?;
+        let mut end = until;
+        let mut indices = Vec::with_capacity(found.len().min(room));
+        for (position, (index, entry)) in found.into_iter().enumerate() {
+            let fresh = !entries.contains_key(&index);
+            let over = position >= room
+                || (fresh && bytes + entry.len() > MAX_PAGE_ENTRY_BYTES && !entries.is_empty());
+            if over {
+                end = index;
+                break;
+            }
+            if fresh {
+                bytes += entry.len();
+                entries.insert(index, entry);
+            }
+            indices.push(index);
+        }
+        if end == c.start {
+            // Not even this cursor's first entry fits: the page ends before it.
+            break;
+        }
+        if c.key != TRUST_GRAPH_KEY {
+            dated.extend(&indices);
+        }
+        ranges.push(v1::KeyRange {
+            key: c.key.clone(),
+            start: c.start,
+            end,
+            indices,
+        });
+        if end < until {
+            break;
+        }
+    }
+    let indices: Vec<u64> = entries.keys().copied().collect();
+    let proof = quorum_c2sp::merkle::prove_batch_inclusion(size, &indices, st.log.tree.as_ref())
+        .map_err(ApiError::internal)?;
+    dated.sort_unstable();
+    dated.dedup();
+    let history = entry_history(st, &dated, size).await?;
+    Ok(v1::EvidencePage {
+        tree_size: size,
+        ranges,
+        entries: entries
+            .into_iter()
+            .map(|(index, log_entry)| v1::PageEntry { index, log_entry })
+            .collect(),
+        inclusion_proof: proof.iter().map(|h| h.to_vec()).collect(),
+        history,
+    })
+}
+
 /// The earlier cosigned checkpoints that date the entries `indices` (ascending, all below
-/// `cp.size`): for each entry the first checkpoint with the cosignatures the log requires
-/// that covers it, once each, with a consistency proof to `cp`. A client dates an entry by
+/// `size`): for each entry the first checkpoint with the cosignatures the log requires
+/// that covers it, once each, with a consistency proof to `size`. A client dates an entry by
 /// the witness timestamps of the earliest of them that covers it ("minimum provable age");
-/// entries that no earlier checkpoint covers are dated by `cp` itself.
+/// entries that no earlier checkpoint covers are dated by the client's checkpoint itself.
 async fn entry_history(
     st: &AppState,
     indices: &[u64],
-    cp: &Published,
+    size: u64,
 ) -> Result<Vec<v1::HistoricalCheckpoint>, ApiError> {
     let required = required_cosigs(st);
     let mut history = Vec::new();
@@ -984,7 +1094,7 @@ async fn entry_history(
         let first = st
             .log
             .storage
-            .first_cosigned_checkpoint_covering(index, cp.size, required)
+            .first_cosigned_checkpoint_covering(index, size, required)
             .await
             .map_err(ApiError::internal)?;
         let Some(first) = first else {
@@ -998,22 +1108,21 @@ async fn entry_history(
             .await
             .map_err(ApiError::internal)?;
         let dated = with_cosignatures(&first, &cosignatures).note;
-        if first.size >= cp.size {
-            // `cp` itself is the first to cover this entry and every later one. An idle
-            // log serves it with refreshed cosignatures, though: then its first ones, which
-            // date the entries, go in the history too (consistency proof: empty).
-            if dated != cp.note {
-                history.push(v1::HistoricalCheckpoint {
-                    checkpoint: dated.into_bytes(),
-                    consistency_proof: Vec::new(),
-                });
-            }
+        if first.size >= size {
+            // The checkpoint of the requested size is the first to cover this entry and
+            // every later one. An idle log serves it with refreshed cosignatures, though:
+            // its first ones, which date the entries, go in the history too (consistency
+            // proof: empty).
+            history.push(v1::HistoricalCheckpoint {
+                checkpoint: dated.into_bytes(),
+                consistency_proof: Vec::new(),
+            });
             break;
         }
         let proof = st
             .log
             .tree
-            .prove_consistency(first.size, cp.size)
+            .prove_consistency(first.size, size)
             .map_err(ApiError::internal)?;
         history.push(v1::HistoricalCheckpoint {
             checkpoint: dated.into_bytes(),

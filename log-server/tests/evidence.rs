@@ -1,6 +1,7 @@
-//! Evidence bundles carry the history a client needs for "minimum provable age": for each
+//! Evidence pages carry the history a client needs for "minimum provable age": for each
 //! entry, the first cosigned checkpoint that covered it, with a consistency proof to the
-//! checkpoint served. Checked end to end with the verifier's `verify_bundle`.
+//! tree size asked for. Checked end to end with the verifier's client layer (`verify_set`),
+//! and the evidence API's refusals of malformed requests.
 
 mod common;
 
@@ -13,8 +14,10 @@ use axum::routing::post;
 use common::*;
 use quorum_c2sp::cosignature::CosignatureSigner;
 use quorum_log::config::WitnessConfig;
-use quorum_proto::v1::EvidenceBundle;
-use quorum_verifier::evidence::{LogTrust, verify_bundle};
+use quorum_proto::v1;
+use quorum_verifier::client::bundle::verify_set;
+use quorum_verifier::client::evidence::VerifiedEvidence;
+use quorum_verifier::client::{CheckpointMemory, DirStore, LogTrust};
 use quorum_verifier::policy::Policy;
 use serde_json::{Value, json};
 
@@ -138,29 +141,92 @@ async fn dated_by_first_cosigned_checkpoint(backend: Backend) {
         .collect();
     assert!(earlier.len() >= 2 && earlier.len() < 11, "{cosignatures:?}");
 
-    let bundle: EvidenceBundle = client
+    // One page for the package and the trust graph, as JSON (the GET form serves one
+    // package, the POST form any keys).
+    let page: v1::EvidencePage = client
+        .post(format!("{url}/v1/evidence"))
+        .json(&json!({"cursors": [{"key": "pkg:cargo/aged"}, {"key": "quorum:trust-graph"}]}))
+        .send()
+        .await
+        .expect("evidence")
+        .json()
+        .await
+        .expect("page JSON");
+    assert_eq!(page.tree_size, 12);
+    assert_eq!(page.entries.len(), 12);
+    assert_eq!(page.ranges.len(), 2);
+    assert_eq!((page.ranges[0].start, page.ranges[0].end), (0, 12));
+    // One historical checkpoint per distinct first checkpoint, not one per entry; the last
+    // entry's first checkpoint is the page's own size, with its first cosignatures and an
+    // empty consistency proof (a client may hold it with fresher ones).
+    assert_eq!(page.history.len(), earlier.len() + 1);
+    let own = page.history.last().expect("the page's own checkpoint");
+    assert!(own.consistency_proof.is_empty());
+    assert_eq!(
+        String::from_utf8_lossy(&own.checkpoint).lines().nth(1),
+        Some("12")
+    );
+    // The GET form gives the same package range.
+    let single: v1::EvidencePage = client
         .get(format!("{url}/v1/evidence?purl=pkg:cargo/aged@1.0.0"))
         .send()
         .await
         .expect("evidence")
         .json()
         .await
-        .expect("bundle JSON");
-    assert_eq!(bundle.entries.len(), 12);
-    // One historical checkpoint per distinct first checkpoint, not one per entry.
-    assert_eq!(bundle.history.len(), earlier.len());
+        .expect("page JSON");
+    assert_eq!(single.ranges.len(), 1);
+    assert_eq!(single.ranges[0].indices, page.ranges[0].indices);
+    let note = client
+        .get(format!("{url}/checkpoint"))
+        .send()
+        .await
+        .expect("checkpoint")
+        .bytes()
+        .await
+        .expect("note")
+        .to_vec();
 
+    // The signers are the roots: statements of keys no root reaches are not verified.
+    let roots: Vec<String> = (50..62u8)
+        .map(|seed| {
+            format!(
+                "\"{}\"",
+                hex::encode(user_key(seed).verifying_key().to_bytes())
+            )
+        })
+        .collect();
     let policy = Policy::parse(&format!(
-        "[log]\norigin = \"quorum.test/log\"\nkey = \"{}\"\n\n[witnesses]\npolicy = \"\"\"\nwitness w {witness_vkey}\nquorum w\n\"\"\"\n\n[trust]\nroots = [\"{}\"]\n",
+        "[log]\norigin = \"quorum.test/log\"\nkey = \"{}\"\n\n[witnesses]\npolicy = \"\"\"\nwitness w {witness_vkey}\nquorum w\n\"\"\"\n\n[trust]\nroots = [{}]\n",
         log_signer().vkey(),
-        hex::encode(user_key(1).verifying_key().to_bytes()),
+        roots.join(", "),
     ))
     .expect("policy");
     let trust = LogTrust::from_policy(&policy).expect("trust");
-    let evidence = verify_bundle(&bundle, &trust, None).expect("the bundle verifies");
+    let state = tempfile::tempdir().expect("state");
+    let memory = CheckpointMemory::new(DirStore::new(state.path()));
+    let verify = |page: &v1::EvidencePage| -> VerifiedEvidence {
+        let set = v1::EvidenceSet {
+            log_origin: "quorum.test/log".into(),
+            checkpoint: note.clone(),
+            consistency_proofs: vec![],
+            pages: vec![page.clone()],
+        };
+        verify_set(
+            &set,
+            &trust,
+            &memory,
+            &policy,
+            &["pkg:cargo/aged".to_string()],
+            0,
+            "test",
+        )
+        .expect("the evidence verifies")
+    };
+    let evidence = verify(&page);
     assert!(evidence.rejected.is_empty(), "{:?}", evidence.rejected);
     assert!(evidence.warnings.is_empty(), "{:?}", evidence.warnings);
-    assert_eq!(evidence.witnessed_at, main_time);
+    assert_eq!(evidence.checkpoint.witnessed_at, main_time);
     let dated: Vec<(u64, Option<u64>)> = evidence
         .statements
         .iter()
@@ -173,23 +239,55 @@ async fn dated_by_first_cosigned_checkpoint(backend: Backend) {
     );
 
     // Without the history every entry is only as old as the checkpoint served.
-    let mut no_history = bundle.clone();
+    let mut no_history = page.clone();
     no_history.history.clear();
-    let evidence = verify_bundle(&no_history, &trust, None).expect("verifies");
+    let evidence = verify(&no_history);
     assert!(
         evidence
             .statements
             .iter()
             .all(|s| s.first_cosigned_at == Some(main_time))
     );
-    // A tampered consistency proof costs the history, with a warning, never the bundle.
-    let mut tampered = bundle.clone();
+    // A tampered consistency proof costs the history, with a warning, never the evidence.
+    let mut tampered = page.clone();
     if let Some(hash) = tampered.history[0].consistency_proof.first_mut() {
         hash[0] ^= 1;
     }
-    let evidence = verify_bundle(&tampered, &trust, None).expect("verifies");
+    let evidence = verify(&tampered);
     assert_eq!(evidence.warnings.len(), 1, "{:?}", evidence.warnings);
     // Entry 0 is then dated by a later checkpoint only.
     assert!(evidence.statements[0].first_cosigned_at > expected[0].1);
+
+    // Pinned: a page proven against an earlier tree size, while the log has grown.
+    let pinned: v1::EvidencePage = client
+        .post(format!("{url}/v1/evidence"))
+        .json(&json!({"treeSize": "5", "cursors": [{"key": "pkg:cargo/aged"}]}))
+        .send()
+        .await
+        .expect("evidence")
+        .json()
+        .await
+        .expect("page JSON");
+    assert_eq!(pinned.tree_size, 5);
+    assert_eq!(pinned.ranges[0].indices, vec![0, 1, 2, 3, 4]);
+
+    // Malformed requests are refused with 400.
+    for bad in [
+        json!({"cursors": []}),
+        json!({"treeSize": "13", "cursors": [{"key": "pkg:cargo/aged"}]}),
+        json!({"cursors": [{"key": "pkg:cargo/aged@1.0.0"}]}),
+        json!({"cursors": [{"key": "quorum:other"}]}),
+        json!({"cursors": [{"key": "pkg:cargo/aged"}, {"key": "pkg:cargo/aged"}]}),
+        json!({"cursors": [{"key": "pkg:cargo/aged", "start": "12"}]}),
+        json!({"cursors": [{"key": "pkg:cargo/aged", "start": "3", "until": "2"}]}),
+    ] {
+        let r = client
+            .post(format!("{url}/v1/evidence"))
+            .json(&bad)
+            .send()
+            .await
+            .expect("evidence");
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{bad}");
+    }
     srv.shutdown().await.expect("shutdown");
 }

@@ -747,10 +747,10 @@ async fn bad_reads(t: &Target) {
 async fn unparsable_queries(t: &Target) -> Vec<String> {
     let mut wrong = Vec::new();
     for path in [
-        "/v1/evidence?purl=pkg:cargo/hostile&since=99999999999999999999999",
-        "/v1/evidence?purl=pkg:cargo/hostile&since=-1",
-        "/v1/evidence?purl=pkg:cargo/hostile&since=+1",
-        "/v1/evidence?purl=pkg:cargo/hostile&since=1e3",
+        "/v1/evidence?purl=pkg:cargo/hostile&size=99999999999999999999999",
+        "/v1/evidence?purl=pkg:cargo/hostile&size=-1",
+        "/v1/evidence?purl=pkg:cargo/hostile&start=+1",
+        "/v1/evidence?purl=pkg:cargo/hostile&start=1e3",
         "/v1/statements?purl=pkg:cargo/hostile&after=-1",
         "/v1/statements?purl=pkg:cargo/hostile&limit=99999999999",
         "/v1/statements?purl=pkg:cargo/hostile&limit=ten",

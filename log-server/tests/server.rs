@@ -255,33 +255,43 @@ async fn end_to_end(backend: Backend) {
         .await
         .expect("json");
     assert_eq!(v["entries"].as_array().map(Vec::len), Some(1));
-    let bundle: quorum_proto::v1::EvidenceBundle = client
+    let page: quorum_proto::v1::EvidencePage = client
         .get(format!("{url}/v1/evidence?purl=pkg:cargo/serde"))
         .send()
         .await
         .expect("get")
         .json()
         .await
-        .expect("bundle json");
-    assert_eq!(bundle.entries.len(), 1);
-    let bcp = open_checkpoint(&bundle.checkpoint, &verifier)
-        .expect("bundle checkpoint")
+        .expect("page json");
+    assert_eq!(page.entries.len(), 1);
+    assert_eq!(page.ranges.len(), 1);
+    assert_eq!(
+        (page.ranges[0].start, page.ranges[0].end),
+        (0, page.tree_size)
+    );
+    let note = client
+        .get(format!("{url}/checkpoint"))
+        .send()
+        .await
+        .expect("cp")
+        .text()
+        .await
+        .expect("text");
+    let pcp = open_checkpoint(note.as_bytes(), &verifier)
+        .expect("page checkpoint")
         .checkpoint;
-    for e in &bundle.entries {
-        let proof: Vec<[u8; 32]> = e
-            .inclusion_proof
-            .iter()
-            .map(|h| h.as_slice().try_into().expect("32"))
-            .collect();
-        verify_inclusion(
-            &merkle::leaf_hash(&e.log_entry),
-            e.index,
-            bcp.size,
-            &proof,
-            &bcp.root_hash,
-        )
-        .expect("inclusion");
-    }
+    assert_eq!(pcp.size, page.tree_size);
+    let leaves: Vec<(u64, [u8; 32])> = page
+        .entries
+        .iter()
+        .map(|e| (e.index, merkle::leaf_hash(&e.log_entry)))
+        .collect();
+    let proof: Vec<[u8; 32]> = page
+        .inclusion_proof
+        .iter()
+        .map(|h| h.as_slice().try_into().expect("32"))
+        .collect();
+    merkle::verify_batch_inclusion(pcp.size, &leaves, &proof, &pcp.root_hash).expect("inclusion");
 
     // Ops endpoints.
     let m = client

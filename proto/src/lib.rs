@@ -10,6 +10,7 @@
 //! | [`v1::LogEntry`] | one log entry (leaf data): receipt time, DSSE envelope, signer key |
 //! | [`v1::Envelope`], [`v1::Signature`] | a DSSE envelope in protobuf form |
 //! | [`v1::EvidenceBundle`], [`v1::BundleEntry`], [`v1::ConsistencyProof`] | offline evidence |
+//! | [`v1::EvidenceRequest`], [`v1::EvidencePage`], [`v1::KeyRange`], [`v1::EvidenceSet`] | paged evidence pinned to one tree size, and its offline form |
 //! | [`v1::SubmitRequest`], [`v1::SubmitResponse`], [`v1::SubmitStatus`] | submission API |
 //! | [`v1::Error`], [`v1::ErrorCode`] | API errors |
 //!

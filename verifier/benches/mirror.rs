@@ -156,6 +156,7 @@ struct Mirror {
     lengths: store::Lengths,
     root: [u8; 32],
     policy: Policy,
+    seeds: Vec<[u8; 32]>,
     lockfile: Vec<(String, String)>,
 }
 
@@ -183,7 +184,7 @@ fn build_mirror(total: u64) -> Mirror {
     let leaves = store::MirrorFiles { dir: path.clone() }
         .read_leaves(lengths.size)
         .expect("leaves");
-    let root = store::root_of_leaves(&leaves);
+    let root = quorum_c2sp::merkle::root_of_leaf_hashes(&leaves).expect("whole hashes");
     let policy = Policy::parse(&format!(
         "[trust]\nroots = [\"{}\"]\n\n[[rule]]\npackages = \"pkg:cargo/*\"\nmin_adoption = 0.3\nmin_adopters = 2\n",
         hex::encode(signer(0).verifying_key().to_bytes())
@@ -192,12 +193,14 @@ fn build_mirror(total: u64) -> Mirror {
     let lockfile = (0..LOCKFILE)
         .map(|i| (package(i * (PACKAGES / LOCKFILE)), version(i % VERSIONS)))
         .collect();
+    let seeds = quorum_verifier::client::trust_graph::trust_seeds(&policy).expect("seeds");
     Mirror {
         _dir: dir,
         path,
         lengths,
         root,
         policy,
+        seeds,
         lockfile,
     }
 }
@@ -271,7 +274,7 @@ fn generate(path: &std::path::Path, total: u64) -> store::Lengths {
     }
     .read_leaves(lengths.size)
     .expect("leaves");
-    std::hint::black_box(store::root_of_leaves(&leaves));
+    std::hint::black_box(quorum_c2sp::merkle::root_of_leaf_hashes(&leaves).expect("whole hashes"));
     sync_time += t.elapsed();
     println!(
         "mirror: generated {total} entries in {:.1} s; sync without network (verify, index, write, root): {:.0} entries/s",
@@ -291,6 +294,7 @@ fn decide_lockfile(m: &Mirror, recheck: store::Recheck) -> (usize, [usize; 3]) {
         &packages,
         &[(m.lengths.size, 1_750_000_000)],
         recheck,
+        &m.seeds,
     )
     .expect("load");
     let evaluation =
@@ -413,6 +417,7 @@ fn print_phases(mirror: &Mirror) {
             &packages,
             &[],
             recheck,
+            &mirror.seeds,
         )
         .expect("load");
         println!("phase: load ({recheck:?}) {:?}", t.elapsed());

@@ -8,10 +8,11 @@
 //! * [`trust`]: personalized trust propagation from a client's roots;
 //! * [`policy`]: the client's policy file (log, witnesses, roots, rules);
 //! * [`decision`]: from proven statements and a policy to a verdict per package version;
-//! * [`evidence`]: from what a log serves to the statements a decision may count;
 //! * [`ecosystem`]: one canonical name per package, version order and ranges per ecosystem;
 //! * [`lockfile`]: the package versions a lockfile pins, their digests and sources;
-//! * [`client`]: the mirror store;
+//! * [`client`]: the client layer every front end uses: reading a log, the checkpoint memory
+//!   that refuses rollback and fork, evidence complete for a question (online pages, offline
+//!   sets, the mirror), the trust graph and its cache, receipts;
 //! * `import` (feature `import`): cargo-vet audit sets, RustSec and OSV advisories turned
 //!   into statements an importer signs, and the comparison of a source with the log.
 //!
@@ -25,7 +26,6 @@
 pub mod client;
 pub mod decision;
 pub mod ecosystem;
-pub mod evidence;
 #[cfg(feature = "import")]
 pub mod import;
 pub mod lockfile;

@@ -21,7 +21,7 @@ use quorum_c2sp::tlog_proof::TlogProof;
 use quorum_c2sp::witness_policy::WitnessPolicy;
 use quorum_log::config::WitnessConfig;
 use quorum_log::server::RunningServer;
-use quorum_proto::v1::{EvidenceBundle, SubmitResponse, SubmitStatus};
+use quorum_proto::v1::{EvidencePage, SubmitResponse, SubmitStatus};
 use quorum_witness::storage::origin_hash;
 use serde_json::Value;
 
@@ -79,7 +79,8 @@ fn policy_for(witnesses: &[&TestWitness]) -> WitnessPolicy {
     WitnessPolicy::parse(text.as_bytes()).expect("policy")
 }
 
-async fn evidence(client: &reqwest::Client, log: &RunningServer) -> EvidenceBundle {
+/// The first evidence page about the test package (all four entries fit in one page).
+async fn evidence(client: &reqwest::Client, log: &RunningServer) -> EvidencePage {
     client
         .get(format!(
             "{}/v1/evidence?purl=pkg:cargo/witnessed",

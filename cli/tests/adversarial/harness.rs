@@ -21,8 +21,27 @@ use serde_json::Value;
 
 use crate::support::{ChildGuard, free_port, wait_http, workspace_binary};
 
+/// The directory of other builds of the binaries to attack instead of this one's, to show
+/// that a test fails on an earlier build: `QUORUM_ADVERSARIAL_BIN_DIR=/path/to/old/debug`.
+const BIN_DIR_VAR: &str = "QUORUM_ADVERSARIAL_BIN_DIR";
+
+/// Path of a binary under attack: `quorum`, `quorum-log` or `quorum-witness`, from this
+/// build or from [`BIN_DIR_VAR`].
+pub fn binary(name: &str) -> PathBuf {
+    if let Some(dir) = std::env::var_os(BIN_DIR_VAR) {
+        return PathBuf::from(dir).join(name);
+    }
+    if name == "quorum" {
+        return PathBuf::from(env!("CARGO_BIN_EXE_quorum"));
+    }
+    workspace_binary(name)
+}
+
 /// The log's origin in every adversarial world.
 pub const ORIGIN: &str = "adversarial.test/log";
+
+/// A policy rule: a `pkg:cargo/*` version needs one trusted adopter.
+pub const ONE_ADOPTER_RULE: &str = "[[rule]]\npackages = \"pkg:cargo/*\"\nmin_adopters = 1\n";
 
 /// How a world's log is configured.
 #[derive(Debug, Clone)]
@@ -168,44 +187,79 @@ impl World {
 
     /// Starts a log and `options.witnesses` witnesses.
     pub fn start_with(options: Options) -> World {
-        World::start_with_external(options, &[])
+        World::start_keyed(options, &[], None)
     }
 
     /// Starts a log, `options.witnesses` real witnesses and, after them, the `external`
     /// witnesses the test runs; the log requires every one's cosignature.
     pub fn start_with_external(options: Options, external: &[ExternalWitness]) -> World {
+        World::start_keyed(options, external, None)
+    }
+
+    /// A fork of this world: a second log with the same key and origin and witnesses with
+    /// the same keys (colluding: they cosign whatever this log shows them), each on a fresh
+    /// database, so the same signed names vouch for other contents.
+    pub fn fork(&self) -> World {
+        World::start_keyed(
+            Options {
+                witnesses: self.witnesses.len(),
+                ..Options::default()
+            },
+            &[],
+            Some(self),
+        )
+    }
+
+    fn start_keyed(
+        options: Options,
+        external: &[ExternalWitness],
+        keys_of: Option<&World>,
+    ) -> World {
         let dir = tempfile::tempdir().expect("temp dir");
-        let witness_bin = workspace_binary("quorum-witness");
-        let log_bin = workspace_binary("quorum-log");
+        let witness_bin = binary("quorum-witness");
+        let log_bin = binary("quorum-log");
         let log_key = dir.path().join("log.key");
-        let log_vkey = first_line(&run(
-            &log_bin,
-            &[
-                "keygen",
-                "--origin",
-                ORIGIN,
-                "--out",
-                &log_key.display().to_string(),
-            ],
-        ));
+        let log_vkey = match keys_of {
+            Some(other) => {
+                std::fs::copy(other.dir.path().join("log.key"), &log_key).expect("copy log key");
+                other.log_vkey.clone()
+            }
+            None => first_line(&run(
+                &log_bin,
+                &[
+                    "keygen",
+                    "--origin",
+                    ORIGIN,
+                    "--out",
+                    &log_key.display().to_string(),
+                ],
+            )),
+        };
         let mut witnesses = Vec::new();
         let mut witness_config = String::new();
         for i in 1..=options.witnesses {
             let name = format!("w{i}.adversarial.test");
             let wdir = dir.path().join(format!("witness{i}"));
             let wkey = dir.path().join(format!("witness{i}.key"));
-            let vkey = first_line(&run(
-                &witness_bin,
-                &[
-                    "keygen",
-                    "--name",
-                    &name,
-                    "--out",
-                    &wkey.display().to_string(),
-                    "--data-dir",
-                    &wdir.display().to_string(),
-                ],
-            ));
+            let vkey = match keys_of {
+                Some(other) => {
+                    std::fs::copy(other.dir.path().join(format!("witness{i}.key")), &wkey)
+                        .expect("copy witness key");
+                    other.witnesses[i - 1].vkey.clone()
+                }
+                None => first_line(&run(
+                    &witness_bin,
+                    &[
+                        "keygen",
+                        "--name",
+                        &name,
+                        "--out",
+                        &wkey.display().to_string(),
+                        "--data-dir",
+                        &wdir.display().to_string(),
+                    ],
+                )),
+            };
             first_line(&run(
                 &witness_bin,
                 &[
@@ -293,7 +347,7 @@ impl World {
         self.log = None;
         let guard = ChildGuard::spawn(
             "quorum-log",
-            &workspace_binary("quorum-log"),
+            &binary("quorum-log"),
             &["serve", "--config", &self.log_config.display().to_string()],
             &self.dir.path().join("log.log"),
         );
@@ -338,6 +392,20 @@ impl World {
         trust_extra: &str,
         rest: &str,
     ) -> PathBuf {
+        self.policy_with_log(name, roots, aliases, "", trust_extra, rest)
+    }
+
+    /// [`World::policy`] with more keys in its `[log]` section (`log_extra`, e.g.
+    /// `max_checkpoint_age_seconds = 60`).
+    pub fn policy_with_log(
+        &self,
+        name: &str,
+        roots: &[&Person],
+        aliases: &[&Person],
+        log_extra: &str,
+        trust_extra: &str,
+        rest: &str,
+    ) -> PathBuf {
         let roots: Vec<String> = roots.iter().map(|p| format!("\"{}\"", p.name)).collect();
         let mut alias_lines = String::new();
         let mut named: Vec<&Person> = aliases.to_vec();
@@ -347,7 +415,7 @@ impl World {
             alias_lines.push_str(&format!("{} = \"{}\"\n", p.name, p.public));
         }
         let text = format!(
-            "[log]\norigin = \"{ORIGIN}\"\nkey = \"{}\"\nurl = \"{}\"\n\n[witnesses]\npolicy = \"\"\"\n{}\"\"\"\n\n[trust]\nroots = [{}]\n{trust_extra}\n\n[aliases]\n{alias_lines}\n{rest}\n",
+            "[log]\norigin = \"{ORIGIN}\"\nkey = \"{}\"\nurl = \"{}\"\n{log_extra}\n\n[witnesses]\npolicy = \"\"\"\n{}\"\"\"\n\n[trust]\nroots = [{}]\n{trust_extra}\n\n[aliases]\n{alias_lines}\n{rest}\n",
             self.log_vkey,
             self.url,
             self.witness_policy(),
@@ -358,10 +426,19 @@ impl World {
         path
     }
 
+    /// The usual cast: `me` (the root of `policy.toml`) and `alice`, both named in it, with
+    /// one rule: a `pkg:cargo/*` version needs one trusted adopter.
+    pub fn me_and_alice(&self) -> (Person, Person, PathBuf) {
+        let me = self.person("me");
+        let alice = self.person("alice");
+        let policy = self.policy("policy.toml", &[&me], &[&me, &alice], "", ONE_ADOPTER_RULE);
+        (me, alice, policy)
+    }
+
     /// A new person: `quorum keygen` in their own state directory.
     pub fn person(&self, name: &str) -> Person {
         let state = self.dir.path().join("people").join(name);
-        let out = Command::new(env!("CARGO_BIN_EXE_quorum"))
+        let out = Command::new(binary("quorum"))
             .arg("--state-dir")
             .arg(&state)
             .args(["--json", "keygen", "--name", name])
@@ -383,7 +460,7 @@ impl World {
     /// The `quorum` command as `who` with the policy at `policy` (if any), to add arguments
     /// and pipes to (for tests that need the running process, not only its output).
     pub fn quorum_command(&self, who: &Person, policy: Option<&Path>) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_quorum"));
+        let mut command = Command::new(binary("quorum"));
         command.arg("--state-dir").arg(&who.state);
         if let Some(policy) = policy {
             command.arg("--policy").arg(policy);
@@ -580,4 +657,302 @@ pub fn text(out: &Output) -> (String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// What a [`Proxy`] does to a request whose path starts with its prefix.
+#[derive(Debug, Clone)]
+pub enum Meddle {
+    /// Pass it on unchanged.
+    Pass,
+    /// Close the connection without answering.
+    Drop,
+    /// Read the request and then answer nothing for this long.
+    Stall(Duration),
+    /// Pass it on, then flip one byte of the answer's body at this offset from its end.
+    FlipByteFromEnd(usize),
+    /// Answer this request with the body of the first answer it got (a frozen view).
+    Replay,
+}
+
+/// A man in the middle between a client and a log: an HTTP/1.1 proxy on loopback that
+/// forwards every request, and meddles with those whose path starts with a prefix, after
+/// letting `after` of them through untouched.
+pub struct Proxy {
+    /// The proxy's base URL: give it to the client as the log's.
+    pub url: String,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// How many requests matched the prefix so far.
+    pub matched: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Proxy {
+    /// Starts a proxy to `upstream` that applies `meddle` to requests whose path starts
+    /// with `prefix`, from the `after`-th such request on (0: every one).
+    pub fn start(upstream: &str, prefix: &str, after: usize, meddle: Meddle) -> Proxy {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind proxy");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        listener.set_nonblocking(true).expect("nonblocking");
+        let stop = Arc::new(AtomicBool::new(false));
+        let matched = Arc::new(AtomicUsize::new(0));
+        let replayed: Arc<std::sync::Mutex<Option<Vec<u8>>>> = Arc::default();
+        let (upstream, prefix) = (upstream.to_string(), prefix.to_string());
+        let (stop2, matched2) = (stop.clone(), matched.clone());
+        std::thread::spawn(move || {
+            let http = reqwest::blocking::Client::builder()
+                .timeout(Duration::from_secs(60))
+                .build()
+                .expect("proxy client");
+            while !stop2.load(Ordering::Relaxed) {
+                let stream = match listener.accept() {
+                    Ok((stream, _)) => stream,
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                        std::thread::sleep(Duration::from_millis(5));
+                        continue;
+                    }
+                    Err(_) => continue,
+                };
+                let _ = stream.set_nonblocking(false);
+                let (http, upstream, prefix, meddle, matched, replayed) = (
+                    http.clone(),
+                    upstream.clone(),
+                    prefix.clone(),
+                    meddle.clone(),
+                    matched2.clone(),
+                    replayed.clone(),
+                );
+                std::thread::spawn(move || {
+                    let _ = serve_one(
+                        stream, &http, &upstream, &prefix, after, &meddle, &matched, &replayed,
+                    );
+                });
+            }
+        });
+        Proxy { url, stop, matched }
+    }
+
+    /// How many requests matched the prefix so far.
+    pub fn matched(&self) -> usize {
+        self.matched.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Reads one request, forwards or meddles, answers with `Connection: close`.
+#[allow(clippy::too_many_arguments)]
+fn serve_one(
+    mut stream: std::net::TcpStream,
+    http: &reqwest::blocking::Client,
+    upstream: &str,
+    prefix: &str,
+    after: usize,
+    meddle: &Meddle,
+    matched: &std::sync::atomic::AtomicUsize,
+    replayed: &std::sync::Mutex<Option<Vec<u8>>>,
+) -> std::io::Result<()> {
+    use std::io::{Read, Write};
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if stream.read(&mut byte)? == 0 {
+            return Ok(());
+        }
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head).into_owned();
+    let mut lines = head.lines();
+    let request_line = lines.next().unwrap_or_default().to_string();
+    let mut parts = request_line.split_whitespace();
+    let (method, path) = (
+        parts.next().unwrap_or("GET").to_string(),
+        parts.next().unwrap_or("/").to_string(),
+    );
+    let mut length = 0usize;
+    let mut headers = Vec::new();
+    for line in lines {
+        if let Some((name, value)) = line.split_once(':') {
+            let (name, value) = (name.trim().to_ascii_lowercase(), value.trim().to_string());
+            if name == "content-length" {
+                length = value.parse().unwrap_or(0);
+            }
+            if name == "content-type" || name == "accept" {
+                headers.push((name, value));
+            }
+        }
+    }
+    let mut body = vec![0u8; length];
+    stream.read_exact(&mut body)?;
+    let meddling = path.starts_with(prefix)
+        && matched.fetch_add(1, std::sync::atomic::Ordering::Relaxed) >= after;
+    let meddle = if meddling { meddle } else { &Meddle::Pass };
+    match meddle {
+        Meddle::Drop => return Ok(()),
+        Meddle::Stall(d) => {
+            std::thread::sleep(*d);
+            return Ok(());
+        }
+        _ => {}
+    }
+    let mut request = match method.as_str() {
+        "POST" => http.post(format!("{upstream}{path}")).body(body),
+        _ => http.get(format!("{upstream}{path}")),
+    };
+    for (name, value) in &headers {
+        request = request.header(name.as_str(), value.as_str());
+    }
+    let (status, content_type, mut answer) = match request.send() {
+        Ok(r) => {
+            let status = r.status().as_u16();
+            let content_type = r
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("application/octet-stream")
+                .to_string();
+            (
+                status,
+                content_type,
+                r.bytes().map(|b| b.to_vec()).unwrap_or_default(),
+            )
+        }
+        Err(_) => return Ok(()),
+    };
+    match meddle {
+        Meddle::FlipByteFromEnd(offset) if status == 200 && answer.len() > *offset => {
+            let at = answer.len() - 1 - offset;
+            answer[at] ^= 0x01;
+        }
+        Meddle::Replay if status == 200 => {
+            let mut first = replayed.lock().unwrap_or_else(|e| e.into_inner());
+            match first.as_ref() {
+                Some(body) => answer = body.clone(),
+                None => *first = Some(answer.clone()),
+            }
+        }
+        _ => {}
+    }
+    write!(
+        stream,
+        "HTTP/1.1 {status} X\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        answer.len()
+    )?;
+    stream.write_all(&answer)?;
+    stream.flush()
+}
+
+/// Statement builders for attacks signed directly.
+pub mod say {
+    use quorum_verifier::model::predicates::{
+        Adoption, AdoptionStatus, OpenVex, Predicate, Revocation, Trust, TrustLevel, VexProduct,
+        VexStatement, VexStatus, VexVulnerability,
+    };
+    use quorum_verifier::model::statement::Subject;
+
+    /// `who` adopts `purl@version` with artifact digest `digest`.
+    pub fn adopt(purl_version: &str, digest: [u8; 32]) -> (Predicate, Vec<Subject>) {
+        (
+            Predicate::Adoption(Adoption {
+                status: AdoptionStatus::Adopted,
+                comment: None,
+            }),
+            vec![Subject::package_version(purl_version, digest)],
+        )
+    }
+
+    /// A trust statement about `key` at `level`.
+    pub fn trust(key: &[u8; 32], level: TrustLevel) -> (Predicate, Vec<Subject>) {
+        (
+            Predicate::Trust(Trust {
+                key: hex::encode(key),
+                level,
+                scope: None,
+                comment: None,
+            }),
+            vec![Subject::key(key)],
+        )
+    }
+
+    /// A revocation of the signer's own statement with envelope digest `digest`.
+    pub fn revoke(digest: [u8; 32]) -> (Predicate, Vec<Subject>) {
+        (
+            Predicate::Revocation(Revocation {
+                envelope_digest: hex::encode(digest),
+                reason: Some("withdrawn".into()),
+                provenance: None,
+            }),
+            vec![Subject::envelope(&digest)],
+        )
+    }
+
+    /// An OpenVEX advisory: `package` (no version) at `version` is malicious.
+    pub fn malicious(package: &str, version: &str) -> (Predicate, Vec<Subject>) {
+        (
+            Predicate::Advisory(OpenVex {
+                context: "https://openvex.dev/ns/v0.2.0".into(),
+                id: format!("urn:adversarial:{package}@{version}"),
+                author: "adversarial".into(),
+                role: None,
+                timestamp: "2025-01-01T00:00:00Z".into(),
+                version: 1,
+                statements: vec![VexStatement {
+                    vulnerability: VexVulnerability {
+                        id: None,
+                        name: "MAL-2025-0001".into(),
+                        description: None,
+                        aliases: vec![],
+                    },
+                    products: vec![VexProduct {
+                        id: format!("{package}@{version}"),
+                        identifiers: None,
+                    }],
+                    status: VexStatus::Affected,
+                    justification: None,
+                    impact_statement: None,
+                    action_statement: Some("remove it".into()),
+                    status_notes: None,
+                }],
+            }),
+            vec![Subject::package(package)],
+        )
+    }
+}
+
+impl Person {
+    /// Signs a statement built by one of the [`say`] builders.
+    pub fn says(&self, statement: (Predicate, Vec<Subject>)) -> Signed {
+        self.sign(statement.0, statement.1)
+    }
+}
+
+/// A `Cargo.lock` pinning `(name, version, sha256)` from crates.io.
+pub fn cargo_lock(packages: &[(&str, &str, [u8; 32])]) -> String {
+    let mut text = String::from("version = 4\n");
+    for (name, version, digest) in packages {
+        text.push_str(&format!(
+            "\n[[package]]\nname = \"{name}\"\nversion = \"{version}\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"{}\"\n",
+            hex::encode(digest)
+        ));
+    }
+    text
+}
+
+/// The verdict of each decision of a `--json verify` output, by purl.
+pub fn verdicts(v: &Value) -> std::collections::BTreeMap<String, String> {
+    v["decisions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|d| {
+            (
+                d["purl"].as_str().unwrap_or_default().to_string(),
+                d["verdict"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
 }

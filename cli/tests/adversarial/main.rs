@@ -19,6 +19,12 @@ mod lockfiles;
 mod servers;
 mod trust_and_powers;
 
+mod flood;
+mod fork;
+mod freeze;
+mod network;
+mod tiles;
+
 use harness::{World, expect_exit, json};
 
 /// The world works end to end: a statement published with `quorum` is cosigned by both

@@ -3,7 +3,7 @@
 //! | trait | what it keeps | used by |
 //! |---|---|---|
 //! | [`EntryStore`] | entries (leaf data) and the tree's stored hashes, appended in one durable transaction per sequencer batch; the duplicate check | the sequencer, tile and lookup reads |
-//! | [`IndexStore`] | package and signer lookups | `GET /v1/statements`, `GET /v1/evidence` |
+//! | [`IndexStore`] | package and signer lookups, and the evidence read side (every entry under a key in an index range) | `GET /v1/statements`, `GET`/`POST /v1/evidence` |
 //! | [`CheckpointStore`] | signed checkpoints, advanced by compare-and-swap | the checkpoint signer, evidence history |
 //! | [`WitnessStore`] | each witness's first and freshest cosignature per checkpoint, and the size it verified | the witness client, publishing |
 //!
@@ -132,6 +132,18 @@ pub trait IndexStore: Send + Sync {
 
     /// Indices of entries signed by `signer`, ascending, at most `limit`, after `after`.
     async fn lookup_signer(&self, signer: &[u8; 32], after: i64, limit: u32) -> Result<Vec<u64>>;
+
+    /// The evidence read side: the entries indexed under `key` (a package purl without
+    /// version, or `quorum_verifier::model::index::TRUST_GRAPH_KEY`) with index in
+    /// `[start, until)`, ascending, at most `limit`, with their bytes. Every such entry, in
+    /// that order: `GET/POST /v1/evidence` states that a page lists all of them.
+    async fn evidence_range(
+        &self,
+        key: &str,
+        start: u64,
+        until: u64,
+        limit: u32,
+    ) -> Result<Vec<(u64, Vec<u8>)>>;
 }
 
 /// Signed checkpoints.

@@ -441,6 +441,40 @@ impl IndexStore for SqlStorage {
             .map(|r| to_u64(r.try_get::<i64, _>(0)?))
             .collect()
     }
+
+    async fn evidence_range(
+        &self,
+        key: &str,
+        start: u64,
+        until: u64,
+        limit: u32,
+    ) -> Result<Vec<(u64, Vec<u8>)>> {
+        // The trust graph has one version, "": naming it lets the (package, version, idx)
+        // primary key seek straight to `start`.
+        let sql = if key == quorum_verifier::model::index::TRUST_GRAPH_KEY {
+            "SELECT e.idx, e.entry FROM entries e WHERE e.idx IN (SELECT idx FROM subjects \
+             WHERE package = $1 AND version = '' AND idx >= $2 AND idx < $3 ORDER BY idx LIMIT $4) \
+             ORDER BY e.idx"
+        } else {
+            "SELECT e.idx, e.entry FROM entries e WHERE e.idx IN (SELECT DISTINCT idx FROM subjects \
+             WHERE package = $1 AND idx >= $2 AND idx < $3 ORDER BY idx LIMIT $4) ORDER BY e.idx"
+        };
+        let rows = sqlx::query(sql)
+            .bind(key.to_owned())
+            .bind(to_i64(start)?)
+            .bind(to_i64(until)?)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    to_u64(r.try_get::<i64, _>(0)?)?,
+                    r.try_get::<Vec<u8>, _>(1)?,
+                ))
+            })
+            .collect()
+    }
 }
 
 #[async_trait]

@@ -12,13 +12,16 @@
 //!   of SHA-256 of a package purl without version that the entry's statement is about,
 //!   [`TRUST_GRAPH_KEY`] for trust and revocation statements (a decision needs the whole
 //!   trust graph), or [`UNVERIFIED_KEY`] for an entry that failed verification (reported as
-//!   rejected with every decision). A key collision only loads an extra entry, which the
-//!   decision then ignores: keys select, they never vouch.
+//!   rejected with every decision). The keys are those `model::index::index_keys` gives, the
+//!   rule the log's lookup index follows too. A collision of package keys only loads an extra
+//!   entry, which the decision then ignores: keys select, they never vouch (a package entry
+//!   colliding with the trust graph's key, a 64-bit second preimage, would fail the load).
 //!
 //! What is verified when (`spec/verifier-semantics.md` §2): at sync, every entry's envelope
 //! signature and statement (to index it) and the root recomputed from the leaf hashes against
 //! the cosigned checkpoint; when deciding, the checkpoint again, the root again from
-//! `leaves.bin`, each loaded entry's bytes against its leaf hash, and each loaded entry's
+//! `leaves.bin`, each loaded entry's bytes against its leaf hash, and, outward from the
+//! policy's roots (the trust graph first, then the package entries of reached signers), each
 //! statement ([`Recheck::Statements`]) or, on request, its signature too
 //! ([`Recheck::Signatures`]), spread over the available cores.
 
@@ -27,16 +30,17 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
+use crate::client::trust_graph::{Check, TrustGraph};
 use crate::decision::{ProvenStatement, claims_from_statement};
 use crate::model::log_entry::{
-    LogEntryError, VerifiedEntry, verify_log_entries_batch, verify_log_entry,
+    DecodedEntry, LogEntryError, VerifiedEntry, claimed_signer, decode_verified_before,
+    map_in_parallel, verify_log_entries_batch, verify_log_entry,
 };
-use quorum_c2sp::merkle::{empty_root, leaf_hash, node_hash};
+use quorum_c2sp::merkle::{leaf_hash, root_of_leaf_hashes};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-/// The index key under which trust and revocation statements are found.
-pub const TRUST_GRAPH_KEY: &str = "quorum:trust-graph";
+pub use crate::model::index::TRUST_GRAPH_KEY;
 /// The index key of entries that failed verification at sync.
 pub const UNVERIFIED_KEY: &str = "quorum:unverified";
 
@@ -90,13 +94,13 @@ pub fn key_hash(key: &str) -> u64 {
     u64::from_be_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]])
 }
 
-/// The index keys of a verified entry: the packages its claims are about, or the trust graph.
+/// The index keys of a verified entry, hashed: those [`crate::model::index::index_keys`]
+/// gives, the rule the log's lookup index follows too.
 pub fn keys_of(entry: &VerifiedEntry) -> BTreeSet<u64> {
-    let mut keys = BTreeSet::new();
-    for claim in claims_from_statement(&entry.statement) {
-        keys.insert(key_hash(claim.package().unwrap_or(TRUST_GRAPH_KEY)));
-    }
-    keys
+    crate::model::index::index_keys(&entry.statement)
+        .iter()
+        .map(|k| key_hash(k))
+        .collect()
 }
 
 /// Verifies entries (decoding, envelope signature, statement) with the library's batch
@@ -114,110 +118,6 @@ pub enum Recheck {
     Statements,
     /// Verify every loaded entry again in full, signature included.
     Signatures,
-}
-
-/// A loaded entry reduced to what decisions need.
-struct Reduced {
-    signer: [u8; 32],
-    envelope_digest: [u8; 32],
-    statement: crate::model::predicates::ValidatedStatement,
-}
-
-/// Decodes an entry and validates its statement without checking the signature. The key
-/// is not decompressed or checked for small order either: like the signature, it was checked
-/// at sync over these very bytes.
-fn decode_statement(bytes: &[u8]) -> Result<Reduced, String> {
-    use crate::model::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE};
-    use quorum_proto::prost::Message;
-    let proto = quorum_proto::v1::LogEntry::decode(bytes).map_err(|e| e.to_string())?;
-    let signer: [u8; 32] = proto
-        .public_key
-        .as_slice()
-        .try_into()
-        .map_err(|_| "the entry's key is not 32 bytes".to_string())?;
-    let envelope = Envelope::from_proto(proto.envelope.ok_or("the entry has no envelope")?)
-        .map_err(|e| e.to_string())?;
-    envelope
-        .expect_payload_type(IN_TOTO_PAYLOAD_TYPE)
-        .map_err(|e| e.to_string())?;
-    let statement = crate::model::statement::Statement::from_json(&envelope.payload)
-        .map_err(|e| e.to_string())?;
-    let statement =
-        crate::model::predicates::validate_statement(&statement).map_err(|e| e.to_string())?;
-    Ok(Reduced {
-        signer,
-        envelope_digest: envelope.digest(),
-        statement,
-    })
-}
-
-/// Runs `f` over `items` on the available cores, keeping the order.
-fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if threads < 2 || items.len() < 256 {
-        return items.iter().map(&f).collect();
-    }
-    let f = &f;
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = items
-            .chunks(items.len().div_ceil(threads))
-            .map(|chunk| scope.spawn(move || chunk.iter().map(f).collect::<Vec<R>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| match h.join() {
-                Ok(results) => results,
-                Err(panic) => std::panic::resume_unwind(panic),
-            })
-            .collect()
-    })
-}
-
-/// The RFC 6962 root of a list of leaf hashes (32 bytes each), without storing the tree;
-/// a large tree's two subtrees (split at the largest power of two below its size) are
-/// hashed on two threads.
-pub fn root_of_leaves(leaves: &[u8]) -> [u8; 32] {
-    let n = leaves.len() / 32;
-    if n < 1 << 16 || std::thread::available_parallelism().map_or(1, |p| p.get()) < 2 {
-        return root_serial(leaves);
-    }
-    let split = 1usize << (usize::BITS - 1 - (n - 1).leading_zeros());
-    let (left, right) = leaves.split_at(split * 32);
-    let (l, r) = std::thread::scope(|scope| {
-        let right = scope.spawn(|| root_serial(right));
-        let l = root_serial(left);
-        (l, right.join())
-    });
-    match r {
-        Ok(r) => node_hash(&l, &r),
-        Err(panic) => std::panic::resume_unwind(panic),
-    }
-}
-
-fn root_serial(leaves: &[u8]) -> [u8; 32] {
-    // A stack of complete subtrees, like the digits of a binary counter: (height, hash).
-    let mut stack: Vec<(u32, [u8; 32])> = Vec::with_capacity(64);
-    for leaf in leaves.chunks_exact(32) {
-        let mut hash = [0u8; 32];
-        hash.copy_from_slice(leaf);
-        let mut height = 0u32;
-        while let Some(&(h, left)) = stack.last() {
-            if h != height {
-                break;
-            }
-            stack.pop();
-            hash = node_hash(&left, &hash);
-            height += 1;
-        }
-        stack.push((height, hash));
-    }
-    let Some((_, mut root)) = stack.pop() else {
-        return empty_root();
-    };
-    while let Some((_, left)) = stack.pop() {
-        root = node_hash(&left, &root);
-    }
-    root
 }
 
 fn io(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> StoreError {
@@ -281,7 +181,7 @@ impl MirrorFiles {
     /// Checks that the first `size` leaf hashes hash to `root`.
     pub fn check_root(&self, size: u64, root: &[u8; 32]) -> Result<Vec<u8>, StoreError> {
         let leaves = self.read_leaves(size)?;
-        if &root_of_leaves(&leaves) != root {
+        if root_of_leaf_hashes(&leaves).as_ref() != Some(root) {
             return Err(StoreError::RootMismatch { size });
         }
         Ok(leaves)
@@ -390,14 +290,22 @@ impl MirrorWriter {
 pub struct Loaded {
     /// Statements proven in the mirror and verified, one per claim.
     pub statements: Vec<ProvenStatement>,
-    /// Entries that were loaded but failed verification: (index, reason).
+    /// Entries that were loaded but do not count: (index, reason).
     pub rejected: Vec<(u64, String)>,
+    /// For rejected package entries, the packages (of those asked for) they are about.
+    pub rejected_about: std::collections::BTreeMap<u64, Vec<String>>,
 }
 
 /// Loads, proves and verifies the entries about `packages` (purls without version) plus the
 /// whole trust graph, from a mirror whose consistent state is `lengths`, against the
 /// checkpoint root `root` of size `lengths.size`. `dates` are the (size, cosignature time)
 /// of the checkpoints the mirror verified, ascending, used to date entries.
+///
+/// Every selected entry is read and proven by its leaf hash. The trust graph is then
+/// checked outward from `seeds` (the policy's roots and named keys,
+/// [`crate::client::trust_graph`]), and of the package entries only those whose signer it
+/// reaches are decoded; the others are listed as not counted (they cannot carry weight).
+/// Entries that failed verification at sync are verified again in full to say why.
 pub fn load_for_packages(
     dir: &Path,
     lengths: Lengths,
@@ -405,6 +313,7 @@ pub fn load_for_packages(
     packages: &[String],
     dates: &[(u64, u64)],
     recheck: Recheck,
+    seeds: &[[u8; 32]],
 ) -> Result<Loaded, StoreError> {
     let files = MirrorFiles {
         dir: dir.to_path_buf(),
@@ -412,59 +321,102 @@ pub fn load_for_packages(
     let leaves = files.check_root(lengths.size, root)?;
 
     let mut wanted: HashSet<u64> = packages.iter().map(|p| key_hash(p)).collect();
-    wanted.insert(key_hash(TRUST_GRAPH_KEY));
-    wanted.insert(key_hash(UNVERIFIED_KEY));
+    let (trust_key, unverified) = (key_hash(TRUST_GRAPH_KEY), key_hash(UNVERIFIED_KEY));
+    wanted.insert(trust_key);
+    wanted.insert(unverified);
     let selected = scan_index(&files, lengths, &wanted)?;
 
-    // Read, prove and check the selected entries on every core.
+    // Read and prove the selected entries on every core.
     let path = files.entries();
     let file = File::open(&path).map_err(io("opening", &path))?;
-    let unverified = key_hash(UNVERIFIED_KEY);
-    let reduced = parallel_map(&selected, |(index, offset, len, keys)| {
+    let read = map_in_parallel(&selected, |(index, offset, len, _)| {
         use std::os::unix::fs::FileExt;
         let mut buf = vec![0u8; usize::from(*len)];
         file.read_exact_at(&mut buf, offset + 2)
-            .map_err(|e| Err(io("reading", &path)(e)))?;
+            .map_err(io("reading", &path))?;
         let at = (*index as usize) * 32;
         if leaves.get(at..at + 32) != Some(&leaf_hash(&buf)[..]) {
-            return Err(Err(
-                files.damaged(format!("entry {index} does not match its leaf hash"))
-            ));
+            return Err(files.damaged(format!("entry {index} does not match its leaf hash")));
         }
-        if recheck == Recheck::Signatures || keys.contains(&unverified) {
-            verify_log_entry(&buf)
-                .map(|v| Reduced {
-                    signer: v.signer,
-                    envelope_digest: v.envelope_digest,
-                    statement: v.statement,
-                })
-                .map_err(|e| Ok(e.to_string()))
+        Ok(buf)
+    });
+    let mut trust_entries = Vec::new();
+    let mut package_entries = Vec::new();
+    let mut failed = Vec::new();
+    let mut entry_keys = std::collections::HashMap::new();
+    for ((index, _, _, keys), bytes) in selected.into_iter().zip(read) {
+        let bytes = bytes?;
+        if keys.contains(&unverified) {
+            failed.push((index, bytes));
+        } else if keys.contains(&trust_key) {
+            trust_entries.push((index, bytes));
         } else {
-            decode_statement(&buf).map_err(Ok)
+            package_entries.push((index, bytes));
+        }
+        entry_keys.insert(index, keys);
+    }
+
+    let check = match recheck {
+        Recheck::Statements => Check::VerifiedBefore,
+        Recheck::Signatures => Check::Signatures,
+    };
+    let mut graph = TrustGraph::empty("", "");
+    let reach = graph
+        .extend(lengths.size, *root, trust_entries)
+        .and_then(|()| graph.reach_with(seeds, check))
+        .map_err(|e| files.damaged(e.to_string()))?;
+    let mut loaded = Loaded {
+        statements: reach.statements,
+        rejected: reach
+            .rejected
+            .into_iter()
+            .map(|r| (r.index, r.reason))
+            .collect(),
+        rejected_about: Default::default(),
+    };
+    let asked: std::collections::HashMap<u64, &String> =
+        packages.iter().map(|p| (key_hash(p), p)).collect();
+    let about = |keys: &[u64]| -> Vec<String> {
+        keys.iter()
+            .filter_map(|k| asked.get(k).map(|p| (*p).clone()))
+            .collect()
+    };
+
+    let mut to_check: Vec<(u64, Vec<u8>, bool)> = Vec::with_capacity(package_entries.len());
+    for (index, bytes) in package_entries {
+        match claimed_signer(&bytes) {
+            Some(signer) if !reach.reached.contains(&signer) => loaded.rejected.push((
+                index,
+                format!(
+                    "signer {} is not reached by the policy's trust roots (its statement was not decoded)",
+                    hex::encode(signer)
+                ),
+            )),
+            _ => to_check.push((index, bytes, recheck == Recheck::Signatures)),
+        }
+    }
+    to_check.extend(failed.into_iter().map(|(i, b)| (i, b, true)));
+    let checked = map_in_parallel(&to_check, |(_, bytes, full)| {
+        if *full {
+            verify_log_entry(bytes).map(|v| DecodedEntry {
+                signer: v.signer,
+                envelope_digest: v.envelope_digest,
+                statement: v.statement,
+            })
+        } else {
+            decode_verified_before(bytes)
         }
     });
-    // Err(Err(_)) is a damaged mirror; Err(Ok(reason)) an entry that does not count.
-    let reduced: Vec<Result<Reduced, String>> = reduced
-        .into_iter()
-        .map(|r| match r {
-            Ok(v) => Ok(Ok(v)),
-            Err(Ok(reason)) => Ok(Err(reason)),
-            Err(Err(e)) => Err(e),
-        })
-        .collect::<Result<_, StoreError>>()?;
-
-    let mut loaded = Loaded::default();
-    for ((index, _, _, _), result) in selected.iter().zip(reduced) {
-        let index = *index;
+    for ((index, _, _), result) in to_check.iter().zip(checked) {
         match result {
             Ok(v) => {
                 let dated = dates
                     .iter()
-                    .find(|(size, _)| *size > index)
+                    .find(|(size, _)| *size > *index)
                     .map(|(_, t)| *t);
                 for claim in claims_from_statement(&v.statement) {
                     loaded.statements.push(ProvenStatement {
-                        index,
+                        index: *index,
                         signer: v.signer,
                         envelope_digest: v.envelope_digest,
                         first_cosigned_at: dated,
@@ -472,7 +424,19 @@ pub fn load_for_packages(
                     });
                 }
             }
-            Err(e) => loaded.rejected.push((index, e)),
+            Err(e) => loaded
+                .rejected
+                .push((*index, format!("entry does not verify: {e}"))),
+        }
+    }
+    loaded.statements.sort_by_key(|s| s.index);
+    loaded.rejected.sort_by_key(|r| r.0);
+    for (index, _) in &loaded.rejected {
+        if let Some(keys) = entry_keys.get(index) {
+            let packages = about(keys);
+            if !packages.is_empty() {
+                loaded.rejected_about.insert(*index, packages);
+            }
         }
     }
     Ok(loaded)
@@ -568,6 +532,10 @@ mod tests {
         .expect("entry")
     }
 
+    fn signer_key(n: u8) -> [u8; 32] {
+        SigningKey::from_bytes(&[n; 32]).verifying_key().to_bytes()
+    }
+
     fn adopt(signer: u8, envelope_key: u8, purl: &str) -> Vec<u8> {
         entry(
             signer,
@@ -620,6 +588,7 @@ mod tests {
                 &["pkg:cargo/serde".to_string()],
                 &[],
                 recheck,
+                &[signer_key(1)],
             )
             .expect("load");
             let indices: Vec<u64> = loaded.statements.iter().map(|s| s.index).collect();
@@ -635,7 +604,15 @@ mod tests {
         // Another root: refused.
         let wrong = [0u8; 32];
         assert!(matches!(
-            load_for_packages(dir.path(), lengths, &wrong, &[], &[], Recheck::Statements),
+            load_for_packages(
+                dir.path(),
+                lengths,
+                &wrong,
+                &[],
+                &[],
+                Recheck::Statements,
+                &[]
+            ),
             Err(StoreError::RootMismatch { size: 4 })
         ));
         // A damaged entry no longer matches its leaf hash.
@@ -651,7 +628,8 @@ mod tests {
                 &root,
                 &["pkg:cargo/serde".to_string()],
                 &[],
-                Recheck::Statements
+                Recheck::Statements,
+                &[signer_key(1)],
             ),
             Err(StoreError::Damaged { .. })
         ));
@@ -667,20 +645,5 @@ mod tests {
         .expect("reopen");
         writer.append(&refs).expect("append");
         assert_eq!(writer.lengths(), lengths);
-    }
-
-    #[test]
-    fn root_of_leaves_matches_the_tree() {
-        // 70,000 takes the two-thread path.
-        for n in [0u32, 1, 2, 3, 5, 8, 13, 256, 257, 1000, 70_000] {
-            let mut tree = MemoryTree::new();
-            let mut leaves = Vec::new();
-            for i in 0..n {
-                let data = i.to_be_bytes();
-                tree.append(&data);
-                leaves.extend_from_slice(&leaf_hash(&data));
-            }
-            assert_eq!(root_of_leaves(&leaves), tree.root(), "size {n}");
-        }
     }
 }

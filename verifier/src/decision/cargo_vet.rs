@@ -762,7 +762,10 @@ mod tests {
             },
         };
         let own = VetClaim::from_entry(&entry(None)).expect("the project's own");
-        assert_eq!(own.kind, VetKind::Trusted(window(7, "2024-01-01", "2025-01-01")));
+        assert_eq!(
+            own.kind,
+            VetKind::Trusted(window(7, "2024-01-01", "2025-01-01"))
+        );
         assert_eq!(VetClaim::from_entry(&entry(Some("google"))), None);
     }
 

@@ -226,6 +226,53 @@ pub fn verify_log_entry(bytes: &[u8]) -> Result<VerifiedEntry, LogEntryError> {
     })
 }
 
+/// What an entry says: its signer, envelope digest and validated statement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecodedEntry {
+    /// The signer key the entry names.
+    pub signer: [u8; 32],
+    /// SHA-256 of the envelope's PAE.
+    pub envelope_digest: [u8; 32],
+    /// The validated statement and predicate.
+    pub statement: ValidatedStatement,
+}
+
+/// Decodes what an entry says **without** checking its signature or decompressing its key,
+/// for bytes that passed [`verify_log_entry`] before and are proven to be those very bytes
+/// (a mirror verifies every entry when it stores it, and proves each one it reads again by
+/// its leaf hash under a verified root). The statement and predicate are validated in full.
+/// Anything else must use [`verify_log_entry`].
+pub fn decode_verified_before(bytes: &[u8]) -> Result<DecodedEntry, LogEntryError> {
+    if bytes.len() > MAX_ENTRY_SIZE {
+        return Err(LogEntryError::TooLarge { size: bytes.len() });
+    }
+    let proto = v1::LogEntry::decode(bytes).map_err(|e| LogEntryError::Decode(e.to_string()))?;
+    let signer: [u8; 32] = proto
+        .public_key
+        .as_slice()
+        .try_into()
+        .map_err(|_| LogEntryError::BadPublicKey("not 32 bytes".into()))?;
+    let envelope = Envelope::from_proto(proto.envelope.ok_or(LogEntryError::MissingEnvelope)?)?;
+    envelope.expect_payload_type(IN_TOTO_PAYLOAD_TYPE)?;
+    let statement = validate_statement(&Statement::from_json(&envelope.payload)?)?;
+    Ok(DecodedEntry {
+        signer,
+        envelope_digest: envelope.digest(),
+        statement,
+    })
+}
+
+/// The signer key an entry's protobuf names, read without verifying anything (to decide
+/// whether the entry needs verifying at all); `None` if the bytes do not carry a 32-byte key.
+pub fn claimed_signer(bytes: &[u8]) -> Option<[u8; 32]> {
+    if bytes.len() > MAX_ENTRY_SIZE {
+        return None;
+    }
+    // Decoded as the signer field alone: the envelope is skipped, not copied.
+    let proto = v1::LogEntrySigner::decode(bytes).ok()?;
+    proto.public_key.as_slice().try_into().ok()
+}
+
 /// Below this many items the batch functions verify on the calling thread: starting threads
 /// would cost more than it saves.
 const PARALLEL_MIN_ITEMS: usize = 64;
@@ -257,7 +304,7 @@ pub fn verify_log_entries_batch(entries: &[&[u8]]) -> Vec<Result<VerifiedEntry, 
 
 /// Maps `f` over `items`, keeping their order, on up to `available_parallelism` scoped
 /// threads. Falls back to the calling thread when threads cannot be started.
-fn map_in_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+pub(crate) fn map_in_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     if threads < 2 || items.len() < PARALLEL_MIN_ITEMS {
         return items.iter().map(&f).collect();

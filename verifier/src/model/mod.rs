@@ -3,6 +3,8 @@
 //! signer's key.
 
 pub mod dsse;
+pub mod index;
 pub mod log_entry;
 pub mod predicates;
+pub mod principal;
 pub mod statement;

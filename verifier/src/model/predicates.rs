@@ -21,11 +21,9 @@
 
 use std::collections::BTreeSet;
 
-use base64::Engine as _;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sha2::{Digest as _, Sha256};
 use thiserror::Error;
 
 use crate::model::dsse::truncate;
@@ -200,54 +198,12 @@ fn check_list_len<T>(field: &'static str, list: &[T]) -> Result<(), PredicateErr
 // Keys
 // ---------------------------------------------------------------------------------------
 
-/// Parses a public key in one of the accepted forms:
-///
-/// * 64 lowercase hex digits (the raw 32-byte Ed25519 key);
-/// * `ed25519:` followed by 64 lowercase hex digits (the key-subject name);
-/// * a C2SP signed-note verifier key `<name>+<8 hex key hash>+<base64(0x01 || key)>`, whose
-///   key hash (the first 4 bytes of SHA-256(name || "\n" || 0x01 || key)) must match.
+/// Parses a principal's key in the one key grammar ([`crate::model::principal`]).
 pub fn parse_public_key(text: &str) -> Result<[u8; 32], PredicateError> {
-    let bad = |reason: &str| PredicateError::BadKey {
-        key: truncate(text, 128),
-        reason: reason.to_owned(),
-    };
-    if let Some(k) = parse_hex32(text) {
-        return Ok(k);
-    }
-    if let Some(rest) = text.strip_prefix("ed25519:") {
-        return parse_hex32(rest).ok_or_else(|| bad("expected 64 lowercase hex digits"));
-    }
-    // The name and the hash contain no `+`; the base64 key may.
-    let mut parts = text.splitn(3, '+');
-    let (Some(name), Some(hash), Some(b64)) = (parts.next(), parts.next(), parts.next()) else {
-        return Err(bad(
-            "expected 64 hex digits, ed25519:<hex> or a signed-note verifier key",
-        ));
-    };
-    if name.is_empty() || name.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(bad("verifier key name is empty or has spaces"));
-    }
-    if !crate::model::statement::is_lower_hex(hash, 8) {
-        return Err(bad("verifier key hash must be 8 lowercase hex digits"));
-    }
-    let raw = base64::engine::general_purpose::STANDARD
-        .decode(b64)
-        .map_err(|_| bad("verifier key is not valid base64"))?;
-    let (Some(&0x01), Ok(key)) = (raw.first(), <[u8; 32]>::try_from(&raw[1.min(raw.len())..]))
-    else {
-        return Err(bad(
-            "verifier key must be 0x01 followed by a 32-byte Ed25519 key",
-        ));
-    };
-    let mut h = Sha256::new();
-    h.update(name.as_bytes());
-    h.update(b"\n");
-    h.update(&raw);
-    let digest = h.finalize();
-    if hex::encode(&digest[..4]) != hash {
-        return Err(bad("verifier key hash does not match name and key"));
-    }
-    Ok(key)
+    crate::model::principal::parse_key(text).map_err(|e| PredicateError::BadKey {
+        key: e.key,
+        reason: e.reason,
+    })
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1719,7 +1675,9 @@ pub fn validate_statement(statement: &Statement) -> Result<ValidatedStatement, P
 mod tests {
     use super::*;
     use crate::model::statement::Subject;
+    use base64::Engine as _;
     use serde_json::json;
+    use sha2::{Digest as _, Sha256};
 
     fn kind(r: Result<Predicate, PredicateError>) -> &'static str {
         match r {

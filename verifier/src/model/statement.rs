@@ -595,8 +595,8 @@ impl Subject {
             })?;
             return Ok(SubjectKind::Envelope(digest));
         }
-        if let Some(hex_key) = self.name.strip_prefix(KEY_SUBJECT_PREFIX) {
-            let key = parse_hex32(hex_key)
+        if self.name.starts_with(KEY_SUBJECT_PREFIX) {
+            let key = crate::model::principal::parse_key_name(&self.name)
                 .ok_or_else(|| StatementError::BadKeyName(truncate(&self.name, 256)))?;
             if sha != sha256_hex(&key) {
                 return Err(StatementError::DigestMismatch(self.name.clone()));

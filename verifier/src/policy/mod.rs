@@ -9,6 +9,7 @@
 //! [log]
 //! origin = "quorum.example/log"
 //! key = "quorum.example/log+abcd1234+AQ..."
+//! max_checkpoint_age_seconds = 86400   # optional: refuse a checkpoint older than a day
 //!
 //! [trust]
 //! roots = ["me", "ca1f...e0"]   # aliases or 64-hex Ed25519 public keys
@@ -89,6 +90,11 @@ pub struct LogSection {
     /// Base URL of the log's HTTP API.
     #[serde(default)]
     pub url: Option<String>,
+    /// The longest time, in seconds by the client's clock, since the witness quorum last
+    /// cosigned the checkpoint a decision rests on; older gives no verdict (a frozen log could
+    /// otherwise hide every later statement). None: no limit.
+    #[serde(default)]
+    pub max_checkpoint_age_seconds: Option<u64>,
 }
 
 /// Which witnesses must cosign a checkpoint: C2SP tlog-policy text, given inline.
@@ -407,11 +413,9 @@ fn syntax_error(text: &str, err: toml::de::Error) -> PolicyError {
     }
 }
 
-/// Parses a 64-hex-digit Ed25519 public key.
+/// Parses a principal's key in the one key grammar ([`crate::model::principal`]).
 pub fn parse_hex_key(text: &str) -> Option<[u8; 32]> {
-    let mut key = [0u8; 32];
-    hex::decode_to_slice(text, &mut key).ok()?;
-    Some(key)
+    crate::model::principal::parse_key(text).ok()
 }
 
 impl Policy {
@@ -425,7 +429,7 @@ impl Policy {
         for (name, key) in &file.aliases {
             let key = parse_hex_key(key).ok_or_else(|| {
                 PolicyError::Invalid(format!(
-                    "alias {name:?}: {key:?} is not a 64-hex-digit Ed25519 public key"
+                    "alias {name:?}: {key:?} is not an Ed25519 public key (64 lowercase hex digits, ed25519:<hex> or a signed-note verifier key)"
                 ))
             })?;
             aliases.insert(name.clone(), key);
@@ -608,7 +612,7 @@ impl Policy {
         }
         parse_hex_key(name).ok_or_else(|| {
             PolicyError::Invalid(format!(
-                "{name:?} is neither an alias from [aliases] nor a 64-hex-digit public key"
+                "{name:?} is neither an alias from [aliases] nor an Ed25519 public key (64 lowercase hex digits, ed25519:<hex> or a signed-note verifier key)"
             ))
         })
     }

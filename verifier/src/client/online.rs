@@ -1,0 +1,362 @@
+//! Deciding online: one verified checkpoint, pinned; the trust graph fetched once (only what
+//! is new since the cached graph) and the packages' entries batched, in pages over a few
+//! parallel streams; complete for every key asked, or no evidence at all.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+
+use quorum_c2sp::checkpoint::Checkpoint;
+use quorum_proto::v1;
+
+use super::ClientError;
+use super::checkpoint::{LogTrust, VerifiedCheckpoint};
+use super::evidence::{
+    Collected, Cursor, MAX_PAGES, VerifiedEvidence, assemble, check_page, decode_page,
+    encode_request, require_complete,
+};
+use super::fetch::LogFetcher;
+use super::memory::{Advance, CheckpointMemory, CheckpointStore, ConsistencySource};
+use super::tiles::TileProofs;
+use super::trust_graph::TrustGraph;
+use crate::model::index::TRUST_GRAPH_KEY;
+use crate::policy::Policy;
+
+/// Below this many log entries to scan, the trust graph is asked for in one stream.
+const TRUST_SPLIT_MIN: u64 = 1 << 16;
+
+/// Reports progress to a front end (which decides whether and how to show it).
+pub trait Progress: Sync {
+    /// `done` entries of the current phase so far, out of `total` if known.
+    fn update(&self, phase: &str, done: u64, total: Option<u64>);
+}
+
+/// No progress reports.
+pub struct Silent;
+
+impl Progress for Silent {
+    fn update(&self, _phase: &str, _done: u64, _total: Option<u64>) {}
+}
+
+/// How the work is split.
+#[derive(Debug, Clone, Copy)]
+pub struct Tuning {
+    /// Requests in flight at once.
+    pub workers: usize,
+    /// Package keys per stream at most.
+    pub packages_per_stream: usize,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Tuning {
+            workers: 4,
+            packages_per_stream: 500,
+        }
+    }
+}
+
+/// The log key string the policy names (the trust-graph cache is valid for it only).
+pub(crate) fn policy_log_key(policy: &Policy) -> String {
+    policy
+        .log
+        .as_ref()
+        .map(|l| l.key.clone())
+        .unwrap_or_default()
+}
+
+/// Everything an online run needs.
+pub struct Online<'a, S> {
+    /// The log.
+    pub fetcher: &'a dyn LogFetcher,
+    /// Which checkpoints to believe.
+    pub trust: &'a LogTrust,
+    /// The client's checkpoint memory.
+    pub memory: &'a CheckpointMemory<S>,
+    /// The policy (its roots seed the trust graph).
+    pub policy: &'a Policy,
+    /// The trust-graph cache file, if one is kept.
+    pub cache: Option<&'a Path>,
+    /// Now, by the client's clock (Unix seconds), for the maximum checkpoint age.
+    pub now: u64,
+    /// Where progress goes.
+    pub progress: &'a dyn Progress,
+    /// How the work is split.
+    pub tuning: Tuning,
+}
+
+impl<S: CheckpointStore> Online<'_, S> {
+    /// Fetches, verifies and records the log's checkpoint: policy, age, and the memory
+    /// (consistency with the stored checkpoint, from the log's tiles).
+    pub fn checkpoint(&self) -> Result<(VerifiedCheckpoint, Advance), ClientError> {
+        let note = self.fetcher.checkpoint()?;
+        let checkpoint = self.trust.verify_checkpoint(&note)?;
+        self.trust.check_age(&checkpoint, self.now)?;
+        let advance = self.memory.advance(
+            &checkpoint,
+            &self.fetcher.describe(),
+            &TileProofs::new(self.fetcher),
+        )?;
+        Ok((checkpoint, advance))
+    }
+
+    /// The evidence for `packages` (purls without version) and the whole trust graph under
+    /// the log's current checkpoint, complete, or an error that says what is missing.
+    pub fn evidence(&self, packages: &[String]) -> Result<VerifiedEvidence, ClientError> {
+        self.progress.update("checkpoint", 0, None);
+        let (checkpoint, _) = self.checkpoint()?;
+        let size = checkpoint.size();
+        let mut warnings = Vec::new();
+        self.progress.update("trust-graph cache", 0, None);
+        let mut graph = self.cached_graph(&checkpoint, &mut warnings);
+        let from = graph.size();
+
+        // The trust graph's index range is split over the workers: pages of one range
+        // follow each other, ranges go in parallel.
+        let mut streams: Vec<Vec<Cursor>> = Vec::new();
+        let parts = if size - from >= TRUST_SPLIT_MIN {
+            self.tuning.workers.max(1) as u64
+        } else {
+            1
+        };
+        let step = (size - from).div_ceil(parts);
+        let mut start = from;
+        while start < size {
+            let until = start.saturating_add(step).min(size);
+            streams.push(vec![Cursor {
+                key: TRUST_GRAPH_KEY.to_string(),
+                start,
+                until,
+            }]);
+            start = until;
+        }
+        let packages: Vec<String> = packages
+            .iter()
+            .cloned()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        for chunk in packages.chunks(self.tuning.packages_per_stream.max(1)) {
+            streams.push(
+                chunk
+                    .iter()
+                    .map(|p| Cursor {
+                        key: p.clone(),
+                        start: 0,
+                        until: size,
+                    })
+                    .collect(),
+            );
+        }
+        let (collected, _, failure) = self.fetch_streams(streams, &checkpoint, false);
+        let mut wanted: Vec<(String, u64)> = vec![(TRUST_GRAPH_KEY.to_string(), from)];
+        wanted.extend(packages.iter().map(|p| (p.clone(), 0)));
+        require_complete(
+            &collected,
+            &wanted,
+            size,
+            failure,
+            "the log stopped answering early",
+        )?;
+        let mut evidence = assemble(
+            collected,
+            &mut graph,
+            checkpoint,
+            self.trust,
+            self.policy,
+            self.progress,
+        )?;
+        warnings.append(&mut evidence.warnings);
+        self.progress.update("saving the trust graph", 0, None);
+        if let Some(path) = self.cache
+            && graph.is_changed()
+            && let Err(e) = graph.save(path)
+        {
+            warnings.push(format!("the trust-graph cache was not saved: {e}"));
+        }
+        evidence.warnings = warnings;
+        Ok(evidence)
+    }
+
+    /// An offline evidence set for `packages`: the log's checkpoint, a consistency proof
+    /// from the checkpoint this client held before (if smaller), and every page covering the
+    /// packages and the whole trust graph from index 0, each verified as it arrived.
+    pub fn evidence_set(
+        &self,
+        packages: &[String],
+    ) -> Result<(VerifiedCheckpoint, v1::EvidenceSet), ClientError> {
+        let (checkpoint, advance) = self.checkpoint()?;
+        let size = checkpoint.size();
+        let mut consistency_proofs = Vec::new();
+        if let Advance::Extended { from } = advance {
+            let reader =
+                quorum_c2sp::tiles::TileHashReader::new(size, |tile: &quorum_c2sp::tiles::Tile| {
+                    self.fetcher
+                        .tile(&quorum_c2sp::tiles::TileRef::Hashes(*tile))
+                        .map_err(|e| quorum_c2sp::merkle::HashReadError::Backend(Box::new(e)))
+                });
+            // The memory verified this proof a moment ago; a failure now only leaves it out.
+            if let Ok(hashes) = quorum_c2sp::merkle::prove_consistency(from, size, &reader) {
+                consistency_proofs.push(v1::ConsistencyProof {
+                    old_size: from,
+                    new_size: size,
+                    hashes: hashes.iter().map(|h| h.to_vec()).collect(),
+                });
+            }
+        }
+        let mut keys: Vec<String> = vec![TRUST_GRAPH_KEY.to_string()];
+        keys.extend(packages.iter().cloned());
+        let streams = vec![
+            keys.iter()
+                .map(|k| Cursor {
+                    key: k.clone(),
+                    start: 0,
+                    until: size,
+                })
+                .collect(),
+        ];
+        let (collected, pages, failure) = self.fetch_streams(streams, &checkpoint, true);
+        let wanted: Vec<(String, u64)> = keys.iter().map(|k| (k.clone(), 0)).collect();
+        require_complete(
+            &collected,
+            &wanted,
+            size,
+            failure,
+            "the log stopped answering early",
+        )?;
+        Ok((
+            checkpoint.clone(),
+            v1::EvidenceSet {
+                log_origin: self.trust.origin().to_owned(),
+                checkpoint: checkpoint.note.clone(),
+                consistency_proofs,
+                pages,
+            },
+        ))
+    }
+
+    /// The cached trust graph if it is for this log and key and the checkpoint extends it;
+    /// else an empty one (with a warning when a cache was there but unusable).
+    fn cached_graph(
+        &self,
+        checkpoint: &VerifiedCheckpoint,
+        warnings: &mut Vec<String>,
+    ) -> TrustGraph {
+        let origin = self.trust.origin();
+        let log_key = policy_log_key(self.policy);
+        let empty = || TrustGraph::empty(origin, &log_key);
+        let Some(path) = self.cache else {
+            return empty();
+        };
+        let graph = match TrustGraph::load(path, origin, &log_key) {
+            Ok(Some(graph)) => graph,
+            Ok(None) => return empty(),
+            Err(e) => {
+                warnings.push(format!("the trust-graph cache is ignored: {e}"));
+                return empty();
+            }
+        };
+        let cached = Checkpoint {
+            origin: origin.to_owned(),
+            size: graph.size(),
+            root_hash: *graph.root(),
+            extensions: vec![],
+        };
+        let consistent = if graph.size() > checkpoint.size() {
+            false
+        } else if graph.size() == checkpoint.size() {
+            graph.root() == checkpoint.root()
+        } else {
+            TileProofs::new(self.fetcher)
+                .check(&cached, &checkpoint.checkpoint)
+                .is_ok()
+        };
+        if consistent {
+            graph
+        } else {
+            warnings.push(format!(
+                "the trust-graph cache (size {}) does not lead to the log's checkpoint; fetching the whole graph again",
+                graph.size()
+            ));
+            empty()
+        }
+    }
+
+    /// Runs the streams on a few workers; each stream pages until its cursors are done.
+    /// Returns what arrived and the first failure, if any (the others stop then).
+    /// With `keep`, the pages themselves are returned too.
+    fn fetch_streams(
+        &self,
+        streams: Vec<Vec<Cursor>>,
+        checkpoint: &VerifiedCheckpoint,
+        keep: bool,
+    ) -> (Collected, Vec<v1::EvidencePage>, Option<ClientError>) {
+        let size = checkpoint.size();
+        let root = *checkpoint.root();
+        let queue = Mutex::new(streams);
+        let failure: Mutex<Option<ClientError>> = Mutex::new(None);
+        let stop = AtomicBool::new(false);
+        let pages = AtomicUsize::new(0);
+        let entries = AtomicU64::new(0);
+        let results: Mutex<Vec<Collected>> = Mutex::new(Vec::new());
+        let kept: Mutex<Vec<v1::EvidencePage>> = Mutex::new(Vec::new());
+        let worker = || {
+            let mut collected = Collected::default();
+            loop {
+                let next = queue.lock().ok().and_then(|mut q| q.pop());
+                let Some(mut cursors) = next else { break };
+                while !stop.load(Ordering::Relaxed) && cursors.iter().any(|c| !c.is_done()) {
+                    let outcome = (|| {
+                        if pages.fetch_add(1, Ordering::Relaxed) >= MAX_PAGES {
+                            return Err(ClientError::evidence(format!(
+                                "the log's answer did not end within {MAX_PAGES} pages"
+                            )));
+                        }
+                        let request = encode_request(size, &cursors);
+                        let bytes = self.fetcher.evidence(&request)?;
+                        let page = decode_page(&bytes)?;
+                        if keep && let Ok(mut k) = kept.lock() {
+                            k.push(page.clone());
+                        }
+                        check_page(page, size, &root, &mut cursors)
+                    })();
+                    match outcome {
+                        Ok(page) => {
+                            let n = page.entries.len() as u64;
+                            collected.absorb(page);
+                            let done = entries.fetch_add(n, Ordering::Relaxed) + n;
+                            self.progress.update("fetching evidence", done, None);
+                        }
+                        Err(e) => {
+                            stop.store(true, Ordering::Relaxed);
+                            if let Ok(mut f) = failure.lock() {
+                                f.get_or_insert(e);
+                            }
+                            break;
+                        }
+                    }
+                }
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+            }
+            if let Ok(mut r) = results.lock() {
+                r.push(collected);
+            }
+        };
+        let workers = self.tuning.workers.max(1);
+        std::thread::scope(|scope| {
+            for _ in 1..workers {
+                scope.spawn(worker);
+            }
+            worker();
+        });
+        let mut merged = Collected::default();
+        for c in results.into_inner().unwrap_or_default() {
+            merged.merge(c);
+        }
+        let failure = failure.into_inner().unwrap_or(None);
+        (merged, kept.into_inner().unwrap_or_default(), failure)
+    }
+}
