@@ -1,5 +1,5 @@
 //! cargo-vet's audit resolution over imported `cargo-vet/v1` statements
-//! (`spec/verifier-semantics.md` §6).
+//! (`spec/verifier-semantics.md` §5a).
 //!
 //! cargo-vet decides that a crate version meets a criterion when a chain of audits leads to
 //! it from nothing: a full audit of the version (`None -> v`), or a full audit of some
