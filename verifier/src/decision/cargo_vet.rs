@@ -346,9 +346,8 @@ pub fn resolve(
     } else {
         required.to_vec()
     };
-    // Per criterion: signer → (last-link entries, chain entries, chain text).
-    let mut per_criterion: Vec<BTreeMap<[u8; 32], (BTreeSet<u64>, BTreeSet<u64>, String)>> =
-        Vec::new();
+    // Per criterion: signer → the chains it finishes.
+    let mut per_criterion: Vec<Finished> = Vec::new();
     for criterion in &targets {
         let mut found = BTreeMap::new();
         if is_built_in(criterion) {
@@ -378,11 +377,11 @@ pub fn resolve(
         let mut anywhere = false;
         for (criterion, found) in targets.iter().zip(&per_criterion) {
             match found.get(&signer) {
-                Some((l, e, text)) => {
+                Some(f) => {
                     anywhere = true;
-                    last.extend(l);
-                    entries.extend(e);
-                    chains.push(format!("{criterion}: {text}"));
+                    last.extend(&f.last);
+                    entries.extend(&f.entries);
+                    chains.push(format!("{criterion}: {}", f.chain));
                 }
                 None => everywhere = false,
             }
@@ -467,6 +466,20 @@ fn links(
     out
 }
 
+/// What one signer's entries finish for one criterion.
+#[derive(Debug, Default)]
+struct FinishedBy {
+    /// The entries of the last links.
+    last: BTreeSet<u64>,
+    /// Every entry of the chains.
+    entries: BTreeSet<u64>,
+    /// The first chain found, for people.
+    chain: String,
+}
+
+/// Per signer, what its entries finish for one criterion.
+type Finished = BTreeMap<[u8; 32], FinishedBy>;
+
 /// Finds, for `criterion`, which signers' links finish a chain at `version` using the links
 /// `usable` admits, and records each with the chain behind it.
 fn finish_chains(
@@ -474,7 +487,7 @@ fn finish_chains(
     version: &Version,
     criterion: &str,
     usable: impl Fn(&[u8; 32]) -> bool,
-    found: &mut BTreeMap<[u8; 32], (BTreeSet<u64>, BTreeSet<u64>, String)>,
+    found: &mut Finished,
 ) {
     let usable: Vec<&Link> = links
         .iter()
@@ -519,15 +532,13 @@ fn finish_chains(
             }
         }
         chain.reverse();
-        let entry = found
-            .entry(last.signer)
-            .or_insert_with(|| (BTreeSet::new(), BTreeSet::new(), String::new()));
-        entry.0.extend(&last.entries);
+        let entry = found.entry(last.signer).or_default();
+        entry.last.extend(&last.entries);
         for l in &chain {
-            entry.1.extend(&l.entries);
+            entry.entries.extend(&l.entries);
         }
-        if entry.2.is_empty() {
-            entry.2 = chain
+        if entry.chain.is_empty() {
+            entry.chain = chain
                 .iter()
                 .map(|l| l.what.as_str())
                 .collect::<Vec<_>>()
