@@ -14,7 +14,7 @@
 #   scripts/demo.sh --keep    leave the log and witnesses running for exploring
 #
 # Every decision is checked against what the scenario must produce; a mismatch fails the run
-# (exit 1), so the test suite runs this same script (verifier/tests/scenario.rs) with
+# (exit 1), so the test suite runs this same script (cli/tests/scenario.rs) with
 # QUORUM_BIN_DIR pointing at the test build and free ports in LOG_PORT, W1_PORT, W2_PORT.
 set -euo pipefail
 cd "$(dirname "$0")/.."

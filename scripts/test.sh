@@ -14,7 +14,7 @@ if [ ! -c /dev/null ] && [ "$(id -u)" = 0 ]; then
   rm -f /dev/null && mknod -m 666 /dev/null c 1 3
 fi
 
-# The main-job test (verifier/tests/scenario.rs runs scripts/demo.sh) drives the servers with
+# The main-job test (cli/tests/scenario.rs runs scripts/demo.sh) drives the servers with
 # curl and reads JSON with python3.
 missing=()
 for tool in curl python3; do command -v "$tool" >/dev/null || missing+=("$tool"); done

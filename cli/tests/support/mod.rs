@@ -126,3 +126,17 @@ pub fn real_lockfile(relative: &str) -> PathBuf {
     );
     path
 }
+
+/// wasmtime's `Cargo.lock` (583 packages) from `../shared/realdata/cargo-vet/wasmtime/`, the
+/// real lockfile that is on every machine the tests run on, CI's included (see that folder's
+/// SOURCES.md for the repository and commit).
+pub fn wasmtime_cargo_lock() -> PathBuf {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/realdata/cargo-vet/wasmtime/Cargo.lock");
+    assert!(
+        path.is_file(),
+        "{} not found: ../shared/realdata must be beside the repository",
+        path.display()
+    );
+    path
+}

@@ -87,6 +87,15 @@ pub struct Cursor {
 }
 
 impl Cursor {
+    /// Every entry under `key` from index 0 up to `size`.
+    pub fn whole(key: &str, size: u64) -> Self {
+        Cursor {
+            key: key.to_string(),
+            start: 0,
+            until: size,
+        }
+    }
+
     /// Whether nothing is wanted any more.
     pub fn is_done(&self) -> bool {
         self.start >= self.until

@@ -138,16 +138,7 @@ impl<S: CheckpointStore> Online<'_, S> {
             .into_iter()
             .collect();
         for chunk in packages.chunks(self.tuning.packages_per_stream.max(1)) {
-            streams.push(
-                chunk
-                    .iter()
-                    .map(|p| Cursor {
-                        key: p.clone(),
-                        start: 0,
-                        until: size,
-                    })
-                    .collect(),
-            );
+            streams.push(chunk.iter().map(|p| Cursor::whole(p, size)).collect());
         }
         let (collected, _, failure) = self.fetch_streams(streams, &checkpoint, false);
         let mut wanted: Vec<(String, u64)> = vec![(TRUST_GRAPH_KEY.to_string(), from)];
@@ -207,15 +198,7 @@ impl<S: CheckpointStore> Online<'_, S> {
         }
         let mut keys: Vec<String> = vec![TRUST_GRAPH_KEY.to_string()];
         keys.extend(packages.iter().cloned());
-        let streams = vec![
-            keys.iter()
-                .map(|k| Cursor {
-                    key: k.clone(),
-                    start: 0,
-                    until: size,
-                })
-                .collect(),
-        ];
+        let streams = vec![keys.iter().map(|k| Cursor::whole(k, size)).collect()];
         let (collected, pages, failure) = self.fetch_streams(streams, &checkpoint, true);
         let wanted: Vec<(String, u64)> = keys.iter().map(|k| (k.clone(), 0)).collect();
         require_complete(
