@@ -5,7 +5,10 @@
 # real binaries and HTTP APIs: an auditor publishes an audit, users vouch and adopt versions,
 # a farm of fresh keys pushes a compromised release, a trusted security team reports it and
 # names the fix, a package changes owner. Then it verifies a Cargo.lock against a policy and
-# prints the decisions, the cosigned checkpoint they rest on, and where to look next.
+# prints the decisions, the cosigned checkpoint they rest on, and where to look next. Last, a
+# real project: wasmtime's cargo-vet supply-chain/ folder becomes a Quorum policy and signed
+# statements (`quorum init --from-cargo-vet`), RustSec's advisory database is imported, and
+# wasmtime's real Cargo.lock is verified against them.
 #
 #   scripts/demo.sh           run and shut everything down
 #   scripts/demo.sh --keep    leave the log and witnesses running for exploring
@@ -275,6 +278,76 @@ echo "  ... ($(wc -l <"$work/explain.txt") lines in all)"
 
 say "the cosigned checkpoint the decisions rest on ($LOG_URL/checkpoint)"
 curl -fsS "$LOG_URL/checkpoint"
+
+# --- a real project ----------------------------------------------------------------------
+# wasmtime's real supply-chain/ folder and Cargo.lock, and RustSec's real advisory database
+# (../shared/realdata, REALDATA to override): skipped, and said so, where they are absent.
+real=${REALDATA:-../shared/realdata}
+WASMTIME_REV=e6b33de5139d915a48127fc78b790e2d306cf896
+if [ -d "$real/cargo-vet/wasmtime" ] && [ -d "$real/rustsec-advisory-db/crates" ]; then
+  say "a real project moves from cargo-vet: quorum init --from-cargo-vet on wasmtime's supply-chain/"
+  dev="$work/people/wasmtime-dev"
+  quorum --state-dir "$dev" --log "$LOG_URL" init --origin "$ORIGIN" --log-key "$log_vkey" \
+    --witness "${wkey[1]}" --witness "${wkey[2]}" \
+    --from-cargo-vet "$real/cargo-vet/wasmtime" --project wasmtime --revision "$WASMTIME_REV" \
+    --cargo-vet-source "https://raw.githubusercontent.com/bytecodealliance/wasmtime/$WASMTIME_REV/supply-chain" \
+    >"$work/init.txt" 2>"$work/init.err"
+  grep -v '^  pkg:' "$work/init.txt" | grep -v '^not allowed' || true
+  echo "($(grep -c '^skipped' "$work/init.err") entries of imports.lock skipped: wasmtime's own unpublished crates)"
+  echo "not allowed, the first of $(grep -c '^  pkg:' "$work/init.txt"):"
+  awk '/^  pkg:/ && !/exempted by/ && n++ < 3' "$work/init.txt"
+  awk '/^  pkg:/ && /exempted by/ && m++ < 3' "$work/init.txt"
+
+  say "RustSec's advisory database, restated by a RustSec importer the developer names"
+  person rustsec
+  as rustsec import rustsec "$real/rustsec-advisory-db" \
+    --source https://github.com/rustsec/advisory-db --revision bf5c0d245a92671908518d7e765914d437954ed6
+  printf '\n[powers.advisory_veto]\nholders = ["%s"]\n' "${pub[rustsec]}" >>"$dev/policy.toml"
+  sed -n '/^# From cargo-vet/,$p' "$dev/policy.toml"
+  wait_cosigned
+
+  say "verify wasmtime's real Cargo.lock: $(grep -c '^\[\[package\]\]' "$real/cargo-vet/wasmtime/Cargo.lock") packages"
+  set +e
+  quorum --state-dir "$dev" verify --lockfile "$real/cargo-vet/wasmtime/Cargo.lock" --json >"$work/real.json"
+  code=$?
+  set -e
+  echo "why gimli 0.32.3 is allowed: a full audit, then delta audits, every link safe-to-deploy"
+  quorum --state-dir "$dev" explain "pkg:cargo/gimli@0.32.3" >"$work/explain-real.txt" || true
+  sed -n '1,/^rejected/p' "$work/explain-real.txt" | head -n 16
+  if ! python3 - "$work/real.json" "$code" <<'PY'
+import json, sys
+record, code = json.load(open(sys.argv[1])), int(sys.argv[2])
+got = {f'{d["package"].split("/")[-1]}@{d["version"]}': d for d in record["decisions"]}
+counts = {v: sum(d["verdict"] == v for d in got.values()) for v in ("allow", "deny", "insufficient-evidence")}
+print(f"{len(got)} registry packages decided: {counts['allow']} allow, {counts['deny']} deny, "
+      f"{counts['insufficient-evidence']} insufficient-evidence (cargo-vet without exemptions: 345 vetted, 140 not)")
+expected = {
+    "adler2@2.0.0": "allow",          # a full audit by wasmtime
+    "gimli@0.32.3": "allow",          # a full audit, then a chain of delta audits
+    "arbitrary@1.4.2": "allow",       # a wildcard audit over a crates.io publisher record
+    "aho-corasick@1.0.2": "allow",    # a trusted entry over a publisher record
+    "aes@0.8.4": "insufficient-evidence",  # exempted in config.toml: not an audit
+}
+bad = [f"{p}: got {got.get(p, {}).get('verdict', 'nothing')}" for p, v in expected.items()
+       if got.get(p, {}).get("verdict") != v]
+for p in expected:
+    d = got.get(p)
+    if d:
+        print(f"  {p}: {d['verdict']}: {'; '.join(d['reasons'])}")
+if (len(got), counts["allow"], counts["deny"], counts["insufficient-evidence"], code) != (485, 345, 0, 140, 2):
+    bad.append(f"counts {counts}, exit code {code}")
+if bad:
+    print("demo: UNEXPECTED REAL DECISIONS: " + "; ".join(bad), file=sys.stderr)
+    sys.exit(1)
+print("checked real: 485 packages, 345 allow, 0 deny, 140 insufficient-evidence, exit code 2; "
+      + ", ".join(f"{p}={v}" for p, v in expected.items()))
+PY
+  then
+    failures=$((failures + 1))
+  fi
+else
+  say "the real-project part is SKIPPED: $real/cargo-vet/wasmtime or $real/rustsec-advisory-db is absent"
+fi
 
 say "where to look next"
 cat <<EOF

@@ -220,6 +220,26 @@ pub struct InitArgs {
     /// Overwrite an existing policy file.
     #[arg(long)]
     pub force: bool,
+    /// Start from a project's cargo-vet `supply-chain/` folder: create importer keys, trust
+    /// them in the policy, import the project's `audits.toml` and `imports.lock` into the
+    /// log, and report what `verify --lockfile` now allows (exemptions listed as such).
+    #[arg(long, value_name = "DIR", requires_all = ["cargo_vet_source", "revision"])]
+    pub from_cargo_vet: Option<PathBuf>,
+    /// With --from-cargo-vet: the public URL of that folder (its files are named under it
+    /// in every imported statement).
+    #[arg(long, value_name = "URL", requires = "from_cargo_vet")]
+    pub cargo_vet_source: Option<String>,
+    /// With --from-cargo-vet: the commit the folder was taken at.
+    #[arg(long, value_name = "COMMIT", requires = "from_cargo_vet")]
+    pub revision: Option<String>,
+    /// With --from-cargo-vet: the project's lockfile (default: `Cargo.lock` beside the
+    /// folder, else inside it).
+    #[arg(long, value_name = "FILE", requires = "from_cargo_vet")]
+    pub lockfile: Option<PathBuf>,
+    /// With --from-cargo-vet: the project's name, used for its importer keys' aliases
+    /// (`<name>` for its audits, `<name>-imports` for its imports).
+    #[arg(long, default_value = "project", requires = "from_cargo_vet")]
+    pub project: String,
 }
 
 /// Where a signed statement goes.
@@ -415,7 +435,7 @@ pub struct SubmitArgs {
 }
 
 /// Where evidence comes from.
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct SourceOpts {
     /// Decide offline from saved evidence (`quorum fetch --out`).
     #[arg(long, value_name = "FILE", conflicts_with = "mirror")]

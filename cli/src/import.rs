@@ -30,6 +30,12 @@ const MAX_LOGGED: usize = 2_000_000;
 
 /// `quorum import`.
 pub fn import(global: &Global, args: &ImportArgs) -> anyhow::Result<u8> {
+    import_to_log(global, args).map(|(code, _)| code)
+}
+
+/// `quorum import`, also returning the highest log index it wrote (if it wrote any), for
+/// callers that go on to read the log (`quorum init --from-cargo-vet`).
+pub fn import_to_log(global: &Global, args: &ImportArgs) -> anyhow::Result<(u8, Option<u64>)> {
     let (opts, predicate_type) = match &args.source {
         ImportSource::CargoVet { opts, .. } => (opts, CARGO_VET_V1),
         ImportSource::Rustsec { opts, .. } | ImportSource::Osv { opts, .. } => (opts, ADVISORY_V1),
@@ -72,7 +78,7 @@ pub fn import(global: &Global, args: &ImportArgs) -> anyhow::Result<u8> {
         {
             println!("signed {} statements (not submitted)", envelopes.len());
         }
-        return Ok(0);
+        return Ok((0, None));
     }
 
     let target = log_client(global)?;
@@ -106,7 +112,7 @@ pub fn import(global: &Global, args: &ImportArgs) -> anyhow::Result<u8> {
         } else {
             println!("{summary}");
         }
-        return Ok(if diffs.is_empty() { 0 } else { 1 });
+        return Ok((if diffs.is_empty() { 0 } else { 1 }, None));
     }
 
     let signer = signer.ok_or_else(|| usage("--importer only goes with --check"))?;
@@ -178,7 +184,7 @@ pub fn import(global: &Global, args: &ImportArgs) -> anyhow::Result<u8> {
             "the log refused {failed} statements; run the import again to retry them"
         )));
     }
-    Ok(0)
+    Ok((0, indices.iter().max().copied()))
 }
 
 fn derive(

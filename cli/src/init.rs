@@ -9,16 +9,23 @@
 //! parser before it is written. Importers (`--from-cargo-vet`, say) extend it by adding
 //! aliases, roles, powers and rules to the [`Starter`] before it is rendered.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use quorum_verifier::client::LogTrust;
+use quorum_verifier::client::fetch::MAX_CHECKPOINT_BYTES;
+use quorum_verifier::decision::Verdict;
+use quorum_verifier::ecosystem::Ecosystem;
+use quorum_verifier::import::MAX_SOURCE_FILE;
 use quorum_verifier::policy::Policy;
 use serde_json::json;
 
-use crate::cli::{Global, InitArgs};
-use crate::error::usage;
-use crate::keys::load_signer;
-use crate::state::{State, write_atomic};
+use crate::cli::{Global, ImportArgs, ImportOpts, ImportSource, InitArgs, PublishOpts};
+use crate::error::{unavailable, usage};
+use crate::keys::{create_key, load_signer};
+use crate::state::{State, read_text, write_atomic};
 
 /// Placeholders written when a flag is not given; the policy parses with them, and
 /// verifying against a placeholder log fails with a clear error until they are replaced.
@@ -160,13 +167,17 @@ pub fn init(global: &Global, args: &InitArgs) -> anyhow::Result<u8> {
             args.witnesses.len()
         )));
     }
+    let cargo_vet = match &args.from_cargo_vet {
+        Some(dir) => Some(CargoVetStart::prepare(global, args, &state, dir)?),
+        None => None,
+    };
     let me = hex::encode(
         load_signer(global)?
             .signing_key()
             .verifying_key()
             .as_bytes(),
     );
-    let starter = Starter {
+    let mut starter = Starter {
         origin: args.origin.clone(),
         log_key: args.log_key.clone(),
         url: global.log.clone(),
@@ -175,6 +186,9 @@ pub fn init(global: &Global, args: &InitArgs) -> anyhow::Result<u8> {
         me,
         ..Starter::default()
     };
+    if let Some(start) = &cargo_vet {
+        start.extend(&mut starter);
+    }
     let text = starter.render();
     // The library's own parser checks what is written; keys given as flags are checked now
     // rather than at the first verify.
@@ -187,6 +201,9 @@ pub fn init(global: &Global, args: &InitArgs) -> anyhow::Result<u8> {
         state.ensure()?;
     }
     write_atomic(&path, text.as_bytes())?;
+    if let Some(start) = cargo_vet {
+        return start.run(global, &path, &policy);
+    }
     if global.json {
         println!(
             "{}",
@@ -202,4 +219,295 @@ pub fn init(global: &Global, args: &InitArgs) -> anyhow::Result<u8> {
         );
     }
     Ok(0)
+}
+
+/// `quorum init --from-cargo-vet <supply-chain>`: a project moving from cargo-vet starts
+/// where it stood. Two importer keys restate its audit data (`<project>` its own
+/// `audits.toml`, `<project>-imports` its `imports.lock`: the audits it imported and the
+/// crates.io publisher records its wildcard audits and trusted entries need); the policy
+/// lets only them (and the user) audit and requires `safe-to-deploy`; both files are
+/// imported into the log; the report says what `verify --lockfile` now allows.
+/// Exemptions (`[[exemptions.<crate>]]` in `config.toml`) are not audits: they are never
+/// imported and never allow; the report lists the versions they cover that are not allowed.
+struct CargoVetStart {
+    dir: PathBuf,
+    source: String,
+    revision: String,
+    lockfile: PathBuf,
+    /// (alias, key file, public key hex, the file it imports).
+    importers: Vec<(String, PathBuf, String, &'static str)>,
+}
+
+impl CargoVetStart {
+    /// Checks the folder and the flags, and creates the user's key (if missing) and the
+    /// importer keys (kept in `<state>/importers/`, reused when present).
+    fn prepare(
+        global: &Global,
+        args: &InitArgs,
+        state: &State,
+        dir: &Path,
+    ) -> anyhow::Result<CargoVetStart> {
+        if args.origin.is_none() || args.log_key.is_none() || args.witnesses.is_empty() {
+            return Err(usage(
+                "--from-cargo-vet imports into your log: give --origin, --log-key and --witness",
+            ));
+        }
+        let project = &args.project;
+        if project.is_empty()
+            || project.len() > 48
+            || !project
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
+            return Err(usage(
+                "--project: 1 to 48 lowercase letters, digits and `-` (it names aliases)",
+            ));
+        }
+        if !dir.join("audits.toml").is_file() {
+            return Err(usage(format!(
+                "{} has no audits.toml: give a cargo-vet supply-chain folder",
+                dir.display()
+            )));
+        }
+        let lockfile = match &args.lockfile {
+            Some(l) => l.clone(),
+            None => [dir.join("../Cargo.lock"), dir.join("Cargo.lock")]
+                .into_iter()
+                .find(|p| p.is_file())
+                .ok_or_else(|| {
+                    usage("no Cargo.lock beside or inside the folder: give --lockfile")
+                })?,
+        };
+        let own_key = state.key_path(global);
+        if !own_key.exists() {
+            create_key(&own_key, "me")?;
+        }
+        let mut importers = Vec::new();
+        for (alias, file) in [
+            (project.clone(), "audits.toml"),
+            (format!("{project}-imports"), "imports.lock"),
+        ] {
+            if !dir.join(file).is_file() {
+                continue;
+            }
+            let key_file = state.dir.join("importers").join(format!("{alias}.key"));
+            let signer = if key_file.exists() {
+                load_signer(&as_key(global, &key_file, None))?
+            } else {
+                create_key(&key_file, &alias)?
+            };
+            let public = hex::encode(signer.signing_key().verifying_key().as_bytes());
+            importers.push((alias, key_file, public, file));
+        }
+        Ok(CargoVetStart {
+            dir: dir.to_path_buf(),
+            source: args
+                .cargo_vet_source
+                .clone()
+                .unwrap_or_default()
+                .trim_end_matches('/')
+                .to_owned(),
+            revision: args.revision.clone().unwrap_or_default(),
+            lockfile,
+            importers,
+        })
+    }
+
+    /// The importer aliases, their powers and the rule.
+    fn extend(&self, starter: &mut Starter) {
+        let names: Vec<String> = self.importers.iter().map(|i| quoted(&i.0)).collect();
+        for (alias, _, public, _) in &self.importers {
+            starter.aliases.push((alias.clone(), public.clone()));
+        }
+        let holders = names.join(", ");
+        starter.extra = format!(
+            "# From cargo-vet (`quorum init --from-cargo-vet {}`): the project's own audits\n\
+             # and its imports, each restated by an importer key above, are the only audits\n\
+             # that count besides yours; cargo-vet's semantics apply (delta chains, criteria\n\
+             # implications, wildcard audits and trusted entries over publisher records,\n\
+             # violations as vetoes). Exemptions are not audits and are not imported.\n\
+             [powers.auditor]\nholders = [{holders}]\nmax_hops = 0\n\n\
+             [powers.failed_audit_veto]\nholders = [{holders}]\nmax_hops = 0\n\n\
+             [[rule]]\npackages = \"pkg:cargo/*\"\nmin_audits = 1\nrequired_criteria = [\"safe-to-deploy\"]\n",
+            self.dir.display()
+        );
+    }
+
+    /// Imports the files under their keys, then decides the lockfile and reports.
+    fn run(self, global: &Global, policy_path: &Path, policy: &Policy) -> anyhow::Result<u8> {
+        let mut written: Option<u64> = None;
+        for (_, key_file, _, file) in &self.importers {
+            let args = ImportArgs {
+                source: ImportSource::CargoVet {
+                    file: self.dir.join(file),
+                    opts: ImportOpts {
+                        source: format!("{}/{file}", self.source),
+                        revision: self.revision.clone(),
+                        check: false,
+                        importer: None,
+                        publish: PublishOpts {
+                            out: None,
+                            dry_run: false,
+                        },
+                    },
+                },
+            };
+            let (_, last) =
+                crate::import::import_to_log(&as_key(global, key_file, Some(policy_path)), &args)?;
+            written = written.max(last);
+        }
+        if let Some(last) = written {
+            wait_for_checkpoint(global, policy, last + 1)?;
+        }
+        let exemptions = read_exemptions(&self.dir.join("config.toml"))?;
+        let me = as_key(
+            global,
+            &State::open(global)?.key_path(global),
+            Some(policy_path),
+        );
+        let decisions = crate::verify::decide_lockfile(&me, &self.lockfile)?;
+        let count = |v: Verdict| decisions.iter().filter(|(_, d)| d.verdict == v).count();
+        let not_allowed: Vec<_> = decisions
+            .iter()
+            .filter(|(_, d)| d.verdict != Verdict::Allow)
+            .map(|(purl, d)| {
+                let exempted = exemptions.get(&(d.package.clone(), d.version.clone()));
+                (purl, d, exempted)
+            })
+            .collect();
+        let exempted = not_allowed.iter().filter(|n| n.2.is_some()).count();
+        if global.json {
+            println!(
+                "{}",
+                json!({
+                    "policy": policy_path.display().to_string(),
+                    "sha256": hex::encode(policy.sha256),
+                    "importers": self.importers.iter().map(|(alias, key_file, public, file)| json!({
+                        "alias": alias, "key_file": key_file.display().to_string(),
+                        "public_key": public, "imports": file})).collect::<Vec<_>>(),
+                    "lockfile": self.lockfile.display().to_string(),
+                    "packages": decisions.len(),
+                    "allow": count(Verdict::Allow),
+                    "deny": count(Verdict::Deny),
+                    "insufficient_evidence": count(Verdict::InsufficientEvidence),
+                    "exempted_not_audited": exempted,
+                    "not_allowed": not_allowed.iter().map(|(purl, d, ex)| json!({
+                        "purl": purl, "verdict": d.verdict,
+                        "exempted_by_config": ex.map(|c| c.as_str()),
+                        "reasons": d.reasons})).collect::<Vec<_>>(),
+                })
+            );
+            return Ok(0);
+        }
+        println!("wrote {}", policy_path.display());
+        for (alias, key_file, public, file) in &self.importers {
+            println!(
+                "importer {alias} ({public}, key {}) restates {file}",
+                key_file.display()
+            );
+        }
+        println!(
+            "verify --lockfile {}: {} packages: {} allow, {} deny, {} insufficient-evidence",
+            self.lockfile.display(),
+            decisions.len(),
+            count(Verdict::Allow),
+            count(Verdict::Deny),
+            count(Verdict::InsufficientEvidence)
+        );
+        println!("not allowed ({}):", not_allowed.len());
+        for (purl, d, ex) in &not_allowed {
+            let why = match ex {
+                Some(criteria) => {
+                    format!("exempted by the project's config ({criteria}), not audited")
+                }
+                None => d.reasons.first().cloned().unwrap_or_default(),
+            };
+            println!("  {purl}  {}  {why}", d.verdict);
+        }
+        println!(
+            "{exempted} of them are exempted in config.toml: exemptions are not audits, so they are not allowed"
+        );
+        Ok(0)
+    }
+}
+
+/// How long to wait for the witnesses to cosign a checkpoint that covers an import.
+const COSIGN_WAIT: Duration = Duration::from_secs(120);
+
+/// Waits until the log serves a checkpoint of at least `size` entries that verifies
+/// against the policy (log key and witness quorum): a bulk import returns once its entries
+/// are durable, before they are in a cosigned checkpoint that `verify` accepts.
+fn wait_for_checkpoint(global: &Global, policy: &Policy, size: u64) -> anyhow::Result<()> {
+    let target = crate::publish::log_client(global)?;
+    let trust = crate::glue::log_trust(policy)?;
+    let started = Instant::now();
+    loop {
+        let note = target
+            .client()
+            .get_ok("/checkpoint", MAX_CHECKPOINT_BYTES)?;
+        let cp = trust
+            .verify_checkpoint(&note)
+            .map_err(|e| crate::glue::client_error(e.into()))?;
+        if cp.size() >= size {
+            return Ok(());
+        }
+        if started.elapsed() > COSIGN_WAIT {
+            return Err(unavailable(format!(
+                "the log's cosigned checkpoint has {} entries after {}s; the import wrote up to {size}: run `quorum verify --lockfile` later",
+                cp.size(),
+                COSIGN_WAIT.as_secs()
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// `global` acting as the holder of `key_file`, with the policy at `policy` (if given).
+fn as_key(global: &Global, key_file: &Path, policy: Option<&Path>) -> Global {
+    Global {
+        state_dir: global.state_dir.clone(),
+        policy: policy
+            .map(Path::to_path_buf)
+            .or_else(|| global.policy.clone()),
+        log: global.log.clone(),
+        key: Some(key_file.to_path_buf()),
+        json: global.json,
+        timeout: global.timeout,
+    }
+}
+
+/// A cargo-vet `config.toml`'s exemptions: (canonical purl, version) → the criteria
+/// exempted. A missing file has none.
+fn read_exemptions(path: &Path) -> anyhow::Result<BTreeMap<(String, String), String>> {
+    let mut out = BTreeMap::new();
+    if !path.is_file() {
+        return Ok(out);
+    }
+    let text = read_text(path, "cargo-vet config", MAX_SOURCE_FILE)?;
+    let config: toml::Table =
+        toml::from_str(&text).map_err(|e| usage(format!("{}: {e}", path.display())))?;
+    let Some(toml::Value::Table(exemptions)) = config.get("exemptions") else {
+        return Ok(out);
+    };
+    for (name, entries) in exemptions {
+        let Ok(purl) = Ecosystem::Cargo.package_purl(name) else {
+            continue;
+        };
+        for entry in entries.as_array().into_iter().flatten() {
+            let Some(version) = entry.get("version").and_then(|v| v.as_str()) else {
+                continue;
+            };
+            let criteria = match entry.get("criteria") {
+                Some(toml::Value::String(c)) => c.clone(),
+                Some(toml::Value::Array(list)) => list
+                    .iter()
+                    .filter_map(|c| c.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                _ => String::new(),
+            };
+            out.insert((purl.clone(), version.to_owned()), criteria);
+        }
+    }
+    Ok(out)
 }

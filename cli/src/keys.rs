@@ -24,14 +24,7 @@ pub fn keygen(global: &Global, args: &KeygenArgs) -> anyhow::Result<u8> {
             path.display()
         )));
     }
-    let signer = Ed25519Signer::generate(&args.name)
-        .map_err(|e| usage(format!("cannot create a key named {:?}: {e}", args.name)))?;
-    if let Some(parent) = path.parent()
-        && !parent.as_os_str().is_empty()
-    {
-        create_private_dir(parent)?;
-    }
-    write_private(&path, format!("{}\n", signer.skey()).as_bytes())?;
+    let signer = create_key(&path, &args.name)?;
     let public = signer.signing_key().verifying_key();
     let hex_key = hex::encode(public.as_bytes());
     if global.json {
@@ -48,6 +41,20 @@ pub fn keygen(global: &Global, args: &KeygenArgs) -> anyhow::Result<u8> {
         println!("verifier key:  {}", signer.vkey());
     }
     Ok(0)
+}
+
+/// Generates a key named `name` and writes it to `path` (mode 0600, its folder created
+/// private), replacing what is there: callers check first.
+pub fn create_key(path: &Path, name: &str) -> anyhow::Result<Ed25519Signer> {
+    let signer = Ed25519Signer::generate(name)
+        .map_err(|e| usage(format!("cannot create a key named {name:?}: {e}")))?;
+    if let Some(parent) = path.parent()
+        && !parent.as_os_str().is_empty()
+    {
+        create_private_dir(parent)?;
+    }
+    write_private(path, format!("{}\n", signer.skey()).as_bytes())?;
+    Ok(signer)
 }
 
 /// Writes a secret file: created with mode 0600 before any byte is written.

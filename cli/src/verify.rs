@@ -377,6 +377,22 @@ fn lockfile_targets(path: &Path) -> anyhow::Result<(Vec<Target>, Vec<LockedPacka
     Ok((targets, local))
 }
 
+/// The decisions on every version `lockfile` pins, from the log (for `quorum init
+/// --from-cargo-vet`'s report).
+pub(crate) fn decide_lockfile(
+    global: &Global,
+    lockfile: &Path,
+) -> anyhow::Result<Vec<(String, Decision)>> {
+    let state = State::open(global)?;
+    let policy = load_policy(&state.policy_path(global))?;
+    // Path entries (the project's own crates) are not decided: the report is about what the
+    // registry serves.
+    let (targets, _local) = lockfile_targets(lockfile)?;
+    let source = open_source(global, &policy, &SourceOpts::default())?;
+    let (_, decisions) = decide_all(global, &policy, &source, &targets)?;
+    Ok(decisions.into_iter().map(|(t, d)| (t.purl(), d)).collect())
+}
+
 /// `quorum explain`.
 pub fn explain(global: &Global, args: &ExplainArgs) -> anyhow::Result<u8> {
     let state = State::open(global)?;
@@ -469,6 +485,10 @@ pub fn claim_text(claim: &Claim) -> String {
             },
             fixed.join(", ")
         ),
+        Claim::CargoVet { package, claim } => match package {
+            Some(package) => format!("{} for {package}", claim.describe()),
+            None => claim.describe(),
+        },
         other => format!("{other:?}"),
     }
 }

@@ -61,6 +61,38 @@ fn main_job_scenario_gives_the_expected_decisions() {
     ] {
         assert!(stdout.contains(reason), "missing {reason:?} in\n{stdout}");
     }
+    // The real project (where ../shared/realdata is present): wasmtime's cargo-vet data
+    // imported by `quorum init --from-cargo-vet`, RustSec imported, wasmtime's real
+    // Cargo.lock decided as cargo-vet decides it without exemptions.
+    let realdata = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/realdata");
+    if realdata.join("cargo-vet/wasmtime").is_dir()
+        && realdata.join("rustsec-advisory-db/crates").is_dir()
+    {
+        assert!(
+            stdout.lines().any(|l| l
+                == "checked real: 485 packages, 345 allow, 0 deny, 140 insufficient-evidence, exit code 2; \
+                    adler2@2.0.0=allow, gimli@0.32.3=allow, arbitrary@1.4.2=allow, aho-corasick@1.0.2=allow, \
+                    aes@0.8.4=insufficient-evidence"),
+            "{stdout}"
+        );
+        for shown in [
+            "46 of them are exempted in config.toml: exemptions are not audits, so they are not allowed",
+            "exempted by the project's config (safe-to-deploy), not audited",
+            "cargo-vet delta audit 0.32.0 -> 0.32.3 (safe-to-deploy) for pkg:cargo/gimli",
+            "cargo-vet audit of 0.30.0 (safe-to-deploy) for pkg:cargo/gimli",
+        ] {
+            assert!(stdout.contains(shown), "missing {shown:?} in\n{stdout}");
+        }
+    } else {
+        println!(
+            "SKIPPED the real-project checks: {} is absent",
+            realdata.display()
+        );
+        assert!(
+            stdout.contains("the real-project part is SKIPPED"),
+            "{stdout}"
+        );
+    }
     // The decisions rest on a checkpoint cosigned by both witnesses.
     assert!(stdout.contains("— w1.demo "), "{stdout}");
     assert!(stdout.contains("— w2.demo "), "{stdout}");

@@ -13,6 +13,7 @@
 mod support;
 
 mod artifacts;
+mod cargo_vet;
 mod harness;
 mod import;
 mod lockfiles;

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use super::cargo_vet::{VetKind, Vocabularies};
 use super::claims::{Claim, ProvenStatement};
 use super::tally::{Pin, Tally};
 use super::{ArtifactBinding, Decision, DecisionError, Verdict, rules};
@@ -31,6 +32,8 @@ pub struct Evaluation<'a> {
     scores: TrustScores,
     /// Mode `hits`: each principal's hub score, used for adoption fractions.
     adoption_weights: Option<Vec<Weight>>,
+    /// cargo-vet hook: every signer's custom criteria (unrevoked definitions).
+    pub(super) vet_vocabularies: Vocabularies,
 }
 
 impl<'a> Evaluation<'a> {
@@ -91,6 +94,16 @@ impl<'a> Evaluation<'a> {
                 by_package.entry(package).or_default().push(position);
             }
         }
+        // cargo-vet hook: criteria definitions are about the signer, not a package.
+        let mut vet_vocabularies = Vocabularies::default();
+        for s in &statements {
+            if let Claim::CargoVet { claim, .. } = &s.claim
+                && let VetKind::Criterion { name, implies } = &claim.kind
+                && !revoked.contains_key(&s.index)
+            {
+                vet_vocabularies.define(s.signer, name, implies);
+            }
+        }
         let mut evaluation = Evaluation {
             policy,
             now,
@@ -101,6 +114,7 @@ impl<'a> Evaluation<'a> {
             roots,
             scores,
             adoption_weights: None,
+            vet_vocabularies,
         };
         if policy.trust.mode == RankingMode::Hits {
             evaluation.adoption_weights = Some(evaluation.hub_weights());

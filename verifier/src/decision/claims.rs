@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use super::cargo_vet::VetClaim;
 use crate::model::predicates::{
     self, AdoptionStatus, AdvisoryKind, AdvisoryRecordKind, AffectedPackage, Predicate, RangeEvent,
     ValidatedStatement, VexStatus,
@@ -106,6 +107,15 @@ pub enum Claim {
         /// Envelope digest of the retracted statement.
         revoked: [u8; 32],
     },
+    /// cargo-vet hook: an imported cargo-vet entry, resolved by `cargo_vet.rs` (audit
+    /// chains, wildcard audits, violations); `package` is `None` for a criterion definition
+    /// (its subject is the signer's key).
+    CargoVet {
+        /// Package purl without version, or `None` for a criterion definition.
+        package: Option<String>,
+        /// What the entry says.
+        claim: Box<VetClaim>,
+    },
 }
 
 impl Claim {
@@ -117,6 +127,7 @@ impl Claim {
             | Claim::Audit { package, .. }
             | Claim::Advisory { package, .. }
             | Claim::OwnershipChange { package, .. } => Some(package),
+            Claim::CargoVet { package, .. } => package.as_deref(),
             Claim::Trust { .. } | Claim::Revocation { .. } => None,
         }
     }
@@ -176,9 +187,14 @@ pub fn claims_from_statement(validated: &ValidatedStatement) -> Vec<Claim> {
                 first_version: p.version.clone(),
             })
             .collect(),
-        // Imported cargo-vet entries count in decisions through `cargo_vet.rs` (criteria,
-        // delta chains); they are not claims of this list.
-        Predicate::CargoVet(_) => Vec::new(),
+        // cargo-vet hook: one claim per entry (its one subject), resolved in `cargo_vet.rs`.
+        Predicate::CargoVet(entry) => VetClaim::from_entry(entry)
+            .map(|claim| Claim::CargoVet {
+                package: packages().next().map(|p| p.package.clone()),
+                claim: Box::new(claim),
+            })
+            .into_iter()
+            .collect(),
         Predicate::AdvisoryRecord(record) => record
             .affected
             .iter()

@@ -7,6 +7,8 @@
 //! rest, one job per file:
 //!
 //! * [`claims`]: what each predicate type means for decisions ([`claims_from_statement`]);
+//! * [`cargo_vet`]: cargo-vet's audit resolution over imported entries (delta chains,
+//!   criteria implications, wildcard audits and trusted entries, violations);
 //! * `assembly.rs`: revocations, the trust graph and its weights, who holds which power, hub
 //!   scores in mode `hits` ([`Evaluation`], computed once per log prefix and policy);
 //! * `tally.rs`: the statements about one package counted into one [`Signals`] value, with
@@ -37,6 +39,7 @@
 //! 6. if it decides: its reason in `rules.rs`.
 
 mod assembly;
+pub mod cargo_vet;
 pub mod claims;
 mod rules;
 pub mod signals;

@@ -7,6 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::assembly::Evaluation;
+use super::cargo_vet::{self, VetInput};
 use super::claims::{Affected, Artifact, Claim, ProvenStatement};
 use super::signals::Signals;
 use super::{ArtifactBinding, Exercise, Rejected};
@@ -164,6 +165,8 @@ pub(super) struct Tally<'e, 'a> {
     first_seen: Option<u64>,
     ownership_change_at: Option<u64>,
     first_index_of_version: Option<u64>,
+    /// cargo-vet hook: the package's unrevoked cargo-vet statements, resolved in `finish`.
+    vet: Vec<&'e ProvenStatement>,
 }
 
 impl<'e, 'a> Tally<'e, 'a> {
@@ -225,6 +228,7 @@ impl<'e, 'a> Tally<'e, 'a> {
             first_seen: None,
             ownership_change_at: None,
             first_index_of_version: None,
+            vet: Vec::new(),
         }
     }
 
@@ -345,7 +349,7 @@ impl<'e, 'a> Tally<'e, 'a> {
     }
 
     /// Counts one statement about the package.
-    pub fn count(&mut self, s: &ProvenStatement) {
+    pub fn count(&mut self, s: &'e ProvenStatement) {
         if s.claim.package() != Some(self.out.package) {
             return;
         }
@@ -549,12 +553,100 @@ impl<'e, 'a> Tally<'e, 'a> {
                     self.count_entry(s);
                 }
             }
+            // cargo-vet hook: resolved as a whole in `finish` (chains span versions).
+            Claim::CargoVet { .. } => self.vet.push(s),
             Claim::Audit { .. } | Claim::Trust { .. } | Claim::Revocation { .. } => {}
+        }
+    }
+
+    /// cargo-vet hook: resolves the package's cargo-vet entries for this version
+    /// (`cargo_vet.rs`). Each signer finishing a chain for the rule's `required_criteria`
+    /// counts as one passing audit (an `auditor` power holder, like native audits; only
+    /// holders' entries and publisher records form chains); each matching violation counts
+    /// as a failed audit (a `failed_audit_veto` power holder).
+    fn count_cargo_vet(&mut self) {
+        let (ev, rule) = (self.ev, self.rule);
+        let named = |signer: &[u8; 32]| {
+            rule.required_auditor_keys
+                .get(signer)
+                .map(|name| (name.as_str(), rule.line))
+        };
+        let vet = std::mem::take(&mut self.vet);
+        let inputs: Vec<VetInput<'_>> = vet
+            .iter()
+            .filter_map(|s| match &s.claim {
+                Claim::CargoVet { claim, .. } => Some(VetInput {
+                    index: s.index,
+                    signer: s.signer,
+                    claim,
+                }),
+                _ => None,
+            })
+            .collect();
+        let resolution = cargo_vet::resolve(
+            &inputs,
+            self.out.version,
+            &rule.required_criteria,
+            &ev.vet_vocabularies,
+            |signer| ev.grant(Power::Auditor, signer, named(signer)).is_ok(),
+        );
+        let by_index: BTreeMap<u64, &ProvenStatement> = vet.iter().map(|s| (s.index, *s)).collect();
+        // Imported audits name the registry's version: they count for a lockfile entry only
+        // when it pins a digest the binding can compare (artifact binding, as for every
+        // imported statement); violations are vetoes and are not bound.
+        let bound = matches!(self.bind(&Artifact::RegistryVersion), Bound::Counts);
+        for found in resolution.certified {
+            if !bound {
+                for s in found.entries.iter().filter_map(|i| by_index.get(i)) {
+                    self.incomparable(s, "cargo-vet audit");
+                }
+                continue;
+            }
+            let last = found.last.iter().filter_map(|i| by_index.get(i).copied());
+            let Some(first) = last.clone().next() else {
+                continue;
+            };
+            if self
+                .exercise(
+                    first,
+                    Power::Auditor,
+                    "cargo-vet audit chain",
+                    named(&found.signer),
+                )
+                .is_some()
+            {
+                last.for_each(|s| self.note_version_seen(s));
+                self.out.auditors.insert(found.signer);
+                for s in found.entries.iter().filter_map(|i| by_index.get(i)) {
+                    self.count_entry(s);
+                }
+            }
+        }
+        for violation in resolution.violations {
+            let Some(s) = by_index.get(&violation.index).copied() else {
+                continue;
+            };
+            if let Some(grant) =
+                self.exercise(s, Power::FailedAuditVeto, "cargo-vet violation", None)
+            {
+                self.out.signals.failed_audits += 1;
+                if rule.failed_audits_veto {
+                    let who = ev.policy.describe_key(&s.signer);
+                    self.out.vetoes.push(format!(
+                        "{} by {who} (entry {}); {} held: {grant}",
+                        violation.what,
+                        s.index,
+                        Power::FailedAuditVeto
+                    ));
+                }
+                self.count_entry(s);
+            }
         }
     }
 
     /// The adoption counts, the ownership change's reach, audits per auditor, age.
     pub fn finish(mut self) -> Counted<'e> {
+        self.count_cargo_vet();
         let ev = self.ev;
         let version = self.out.version;
         // Adoption: latest statement per (signer, version); users are trusted signers with any.
