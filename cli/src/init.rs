@@ -64,7 +64,7 @@ impl Starter {
         let mut t = String::new();
         t.push_str(
             "# Quorum trust policy, written by `quorum init`.\n\
-             # What every key means: spec/verifier-semantics.md §3-§5 and verifier/README.md.\n\n",
+             # What every key means: spec/verifier-semantics.md §3-§5 and cli/README.md.\n\n",
         );
         t.push_str("# The log you read: its origin line, its signed-note verifier key, its URL.\n");
         if self.origin.is_none() || self.log_key.is_none() {

@@ -31,7 +31,7 @@ use crate::state::{MAX_EVIDENCE_SET, State, read_input, read_text, write_atomic}
 pub fn load_policy(path: &Path) -> anyhow::Result<Policy> {
     if !path.exists() {
         return Err(usage(format!(
-            "no policy at {}; write one (see verifier/README.md) or pass --policy <file>",
+            "no policy at {}; write one (`quorum init`, or see cli/README.md) or pass --policy <file>",
             path.display()
         )));
     }

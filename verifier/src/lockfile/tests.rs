@@ -34,7 +34,7 @@ fn cargo_lock_sources_and_checksums() {
     assert_eq!(
         purls,
         [
-            ("pkg:cargo/demo@0.1.0".to_owned(), "path ".to_owned()),
+            ("pkg:cargo/demo@0.1.0".to_owned(), "local".to_owned()),
             (
                 "pkg:cargo/local-git@0.2.0".to_owned(),
                 "git https://example.invalid/x?branch=main#abc".to_owned()
