@@ -67,6 +67,17 @@ vkeys.append(c2sp["cosignature_example"]["line"])
 for k in vkeys:
     add("note_key", k)
 
+# Principal keys in the one key grammar: 64 hex digits, ed25519:<hex>, a signed-note
+# verifier key; and near misses (case, length, prefix).
+for k in vkeys:
+    add("principal_key", k)
+for hexkey in ["00" * 32, "77aa" + "00" * 30, "ca1f" + "0" * 58 + "e0"]:
+    add("principal_key", hexkey)
+    add("principal_key", "ed25519:" + hexkey)
+    add("principal_key", hexkey.upper())
+    add("principal_key", hexkey[:-2])
+    add("principal_key", "ed25519:" + hexkey + "00")
+
 # A checkpoint cosigned by the fuzz crate's fixed cosigner (all-zero seed), so the
 # cosignature target starts from a note whose cosignature verifies.
 try:

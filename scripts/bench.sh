@@ -92,7 +92,10 @@ echo "scripts/bench.sh$([ $quick = 1 ] && echo ' --quick')$([ "$profile" != rele
 } >"$raw/machine.txt"
 
 say "building the binaries ($profile profile)"
-cargo build --profile "$profile" -p quorum-bench -p quorum-log -p quorum-witness --bins >&2
+# --workspace, not -p: features are then resolved as for `cargo test --workspace`, so a dev
+# build reuses every dependency the test build compiled (with -p, a cold CI run compiled
+# sqlx, ed25519-dalek and the rest twice more: about five minutes).
+cargo build --profile "$profile" --workspace --bins >&2
 case "$profile" in
   dev) bin=${CARGO_TARGET_DIR:-target}/debug ;;
   *) bin=${CARGO_TARGET_DIR:-target}/$profile ;;
@@ -179,13 +182,13 @@ done
 
 say "verifier: trust ranking (criterion)"
 CRITERION_HOME="$raw/criterion-trust" \
-  cargo bench --profile "$profile" -p quorum-verifier --bench trust -- "${criterion_args[@]}" >"$work/trust.txt" 2>&1 ||
+  cargo bench --profile "$profile" --workspace --bench trust -- "${criterion_args[@]}" >"$work/trust.txt" 2>&1 ||
   { cat "$work/trust.txt" >&2; exit 1; }
 
 if [ -f verifier/benches/mirror.rs ]; then
   say "verifier: mirror of $mirror_entries entries (criterion)"
   QUORUM_BENCH_MIRROR_ENTRIES=$mirror_entries CRITERION_HOME="$raw/criterion-mirror" \
-    cargo bench --profile "$profile" -p quorum-verifier --bench mirror -- "${criterion_args[@]}" >"$raw/mirror-output.log" 2>&1 ||
+    cargo bench --profile "$profile" --workspace --bench mirror -- "${criterion_args[@]}" >"$raw/mirror-output.log" 2>&1 ||
     { cat "$raw/mirror-output.log" >&2; exit 1; }
 else
   echo "lockfile decisions against a mirror and mirror sync speed: verifier/benches/mirror.rs does not exist yet" \

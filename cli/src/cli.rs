@@ -411,8 +411,13 @@ pub struct RevokeArgs {
 /// `quorum ownership-change`.
 #[derive(Debug, Args)]
 pub struct OwnershipChangeArgs {
-    /// The package (or the first version under the new owners), e.g. pkg:npm/left-pad.
+    /// The package, e.g. pkg:npm/left-pad, or the first version under the new owners with
+    /// its artifact's --digest or --artifact, e.g. pkg:npm/left-pad@1.4.0: that version and
+    /// every later one in the ecosystem's version order are then covered.
     pub purl: String,
+    /// The digest of the first version's artifact (with a versioned purl).
+    #[command(flatten)]
+    pub digest: DigestOpts,
     /// A previous owner: NAME, NAME=KEY or =KEY (repeatable; none if unknown).
     #[arg(long)]
     pub previous: Vec<String>,

@@ -376,14 +376,17 @@ pub fn ownership_change(global: &Global, args: &OwnershipChangeArgs) -> anyhow::
         .iter()
         .map(parse_owner)
         .collect::<anyhow::Result<Vec<_>>>()?;
+    let digest_given = args.digest.digest.is_some() || args.digest.artifact.is_some();
     let subject = match parse_purl(&args.purl) {
-        Ok((package, None)) => Subject::package(&package),
-        Ok((_, Some(_))) => {
+        Ok((package, None)) if !digest_given => Subject::package(&package),
+        Ok((_, None)) => {
             return Err(usage(format!(
-                "{}: name the package without a version (a versioned subject needs the artifact digest, which this command does not take yet)",
-                args.purl
+                "{}: --digest and --artifact name the first version's artifact; give that version too (e.g. {}@1.2.3)",
+                args.purl, args.purl
             )));
         }
+        // The first version under the new owners: a versioned subject names its artifact.
+        Ok((_, Some(_))) => version_subject(&args.purl, &args.digest)?,
         Err(e) => return Err(usage(format!("{:?} is not a valid purl: {e}", args.purl))),
     };
     let predicate = Predicate::OwnershipChange(OwnershipChange {

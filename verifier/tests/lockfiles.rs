@@ -307,12 +307,26 @@ fn yarn_v1_of_yarn_itself() {
             !p.is_verifiable() && p.digests.iter().all(|d| matches!(d, PinnedDigest::Sha1(_)))
         })
         .count();
-    // Every entry is one resolved version: the sha512 ones are verifiable, all others are
-    // pinned by SHA-1 alone (in `integrity`, or only in the `#<sha1>` of `resolved`).
-    assert_eq!(reg.len(), headers);
+    // yarn writes no `resolved` for a `file:` dependency: such an entry is a local path,
+    // never a registry package.
+    let file_deps = content
+        .lines()
+        .filter(|l| !l.starts_with([' ', '#']) && l.contains("@file:"))
+        .count();
+    assert_eq!(file_deps, 1);
+    let others: Vec<_> = lock.other_packages().collect();
+    assert_eq!(others.len(), file_deps);
+    assert!(
+        matches!(&others[0].source, Source::Path { path } if path == "scripts/eslint-rules"),
+        "{:?}",
+        others[0]
+    );
+    // Every other entry is one resolved version: the sha512 ones are verifiable, all others
+    // are pinned by SHA-1 alone (in `integrity`, or only in the `#<sha1>` of `resolved`).
+    assert_eq!(reg.len(), headers - file_deps);
     assert_eq!(verifiable, sha512);
     // Old entries pin only SHA-1: reported as unverifiable, never matched.
-    assert_eq!(sha1_only, headers - sha512);
+    assert_eq!(sha1_only, headers - file_deps - sha512);
     assert!(sha1_only >= sha1);
     let sample = reg.iter().find(|p| !p.is_verifiable()).unwrap();
     let sha1_hex = sample.digests[0].hex().to_owned();

@@ -287,6 +287,78 @@ fn a_fixed_version_leaves_later_versions_alone() {
     }
 }
 
+/// Issue 14, items 3 and 5, through the real binaries: an ownership change reaches "this
+/// version and every later one" in version order, not log order (before: 3.2.0, whose
+/// first statement predates the report, stayed `allow`), and a policy rule written with the
+/// package manager's spelling (`My_Crate`) applies to the canonical purl (before: the rule
+/// matched nothing and every version fell to the fallback).
+#[test]
+fn an_ownership_change_covers_later_versions_in_version_order() {
+    let world = World::start();
+    let me = world.person("me");
+    let secteam = world.person("secteam");
+    let policy = world.policy(
+        "policy.toml",
+        &[&me],
+        &[&me, &secteam],
+        "",
+        "[[rule]]\npackages = \"pkg:cargo/My_Crate\"\n",
+    );
+    expect_exit(
+        &world.quorum(
+            &me,
+            Some(&policy),
+            &["trust", &secteam.public, "--level", "high"],
+        ),
+        0,
+    );
+    // An adoption of 3.2.0 is logged before the report.
+    let digest = "cd".repeat(32);
+    expect_exit(
+        &world.quorum(
+            &me,
+            Some(&policy),
+            &["adopt", "pkg:cargo/my_crate@3.2.0", "--digest", &digest],
+        ),
+        0,
+    );
+    expect_exit(
+        &world.quorum(
+            &secteam,
+            Some(&policy),
+            &[
+                "ownership-change",
+                "pkg:cargo/my_crate@3.0.0",
+                "--digest",
+                &"ab".repeat(32),
+                "--new",
+                "mallory",
+            ],
+        ),
+        0,
+    );
+    for (version, code, verdict, changed) in [
+        ("2.9.0", 0, "allow", false),
+        ("3.0.0", 2, "insufficient-evidence", true),
+        ("3.2.0", 2, "insufficient-evidence", true),
+        ("10.0.0", 2, "insufficient-evidence", true),
+    ] {
+        let purl = format!("pkg:cargo/my-crate@{version}");
+        let out = world.quorum(&me, Some(&policy), &["--json", "verify", &purl]);
+        expect_exit(&out, code);
+        let v = json(&out);
+        let d = &v["decisions"][0];
+        assert_eq!(d["verdict"], verdict, "{purl}: {d}");
+        assert_eq!(d["signals"]["ownership_changed"], changed, "{purl}: {d}");
+        assert!(
+            d["rule"]
+                .as_str()
+                .is_some_and(|r| r.starts_with("rule 1 (pkg:cargo/my-crate,")),
+            "the rule written as My_Crate applies to {purl}: {d}"
+        );
+    }
+}
+
 /// Issue 15, item 4 (the decision side): the real RustSec database imported with `quorum
 /// import rustsec` decides wasmtime's real lockfile. The importer vetoes only because the
 /// policy names it in `[powers.advisory_veto]` (it is no root and nobody vouches for it);

@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 
 use super::tally::Counted;
 use super::{Decision, Verdict};
-use crate::policy::{Fallback, OwnershipChangeRule, RuleMatch};
+use crate::policy::{AdoptionScope, Fallback, OwnershipChangeRule, RuleMatch};
 
 /// `part / whole` as a percentage for people, computed exactly and rounded down to a tenth,
 /// so that a value just below a threshold never prints as the threshold.
@@ -63,13 +63,17 @@ pub(super) fn judge(rule_match: RuleMatch<'_>, mut c: Counted<'_>) -> Decision {
     // The rule's thresholds, checked even under a bypass so that expressions can read
     // whether they are met. Every comparison is exact and met at equality.
     let s = &c.signals;
+    let among = match rule.adoption_scope {
+        AdoptionScope::Package => "trusted users",
+        AdoptionScope::ReleaseLine => "trusted users of its release line",
+    };
     let mut thresholds = Vec::new();
     if !rule.min_adoption.is_met_by(
         s.adopted_weight.units().into(),
         s.user_weight.units().into(),
     ) {
         thresholds.push(format!(
-            "adoption {} of trusted users is below the required {}",
+            "adoption {} of {among} is below the required {}",
             percent(
                 s.adopted_weight.units().into(),
                 s.user_weight.units().into()

@@ -14,7 +14,7 @@ use super::{ArtifactBinding, Exercise, Rejected};
 use crate::ecosystem::{self, OsvEvent};
 use crate::lockfile::{LockedPackage, PinMatch};
 use crate::model::predicates::{AdvisoryRecordKind, RangeEvent};
-use crate::policy::{Grant, Power, Rule};
+use crate::policy::{AdoptionScope, Grant, Power, Rule};
 use crate::trust::Weight;
 
 /// The artifact a tally is bound to.
@@ -101,6 +101,23 @@ fn advisory_covers(
             }
             note
         }
+    }
+}
+
+/// Whether an ownership change naming `first` as the first version under the new owner
+/// covers `version`: that version and every later one in the ecosystem's version order.
+/// `None` when not, else a note, non-empty when `version` counts as covered only because the
+/// two could not be ordered (fail closed: the change demands more, never less).
+fn ownership_change_covers(package: &str, version: &str, first: &str) -> Option<String> {
+    if first == version {
+        return Some(String::new());
+    }
+    match ecosystem::for_purl(package).and_then(|e| e.compare_versions(version, first)) {
+        Ok(std::cmp::Ordering::Less) => None,
+        Ok(_) => Some(String::new()),
+        Err(err) => Some(format!(
+            " counts for this version: it cannot be ordered against {first} ({err})"
+        )),
     }
 }
 
@@ -541,13 +558,25 @@ impl<'e, 'a> Tally<'e, 'a> {
                     self.count_entry(s);
                 }
             }
-            Claim::OwnershipChange { first_version, .. } => {
+            Claim::OwnershipChange {
+                package,
+                first_version,
+            } => {
                 if self
                     .exercise(s, Power::OwnershipChange, "ownership-change report", None)
                     .is_some()
                 {
-                    if first_version.as_deref() == Some(version) {
+                    let covered = first_version
+                        .as_deref()
+                        .and_then(|first| ownership_change_covers(package, version, first));
+                    if let Some(note) = covered {
                         self.out.signals.ownership_changed = true;
+                        if !note.is_empty() {
+                            self.out.warnings.push(format!(
+                                "ownership-change report by {who} (entry {}){note}",
+                                s.index
+                            ));
+                        }
                     }
                     self.ownership_change_at.get_or_insert(s.index);
                     self.count_entry(s);
@@ -644,15 +673,44 @@ impl<'e, 'a> Tally<'e, 'a> {
         }
     }
 
+    /// The decided version's release line when the rule counts adoption per line; `None`
+    /// (with a warning when the rule asked for lines) counts over the whole package.
+    fn release_line(&mut self) -> Option<(ecosystem::Ecosystem, String)> {
+        if self.rule.adoption_scope != AdoptionScope::ReleaseLine {
+            return None;
+        }
+        let (package, version) = (self.out.package, self.out.version);
+        let line = ecosystem::for_purl(package)
+            .and_then(|e| e.release_line(version).map(|line| (e, line)));
+        match line {
+            Ok(line) => Some(line),
+            Err(err) => {
+                self.out.warnings.push(format!(
+                    "adoption counted among all users of {package}, not per release line: {err}"
+                ));
+                None
+            }
+        }
+    }
+
     /// The adoption counts, the ownership change's reach, audits per auditor, age.
     pub fn finish(mut self) -> Counted<'e> {
         self.count_cargo_vet();
         let ev = self.ev;
         let version = self.out.version;
-        // Adoption: latest statement per (signer, version); users are trusted signers with any.
+        let line = self.release_line();
+        // Adoption: latest statement per (signer, version); users are trusted signers with any
+        // (of the release line, when the rule counts per line).
         let mut users: BTreeMap<[u8; 32], Weight> = BTreeMap::new();
         let mut adopters: BTreeMap<[u8; 32], u64> = BTreeMap::new();
         for ((signer, v), (adopted, index)) in &self.adoption {
+            // A version whose line cannot be told stays among the users: it can only make the
+            // fraction smaller (fail closed).
+            if let Some((e, line)) = &line
+                && e.release_line(v).is_ok_and(|l| l != *line)
+            {
+                continue;
+            }
             users.insert(*signer, ev.adoption_weight(signer));
             if v == version && *adopted {
                 adopters.insert(*signer, *index);
@@ -678,8 +736,8 @@ impl<'e, 'a> Tally<'e, 'a> {
                 .weights
                 .insert(hex::encode(signer), ev.weight_of(signer).as_f64());
         }
-        // An ownership change covers the version it names and every version first logged
-        // after the change.
+        // An ownership change also covers every version first logged after the report,
+        // whatever its number: a new owner can publish a lower version too (a backport).
         if let (Some(change), Some(first)) = (self.ownership_change_at, self.first_index_of_version)
             && first > change
         {

@@ -137,6 +137,66 @@ fn adoption_threshold_counts_trusted_users() {
     assert!(d.counted.contains(&third));
 }
 
+#[test]
+fn adoption_can_be_counted_per_release_line() {
+    // Users 1-5 run 1.0.0; users 1-3 moved to 2.0.0; a patch of the 1.x line, 1.0.1, is
+    // adopted by users 4 and 5 only.
+    let mut log = community();
+    for user in 1..=3 {
+        log.adopt(user, "2.0.0");
+        log.add(
+            user,
+            Claim::Adoption {
+                package: PKG.into(),
+                version: "1.0.0".into(),
+                adopted: false,
+                artifact: artifact("1.0.0"),
+            },
+        );
+    }
+    log.adopt(4, "1.0.1");
+    log.adopt(5, "1.0.1");
+    // Over the whole package, 2 of 5 users: not enough.
+    let package = policy("min_adoption = 0.6");
+    let d = decide(&package, &log, "1.0.1");
+    assert_eq!(d.verdict, Verdict::InsufficientEvidence, "{:?}", d.reasons);
+    assert_eq!(d.signals.users, 5);
+    // Per release line, the 1.x line's users are 1-5 still (their 1.0.0 statements, adopted
+    // or withdrawn, say they ran it): the line is measured by who ran it, so moving to 2.x
+    // does not leave a patch of 1.x unmeasured.
+    let per_line = policy("min_adoption = 0.6\nadoption_scope = \"release-line\"");
+    let d = decide(&per_line, &log, "1.0.1");
+    assert_eq!(d.signals.users, 5);
+    assert_eq!(d.verdict, Verdict::InsufficientEvidence, "{:?}", d.reasons);
+    assert!(
+        d.reasons
+            .iter()
+            .any(|r| r.contains("of trusted users of its release line")),
+        "{:?}",
+        d.reasons
+    );
+    // 2.0.1 is measured among the 2.x line's users (1-3) only, not held back by 4 and 5,
+    // who run only 1.x.
+    log.adopt(1, "2.0.1");
+    log.adopt(2, "2.0.1");
+    let d = decide(&per_line, &log, "2.0.1");
+    assert_eq!(d.signals.users, 3);
+    assert_eq!(d.verdict, Verdict::Allow, "{:?}", d.reasons);
+    let d = decide(&package, &log, "2.0.1");
+    assert_eq!(d.signals.users, 5);
+    assert_eq!(d.verdict, Verdict::InsufficientEvidence, "{:?}", d.reasons);
+    // A version whose line cannot be told is measured over the whole package, with a warning.
+    let d = decide(&per_line, &log, "not-a-version");
+    assert_eq!(d.signals.users, 5);
+    assert!(
+        d.warnings
+            .iter()
+            .any(|w| w.contains("not per release line")),
+        "{:?}",
+        d.warnings
+    );
+}
+
 #[cfg(feature = "cel")]
 #[test]
 fn expressions_allow_and_deny_and_say_so() {
@@ -322,6 +382,10 @@ fn failed_audit_and_capability_growth_deny() {
 fn ownership_change_requires_an_audit() {
     let policy = policy("");
     let mut log = community();
+    // Logged before the report: one version numbered after the new owner's first, one before.
+    log.adopt(1, "3.2.0");
+    log.adopt(1, "2.9.0");
+    log.adopt(1, "not-a-version");
     log.add(
         4,
         Claim::OwnershipChange {
@@ -331,13 +395,31 @@ fn ownership_change_requires_an_audit() {
     );
     log.adopt(1, "3.0.0");
     log.adopt(1, "3.1.0");
-    // Versions logged before the change are unaffected.
-    assert_eq!(decide(&policy, &log, "1.0.0").verdict, Verdict::Allow);
-    for v in ["3.0.0", "3.1.0"] {
+    // A backport the new owner publishes after the report.
+    log.adopt(1, "2.5.1");
+    // Versions before the new owner's first, in version order and logged before the report,
+    // are unaffected.
+    for v in ["1.0.0", "2.9.0"] {
+        let d = decide(&policy, &log, v);
+        assert_eq!(d.verdict, Verdict::Allow, "{v}: {:?}", d.reasons);
+        assert!(!d.signals.ownership_changed, "{v}");
+    }
+    // Covered: the first version, later ones in version order (3.2.0 although logged before
+    // the report), versions first logged after it, and one that cannot be ordered.
+    for v in ["3.0.0", "3.1.0", "3.2.0", "2.5.1", "not-a-version"] {
         let d = decide(&policy, &log, v);
         assert_eq!(d.verdict, Verdict::InsufficientEvidence, "{v}");
-        assert!(d.signals.ownership_changed);
+        assert!(d.signals.ownership_changed, "{v}");
     }
+    let unordered = decide(&policy, &log, "not-a-version");
+    assert!(
+        unordered
+            .warnings
+            .iter()
+            .any(|w| w.contains("cannot be ordered against 3.0.0")),
+        "{:?}",
+        unordered.warnings
+    );
     log.audit(2, "3.1.0", true, &[]);
     assert_eq!(decide(&policy, &log, "3.1.0").verdict, Verdict::Allow);
 }

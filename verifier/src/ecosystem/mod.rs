@@ -59,7 +59,7 @@
 mod name;
 mod version;
 
-pub use name::MAX_NAME_LEN;
+pub use name::{MAX_NAME_LEN, canonical_package_pattern};
 pub use version::{MAX_RANGE_LEN, MAX_VERSION_LEN, OsvEvent, Span, Version, VersionRange};
 
 use thiserror::Error;

@@ -178,9 +178,80 @@ impl Ecosystem {
     }
 }
 
+/// The canonical spelling of a policy's `packages` pattern: a purl without version in which
+/// `*` matches any run of characters. The name part is folded as [`Ecosystem::canonical_name`]
+/// folds names (case; Cargo's `_`; PyPI's separator runs; npm's `@` scope written `%40`, as
+/// the purl is), keeping every `*`, so a pattern spelled as the package manager spells a name
+/// matches the canonical purls decisions see: `pkg:cargo/serde_json` → `pkg:cargo/serde-json`,
+/// `pkg:pypi/Zope.*` → `pkg:pypi/zope-*`, `pkg:npm/@Types/*` → `pkg:npm/%40types/*`. A pattern
+/// that is not a purl, or whose type is `*` or not one Quorum knows, is returned as written.
+pub fn canonical_package_pattern(pattern: &str) -> String {
+    let Some((purl_type, name)) = pattern
+        .strip_prefix("pkg:")
+        .and_then(|rest| rest.split_once('/'))
+    else {
+        return pattern.to_owned();
+    };
+    let Some(ecosystem) = Ecosystem::from_purl_type(purl_type) else {
+        return pattern.to_owned();
+    };
+    let lower = name.to_ascii_lowercase();
+    let folded = match ecosystem {
+        Ecosystem::Cargo => lower.replace('_', "-"),
+        Ecosystem::Npm => match lower.strip_prefix('@') {
+            Some(scoped) => format!("%40{scoped}"),
+            None => lower,
+        },
+        Ecosystem::PyPi => {
+            let mut out = String::with_capacity(lower.len());
+            let mut in_separator_run = false;
+            for c in lower.chars() {
+                let separator = matches!(c, '-' | '_' | '.');
+                if !(separator && in_separator_run) {
+                    out.push(if separator { '-' } else { c });
+                }
+                in_separator_run = separator;
+            }
+            out
+        }
+    };
+    format!("pkg:{}/{folded}", ecosystem.purl_type())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn policy_patterns_fold_like_names() {
+        for (given, want) in [
+            ("pkg:cargo/Serde_JSON", "pkg:cargo/serde-json"),
+            ("pkg:cargo/tokio_*", "pkg:cargo/tokio-*"),
+            ("pkg:PyPI/Zope.Interface", "pkg:pypi/zope-interface"),
+            ("pkg:pypi/zope._*", "pkg:pypi/zope-*"),
+            ("pkg:npm/@Types/*", "pkg:npm/%40types/*"),
+            ("pkg:npm/%40myorg/*", "pkg:npm/%40myorg/*"),
+            ("pkg:npm/JSONStream", "pkg:npm/jsonstream"),
+            ("pkg:*/Serde_JSON", "pkg:*/Serde_JSON"),
+            ("pkg:golang/Foo_Bar", "pkg:golang/Foo_Bar"),
+            ("*", "*"),
+        ] {
+            assert_eq!(canonical_package_pattern(given), want, "{given}");
+        }
+        // A folded exact pattern is the canonical purl of every spelling of the name.
+        for (ecosystem, name) in [
+            (Ecosystem::Cargo, "Serde_JSON"),
+            (Ecosystem::PyPi, "Zope.Interface"),
+            (Ecosystem::Npm, "@Types/Node"),
+        ] {
+            let purl = ecosystem.package_purl(name).unwrap();
+            let pattern = match name.strip_prefix('@') {
+                Some(scoped) => format!("pkg:{}/@{scoped}", ecosystem.purl_type()),
+                None => format!("pkg:{}/{name}", ecosystem.purl_type()),
+            };
+            assert_eq!(canonical_package_pattern(&pattern), purl, "{name}");
+        }
+    }
 
     #[test]
     fn pypi_pep503() {

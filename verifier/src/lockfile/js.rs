@@ -333,7 +333,7 @@ pub(super) fn parse_yarn(content: &str) -> Result<Vec<LockedPackage>, LockfileEr
                     digests.push(d);
                 }
                 let source = if e.resolved.is_empty() {
-                    Source::Registry
+                    yarn_v1_source_without_resolved(&e.descriptors)
                 } else {
                     npm_source_of_url(e.resolved)
                 };
@@ -349,6 +349,21 @@ pub(super) fn parse_yarn(content: &str) -> Result<Vec<LockedPackage>, LockfileEr
             locked(kind, name, e.version, source, digests)
         })
         .collect()
+}
+
+/// Where a yarn v1 entry without `resolved` comes from: yarn writes no `resolved` for a
+/// `file:` or `link:` dependency (yarn's own lockfile has
+/// `"eslint-plugin-yarn-internal@file:scripts/eslint-rules"`), so the ranges it was asked
+/// for say; an entry asked for only by version ranges is the registry's, with no digest.
+fn yarn_v1_source_without_resolved(descriptors: &[(&str, &str)]) -> Source {
+    const NOT_REGISTRY: [&str; 7] = [
+        "file:", "link:", "git+", "git:", "github:", "http://", "https://",
+    ];
+    descriptors
+        .iter()
+        .map(|(_, range)| range.trim())
+        .find(|range| NOT_REGISTRY.iter().any(|p| range.starts_with(p)))
+        .map_or(Source::Registry, npm_source_of_url)
 }
 
 /// The package name of a Berry resolution `name@protocol:…`.

@@ -24,6 +24,19 @@
 //! How a statement's subject is matched against a pin: [`LockedPackage::match_digests`] (and
 //! `spec/statements.md`, "Artifact identity"). PyPI pins many files per version (an sdist and
 //! wheels): a subject matches if its digest is any one of them.
+//!
+//! # Adding a lockfile format
+//!
+//! 1. a [`LockfileKind`] variant: the compiler then points to [`LockfileKind::file_name`],
+//!    [`LockfileKind::ecosystem`], the parser dispatch in [`read_lockfile`] and the CLI's
+//!    adoption of a lockfile (`cli/src/publish.rs`, which digests it records);
+//! 2. a parser in this folder returning [`LockedPackage`]s, names and versions through
+//!    [`crate::ecosystem`] and digests as [`PinnedDigest`]s;
+//! 3. recognition: a mark its writer always leaves in `detect_by_content`, the usual file
+//!    name in [`LockfileKind::detect`], and the list of supported formats that
+//!    [`LockfileError::UnknownFormat`] names ([`SUPPORTED_FORMATS`]);
+//! 4. tests in `tests.rs` and, on a file the real tool wrote, in
+//!    `verifier/tests/generated_lockfiles.rs` (`scripts/generate-lockfiles.sh`).
 
 mod js;
 mod python;

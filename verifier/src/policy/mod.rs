@@ -161,6 +161,21 @@ fn default_depth() -> u32 {
     6
 }
 
+/// Whose adoption `min_adoption` compares against: the trusted users of any version of the
+/// package, or only of versions of the decided version's release line.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum AdoptionScope {
+    /// Every trusted user of the package counts: a 2.x user who has not moved to 1.9.1
+    /// holds 1.9.1's adoption back.
+    #[default]
+    Package,
+    /// Only trusted users of a version in the decided version's release line count
+    /// ([`crate::ecosystem::Ecosystem::release_line`]: `1.4.2` and `1.9.0` are one line,
+    /// `2.0.0` another), so a patch of an older line is measured among that line's users.
+    ReleaseLine,
+}
+
 /// What an ownership change of a package demands of the versions after it.
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "kebab-case")]
@@ -222,6 +237,8 @@ struct RuleFile {
     #[serde(default)]
     min_adoption: Fraction,
     #[serde(default)]
+    adoption_scope: AdoptionScope,
+    #[serde(default)]
     min_adopters: u32,
     #[serde(default)]
     required_auditors: Vec<String>,
@@ -253,11 +270,15 @@ struct RuleFile {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rule {
     /// Which packages the rule applies to: a purl without version, `*` matching any run of
-    /// characters (`pkg:cargo/*`, `pkg:npm/%40myorg/*`).
+    /// characters (`pkg:cargo/*`, `pkg:npm/%40myorg/*`), the name folded to its ecosystem's
+    /// canonical spelling ([`crate::ecosystem::canonical_package_pattern`]).
     pub packages: String,
     /// Minimum weighted fraction of trusted users of the package who adopted this version,
     /// exact, met at equality.
     pub min_adoption: Fraction,
+    /// Whose adoption `min_adoption` is measured among: the package's trusted users, or
+    /// those of the decided version's release line.
+    pub adoption_scope: AdoptionScope,
     /// Minimum number of adopters of this version who hold the `adopter` power.
     pub min_adopters: u32,
     /// Auditors (aliases or keys) each of whom must have passed this version.
@@ -309,6 +330,7 @@ impl Default for Rule {
         Self {
             packages: match_everything(),
             min_adoption: Fraction::ZERO,
+            adoption_scope: AdoptionScope::Package,
             min_adopters: 0,
             required_auditors: Vec::new(),
             required_auditor_keys: BTreeMap::new(),
@@ -595,8 +617,9 @@ impl Policy {
         Ok(Rule {
             allow_if: compile("allow_if", file.allow_if)?,
             deny_if: compile("deny_if", file.deny_if)?,
-            packages: file.packages,
+            packages: crate::ecosystem::canonical_package_pattern(&file.packages),
             min_adoption: file.min_adoption,
+            adoption_scope: file.adoption_scope,
             min_adopters: file.min_adopters,
             required_auditors: file.required_auditors,
             required_auditor_keys,

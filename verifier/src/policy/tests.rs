@@ -172,6 +172,59 @@ fn glob() {
     assert!(!glob_match("pkg:*ab*ab", "pkg:ab"));
 }
 
+/// A rule written as the package manager spells a name applies to the canonical purl that
+/// decisions see (issue 14, item 3: one name for one package, in the policy too).
+#[test]
+fn rule_patterns_match_every_spelling_of_a_name() {
+    let text = format!(
+        r#"
+[trust]
+roots = ["{ME}"]
+
+[[rule]]
+packages = "pkg:cargo/Serde_JSON"
+min_adopters = 7
+
+[[rule]]
+packages = "pkg:pypi/Zope.Interface"
+min_adopters = 8
+
+[[rule]]
+packages = "pkg:npm/@MyOrg/*"
+min_adopters = 9
+
+[[rule]]
+packages = "*"
+"#
+    );
+    let policy = Policy::parse(&text).unwrap();
+    for (purl, want) in [
+        (
+            crate::ecosystem::Ecosystem::Cargo
+                .package_purl("serde_json")
+                .unwrap(),
+            7,
+        ),
+        (
+            crate::ecosystem::Ecosystem::PyPi
+                .package_purl("zope_interface")
+                .unwrap(),
+            8,
+        ),
+        (
+            crate::ecosystem::Ecosystem::Npm
+                .package_purl("@myorg/tool")
+                .unwrap(),
+            9,
+        ),
+    ] {
+        match policy.rule_for(&purl) {
+            RuleMatch::Rule { rule, .. } if rule.min_adopters == want => {}
+            other => panic!("{purl}: {other:?}"),
+        }
+    }
+}
+
 /// Without the CEL engine a policy with an expression is refused, naming the line, never
 /// loaded as if the expression were not there.
 #[cfg(not(feature = "cel"))]
