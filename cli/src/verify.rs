@@ -2,7 +2,7 @@
 //! decisions out. Every check is in the library's client layer; this file picks the source,
 //! prints and sets the exit code.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
@@ -13,7 +13,7 @@ use quorum_verifier::client::evidence::VerifiedEvidence;
 use quorum_verifier::client::mirror_store::Recheck;
 use quorum_verifier::client::online::{Online, Progress, Tuning};
 use quorum_verifier::client::{bundle, mirror};
-use quorum_verifier::decision::{Affected, Claim, Decision, Evaluation, Verdict};
+use quorum_verifier::decision::{Affected, Claim, Decision, Evaluation, Rejected, Verdict};
 use quorum_verifier::lockfile::{LockedPackage, Source as LockSource, read_lockfile};
 use quorum_verifier::model::statement::parse_purl;
 use quorum_verifier::policy::Policy;
@@ -255,20 +255,18 @@ fn checkpoint_json(cp: &VerifiedCheckpoint) -> Value {
 
 /// The entries about `t`'s package that did not count: those the decision set aside and those
 /// the evidence set aside before it (unverifiable, or by a signer no root reaches), by index.
-fn not_counted(t: &Target, d: &Decision, ev: &VerifiedEvidence) -> Vec<Value> {
+/// `set_aside` is [`VerifiedEvidence::rejected_by_package`], built once per run.
+fn not_counted(t: &Target, d: &Decision, set_aside: &BTreeMap<&str, Vec<&Rejected>>) -> Vec<Value> {
     let mut all: Vec<(u64, &str)> = d
         .rejected
         .iter()
         .map(|r| (r.index, r.reason.as_str()))
         .collect();
     all.extend(
-        ev.rejected
-            .iter()
-            .filter(|r| {
-                ev.rejected_about
-                    .get(&r.index)
-                    .is_some_and(|about| about.contains(&t.package))
-            })
+        set_aside
+            .get(t.package.as_str())
+            .into_iter()
+            .flatten()
             .map(|r| (r.index, r.reason.as_str())),
     );
     all.sort_by_key(|(index, _)| *index);
@@ -277,10 +275,18 @@ fn not_counted(t: &Target, d: &Decision, ev: &VerifiedEvidence) -> Vec<Value> {
         .collect()
 }
 
-fn decision_json(t: &Target, d: &Decision, ev: &VerifiedEvidence) -> Value {
+fn decision_json(
+    t: &Target,
+    d: &Decision,
+    ev: &VerifiedEvidence,
+    set_aside: &BTreeMap<&str, Vec<&Rejected>>,
+) -> Value {
     let mut v = serde_json::to_value(d).unwrap_or(Value::Null);
     if let Value::Object(map) = &mut v {
-        map.insert("rejected".into(), Value::Array(not_counted(t, d, ev)));
+        map.insert(
+            "rejected".into(),
+            Value::Array(not_counted(t, d, set_aside)),
+        );
         map.insert("purl".into(), json!(t.purl()));
         map.insert("checkpoint".into(), checkpoint_json(&ev.checkpoint));
         map.insert("entries_counted".into(), json!(d.counted.len()));
@@ -322,6 +328,7 @@ pub fn verify(global: &Global, args: &VerifyArgs) -> anyhow::Result<u8> {
             1 => "deny",
             _ => "insufficient-evidence",
         };
+        let set_aside = evidence.rejected_by_package();
         let out = json!({
             "verdict": overall,
             "exit_code": code,
@@ -331,7 +338,7 @@ pub fn verify(global: &Global, args: &VerifyArgs) -> anyhow::Result<u8> {
             "summary": summary.to_json(),
             "decisions": shown
                 .iter()
-                .map(|(t, d)| decision_json(t, d, &evidence))
+                .map(|(t, d)| decision_json(t, d, &evidence, &set_aside))
                 .collect::<Vec<_>>(),
             "local": local
                 .iter()
@@ -420,7 +427,8 @@ pub fn explain(global: &Global, args: &ExplainArgs) -> anyhow::Result<u8> {
         })
         .collect();
     // Every entry about the package that did not count, then the trust graph's that failed.
-    let mut rejected = not_counted(&t, &d, &ev);
+    let set_aside = ev.rejected_by_package();
+    let mut rejected = not_counted(&t, &d, &set_aside);
     for r in ev
         .rejected
         .iter()
@@ -430,7 +438,7 @@ pub fn explain(global: &Global, args: &ExplainArgs) -> anyhow::Result<u8> {
     }
     if global.json {
         let out = json!({
-            "decision": decision_json(&t, &d, &ev),
+            "decision": decision_json(&t, &d, &ev, &set_aside),
             "policy_sha256": hex::encode(policy.sha256),
             "counted": counted,
             "rejected": rejected,

@@ -75,6 +75,21 @@ pub struct VerifiedEvidence {
     pub warnings: Vec<String>,
 }
 
+impl VerifiedEvidence {
+    /// The rejected package entries grouped by the package they were served as being about,
+    /// in index order: built once per run, so listing what did not count for each of a
+    /// lockfile's packages costs one lookup per package, not a pass over every rejection.
+    pub fn rejected_by_package(&self) -> BTreeMap<&str, Vec<&Rejected>> {
+        let mut by_package: BTreeMap<&str, Vec<&Rejected>> = BTreeMap::new();
+        for r in &self.rejected {
+            for package in self.rejected_about.get(&r.index).into_iter().flatten() {
+                by_package.entry(package.as_str()).or_default().push(r);
+            }
+        }
+        by_package
+    }
+}
+
 /// What is still wanted for one key: entries with index in `[start, until)`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cursor {
