@@ -222,13 +222,9 @@ fn an_audit_of_another_artifact_denies_the_pinned_version() {
     );
 }
 
-/// Issue 14, item 5: `quorum advise pkg:cargo/tokio … --fixed 1.39.0` reports every version
-/// before the fix, in SemVer order: 1.38.1 is denied, the fix and every later version (2.0.0,
-/// 1.100.0, which sorts before 1.39.0 as a string) are left alone. Before, the advisory's
-/// unversioned `affected` product vetoed every version, 2.0.0 included.
-#[test]
-fn a_fixed_version_leaves_later_versions_alone() {
-    let world = World::start();
+/// `me` (the root) with a policy of one rule for `packages` that demands nothing, and a
+/// security team `me` vouches for directly (so it holds every power by default).
+fn me_trusting_secteam(world: &World, packages: &str) -> (Person, Person, PathBuf) {
     let me = world.person("me");
     let secteam = world.person("secteam");
     let policy = world.policy(
@@ -236,7 +232,7 @@ fn a_fixed_version_leaves_later_versions_alone() {
         &[&me],
         &[&me, &secteam],
         "",
-        "[[rule]]\npackages = \"pkg:cargo/*\"\n",
+        &format!("[[rule]]\npackages = \"{packages}\"\n"),
     );
     expect_exit(
         &world.quorum(
@@ -246,6 +242,17 @@ fn a_fixed_version_leaves_later_versions_alone() {
         ),
         0,
     );
+    (me, secteam, policy)
+}
+
+/// Issue 14, item 5: `quorum advise pkg:cargo/tokio … --fixed 1.39.0` reports every version
+/// before the fix, in SemVer order: 1.38.1 is denied, the fix and every later version (2.0.0,
+/// 1.100.0, which sorts before 1.39.0 as a string) are left alone. Before, the advisory's
+/// unversioned `affected` product vetoed every version, 2.0.0 included.
+#[test]
+fn a_fixed_version_leaves_later_versions_alone() {
+    let world = World::start();
+    let (me, secteam, policy) = me_trusting_secteam(&world, "pkg:cargo/*");
     let out = world.quorum(
         &secteam,
         Some(&policy),
@@ -295,23 +302,7 @@ fn a_fixed_version_leaves_later_versions_alone() {
 #[test]
 fn an_ownership_change_covers_later_versions_in_version_order() {
     let world = World::start();
-    let me = world.person("me");
-    let secteam = world.person("secteam");
-    let policy = world.policy(
-        "policy.toml",
-        &[&me],
-        &[&me, &secteam],
-        "",
-        "[[rule]]\npackages = \"pkg:cargo/My_Crate\"\n",
-    );
-    expect_exit(
-        &world.quorum(
-            &me,
-            Some(&policy),
-            &["trust", &secteam.public, "--level", "high"],
-        ),
-        0,
-    );
+    let (me, secteam, policy) = me_trusting_secteam(&world, "pkg:cargo/My_Crate");
     // An adoption of 3.2.0 is logged before the report.
     let digest = "cd".repeat(32);
     expect_exit(
