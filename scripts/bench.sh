@@ -92,10 +92,16 @@ echo "scripts/bench.sh$([ $quick = 1 ] && echo ' --quick')$([ "$profile" != rele
 } >"$raw/machine.txt"
 
 say "building the binaries ($profile profile)"
-# --workspace, not -p: features are then resolved as for `cargo test --workspace`, so a dev
-# build reuses every dependency the test build compiled (with -p, a cold CI run compiled
-# sqlx, ed25519-dalek and the rest twice more: about five minutes).
-cargo build --profile "$profile" --workspace --bins >&2
+# A dev build (CI's smoke run) builds every target of the workspace: features are then
+# resolved as for `cargo test --workspace` (dev-dependencies included), so it reuses every
+# dependency the test build compiled, and the bench targets are built here too. With
+# `-p` or `--bins` the features differ (curve25519-dalek without `default`, regex-automata
+# without `meta`, …) and a cold CI run compiled sqlx, ed25519-dalek and the rest again.
+if [ "$profile" = dev ]; then
+  cargo build --profile dev --workspace --all-targets >&2
+else
+  cargo build --profile "$profile" --workspace --bins >&2
+fi
 case "$profile" in
   dev) bin=${CARGO_TARGET_DIR:-target}/debug ;;
   *) bin=${CARGO_TARGET_DIR:-target}/$profile ;;
