@@ -2,6 +2,8 @@
 //! from bundles built here with real signatures and real Merkle proofs, exit codes, JSON,
 //! lockfiles, and malformed input.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -14,10 +16,7 @@ use quorum_proto::v1;
 use quorum_verifier::model::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE, SigningKey};
 use quorum_verifier::model::index::{TRUST_GRAPH_KEY, index_keys};
 use quorum_verifier::model::log_entry::{LogEntry, verify_log_entry};
-use quorum_verifier::model::predicates::{
-    Adoption, AdoptionStatus, OpenVex, Predicate, VexProduct, VexStatement, VexStatus,
-    VexVulnerability,
-};
+use quorum_verifier::model::predicates::{Adoption, AdoptionStatus, Predicate};
 use quorum_verifier::model::statement::Subject;
 use serde_json::Value;
 
@@ -176,34 +175,6 @@ fn adoption(status: AdoptionStatus) -> Predicate {
     })
 }
 
-fn advisory(package: &str, version: &str) -> Predicate {
-    Predicate::Advisory(OpenVex {
-        context: "https://openvex.dev/ns/v0.2.0".into(),
-        id: "urn:test:1".into(),
-        author: "test".into(),
-        role: None,
-        timestamp: "2025-01-01T00:00:00Z".into(),
-        version: 1,
-        statements: vec![VexStatement {
-            vulnerability: VexVulnerability {
-                id: None,
-                name: "MAL-2025-0001".into(),
-                description: None,
-                aliases: vec![],
-            },
-            products: vec![VexProduct {
-                id: format!("{package}@{version}"),
-                identifiers: None,
-            }],
-            status: VexStatus::Affected,
-            justification: None,
-            impact_statement: None,
-            action_statement: Some("remove it".into()),
-            status_notes: None,
-        }],
-    })
-}
-
 /// The root key of the test policy, and one it trusts through nothing (a stranger).
 fn root_key() -> SigningKey {
     SigningKey::from_bytes(&[1; 32])
@@ -237,7 +208,7 @@ fn standard_log() -> TestLog {
     );
     log.add(
         &root_key(),
-        advisory("pkg:cargo/serde", "3.0.0"),
+        support::malicious_advisory("pkg:cargo/serde", "3.0.0"),
         vec![Subject::package("pkg:cargo/serde")],
     );
     log.add(

@@ -9,17 +9,12 @@ use quorum_verifier::lockfile::{LockedPackage, PinnedDigest, read_lockfile};
 use serde_json::Value;
 
 use crate::harness::{Person, World, expect_exit, json, text};
-
-/// wasmtime's real `Cargo.lock` (kept in `../shared/realdata`, present in CI).
-fn wasmtime_lock() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/realdata/cargo-vet/wasmtime/Cargo.lock")
-}
+use crate::support::{realdata, wasmtime_cargo_lock};
 
 /// The registry entry of `name` (canonical: crates.io folds `_` to `-`) in wasmtime's lockfile,
 /// read by the library's reader.
 fn pinned(name: &str) -> LockedPackage {
-    let content = std::fs::read_to_string(wasmtime_lock()).expect("wasmtime's Cargo.lock");
+    let content = std::fs::read_to_string(wasmtime_cargo_lock()).expect("wasmtime's Cargo.lock");
     read_lockfile("Cargo.lock", &content)
         .expect("it parses")
         .packages
@@ -82,14 +77,7 @@ fn an_audit_of_another_artifact_denies_the_pinned_version() {
         "",
         "[[rule]]\npackages = \"pkg:cargo/serde*\"\nrequired_auditors = [\"auditor\"]\n\n[[rule]]\npackages = \"pkg:cargo/*\"\n",
     );
-    expect_exit(
-        &world.quorum(
-            &me,
-            Some(&policy),
-            &["trust", &auditor.public, "--level", "high"],
-        ),
-        0,
-    );
+    world.vouch(&me, &policy, &auditor);
     let serde = pinned("serde");
     let serde_derive = pinned("serde-derive");
     let serde_purl = serde.purl();
@@ -107,7 +95,7 @@ fn an_audit_of_another_artifact_denies_the_pinned_version() {
     );
     expect_exit(&world.quorum(&me, Some(&policy), &["mirror", "--quiet"]), 0);
 
-    let lock = wasmtime_lock();
+    let lock = wasmtime_cargo_lock();
     let lock = lock.to_str().expect("utf-8 path");
     let out = world.quorum(
         &me,
@@ -234,14 +222,7 @@ fn me_trusting_secteam(world: &World, packages: &str) -> (Person, Person, PathBu
         "",
         &format!("[[rule]]\npackages = \"{packages}\"\n"),
     );
-    expect_exit(
-        &world.quorum(
-            &me,
-            Some(&policy),
-            &["trust", &secteam.public, "--level", "high"],
-        ),
-        0,
-    );
+    world.vouch(&me, &policy, &secteam);
     (me, secteam, policy)
 }
 
@@ -367,8 +348,7 @@ fn imported_rustsec_advisories_decide_a_real_lockfile() {
         "",
         "[[rule]]\npackages = \"pkg:cargo/*\"\n\n[powers.advisory_veto]\nholders = [\"rustsec\"]\n",
     );
-    let db =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/realdata/rustsec-advisory-db");
+    let db = realdata("rustsec-advisory-db");
     let out = world.quorum(
         &rustsec,
         Some(&policy),
@@ -393,7 +373,7 @@ fn imported_rustsec_advisories_decide_a_real_lockfile() {
     assert!(logged > 1000, "{summary}");
     world.wait_for_size(logged);
     expect_exit(&world.quorum(&me, Some(&policy), &["mirror", "--quiet"]), 0);
-    let lock = wasmtime_lock();
+    let lock = wasmtime_cargo_lock();
     let out = world.quorum(
         &me,
         Some(&policy),

@@ -20,15 +20,7 @@ use crate::harness::{Person, World, expect_exit, text};
 const REVISION: &str = "e6b33de5139d915a48127fc78b790e2d306cf896";
 
 fn wasmtime(file: &str) -> PathBuf {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/realdata/cargo-vet/wasmtime")
-        .join(file);
-    assert!(
-        path.exists(),
-        "the real data is expected at {}",
-        path.display()
-    );
-    path
+    crate::support::realdata(&format!("cargo-vet/wasmtime/{file}"))
 }
 
 fn oracle(file: &str) -> Value {

@@ -471,6 +471,19 @@ impl World {
 
     /// Runs `quorum` as `who` with the policy at `policy` (if any) and the arguments.
     /// Fails the test if the process panicked.
+    /// `from` vouches for `to` with `quorum trust --level high` under `policy`, which must
+    /// succeed.
+    pub fn vouch(&self, from: &Person, policy: &Path, to: &Person) {
+        expect_exit(
+            &self.quorum(
+                from,
+                Some(policy),
+                &["trust", &to.public, "--level", "high"],
+            ),
+            0,
+        );
+    }
+
     pub fn quorum(&self, who: &Person, policy: Option<&Path>, args: &[&str]) -> Output {
         let out = self
             .quorum_command(who, policy)
@@ -849,8 +862,7 @@ fn serve_one(
 /// Statement builders for attacks signed directly.
 pub mod say {
     use quorum_verifier::model::predicates::{
-        Adoption, AdoptionStatus, OpenVex, Predicate, Revocation, Trust, TrustLevel, VexProduct,
-        VexStatement, VexStatus, VexVulnerability,
+        Adoption, AdoptionStatus, Predicate, Revocation, Trust, TrustLevel,
     };
     use quorum_verifier::model::statement::Subject;
 
@@ -893,31 +905,7 @@ pub mod say {
     /// An OpenVEX advisory: `package` (no version) at `version` is malicious.
     pub fn malicious(package: &str, version: &str) -> (Predicate, Vec<Subject>) {
         (
-            Predicate::Advisory(OpenVex {
-                context: "https://openvex.dev/ns/v0.2.0".into(),
-                id: format!("urn:adversarial:{package}@{version}"),
-                author: "adversarial".into(),
-                role: None,
-                timestamp: "2025-01-01T00:00:00Z".into(),
-                version: 1,
-                statements: vec![VexStatement {
-                    vulnerability: VexVulnerability {
-                        id: None,
-                        name: "MAL-2025-0001".into(),
-                        description: None,
-                        aliases: vec![],
-                    },
-                    products: vec![VexProduct {
-                        id: format!("{package}@{version}"),
-                        identifiers: None,
-                    }],
-                    status: VexStatus::Affected,
-                    justification: None,
-                    impact_statement: None,
-                    action_statement: Some("remove it".into()),
-                    status_notes: None,
-                }],
-            }),
+            crate::support::malicious_advisory(package, version),
             vec![Subject::package(package)],
         )
     }

@@ -16,23 +16,12 @@ use quorum_verifier::model::statement::Statement;
 use serde_json::Value;
 
 use crate::harness::{Person, World, expect_exit, text};
+use crate::support::realdata;
 
 const GOOGLE: &str = "cargo-vet/google-rust-crate-audits.audits.toml";
 const GOOGLE_URL: &str =
     "https://raw.githubusercontent.com/google/rust-crate-audits/main/audits.toml";
 const GOOGLE_REV: &str = "2d69ee5cfcc6e873923b9ed37539d66b8aa9b9c2";
-
-fn realdata(rel: &str) -> PathBuf {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/realdata")
-        .join(rel);
-    assert!(
-        path.exists(),
-        "the real data is expected at {}",
-        path.display()
-    );
-    path
-}
 
 fn arg(p: &Path) -> &str {
     p.to_str().expect("UTF-8 path")

@@ -41,14 +41,7 @@ fn adopt_lockfile_records_every_format_by_its_own_digest() {
         "",
         "[[rule]]\npackages = \"pkg:*\"\nmin_adopters = 1\n",
     );
-    expect_exit(
-        &world.quorum(
-            &me,
-            Some(&policy),
-            &["trust", &alice.public, "--level", "high"],
-        ),
-        0,
-    );
+    world.vouch(&me, &policy, &alice);
     // (lockfile, a version it pins by its own digest, a dependency that must not be
     // recorded as a registry package).
     let cases = [
@@ -187,14 +180,7 @@ fn an_advisory_reaches_every_spelling_of_a_pypi_name() {
         "",
         "[[rule]]\npackages = \"pkg:pypi/*\"\nmin_adopters = 1\n",
     );
-    expect_exit(
-        &world.quorum(
-            &me,
-            Some(&policy),
-            &["trust", &secteam.public, "--level", "high"],
-        ),
-        0,
-    );
+    world.vouch(&me, &policy, &secteam);
     // The advisory spells the project as PyPI displays it; the requirements file as
     // pip-compile writes it (`zope.interface==5.1.0`), the lockfile reader as PEP 503 does.
     let out = world.quorum(

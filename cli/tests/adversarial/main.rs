@@ -44,12 +44,7 @@ fn harness_publishes_and_decides() {
         "[[rule]]\npackages = \"pkg:cargo/*\"\nmin_adopters = 1\n",
     );
     let digest = "ab".repeat(32);
-    let out = world.quorum(
-        &me,
-        Some(&policy),
-        &["trust", &alice.public, "--level", "high"],
-    );
-    expect_exit(&out, 0);
+    world.vouch(&me, &policy, &alice);
     let out = world.quorum(
         &alice,
         Some(&policy),

@@ -235,14 +235,7 @@ fn a_witness_lying_about_time_cannot_make_a_version_old_enough() {
 
     // A month in the past, from the start.
     liar.lie_by(-30 * DAY);
-    expect_exit(
-        &world.quorum(
-            &me,
-            Some(&policy),
-            &["trust", &alice.public, "--level", "high"],
-        ),
-        0,
-    );
+    world.vouch(&me, &policy, &alice);
     let indices = world.submit(&[
         alice.sign(adoption(), version_subject(purl)),
         alice.sign(passing_audit(), version_subject(purl)),
@@ -332,14 +325,7 @@ fn a_compromised_key_cannot_backdate_a_statement() {
         "",
         "[[rule]]\npackages = \"pkg:cargo/*\"\nmin_audits = 1\nmin_age_seconds = 86400\n",
     );
-    expect_exit(
-        &world.quorum(
-            &me,
-            Some(&policy),
-            &["trust", &auditor.public, "--level", "high"],
-        ),
-        0,
-    );
+    world.vouch(&me, &policy, &auditor);
     let purl = "pkg:cargo/trojan@6.6.6";
     let backdated = OpenVex {
         context: OPENVEX_V0_2_0.into(),
@@ -413,14 +399,7 @@ fn an_idle_log_keeps_earning_fresh_cosignatures() {
             "[[rule]]\npackages = \"pkg:cargo/*\"\nmin_adopters = 1\nmin_age_seconds = {min_age}\n"
         ),
     );
-    expect_exit(
-        &world.quorum(
-            &me,
-            Some(&policy),
-            &["trust", &alice.public, "--level", "high"],
-        ),
-        0,
-    );
+    world.vouch(&me, &policy, &alice);
     let purl = "pkg:cargo/quiet@1.0.0";
     let logged = Instant::now();
     let index = world.submit(&[alice.sign(adoption(), version_subject(purl))])[0];

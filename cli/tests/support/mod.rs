@@ -5,6 +5,10 @@
 
 use std::path::PathBuf;
 
+use quorum_verifier::model::predicates::{
+    OpenVex, Predicate, VexProduct, VexStatement, VexStatus, VexVulnerability,
+};
+
 /// Path of a binary built from another package of this workspace.
 ///
 /// Cargo only exposes `CARGO_BIN_EXE_*` for the package's own binaries, so the others are
@@ -127,16 +131,53 @@ pub fn real_lockfile(relative: &str) -> PathBuf {
     path
 }
 
-/// wasmtime's `Cargo.lock` (583 packages) from `../shared/realdata/cargo-vet/wasmtime/`, the
-/// real lockfile that is on every machine the tests run on, CI's included (see that folder's
-/// SOURCES.md for the repository and commit).
-pub fn wasmtime_cargo_lock() -> PathBuf {
+/// A file or folder of `../shared/realdata` (the public audit sets, advisory databases and
+/// wasmtime's supply chain, on every machine the tests run on, CI's included; its
+/// `SOURCES.md` gives the repository and commit of each).
+pub fn realdata(relative: &str) -> PathBuf {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/realdata/cargo-vet/wasmtime/Cargo.lock");
+        .join("../../shared/realdata")
+        .join(relative);
     assert!(
-        path.is_file(),
+        path.exists(),
         "{} not found: ../shared/realdata must be beside the repository",
         path.display()
     );
     path
+}
+
+/// wasmtime's `Cargo.lock` (583 packages) from `../shared/realdata/cargo-vet/wasmtime/`, the
+/// real lockfile that is on every machine the tests run on.
+pub fn wasmtime_cargo_lock() -> PathBuf {
+    realdata("cargo-vet/wasmtime/Cargo.lock")
+}
+
+/// An OpenVEX advisory reporting `package` (a purl without version) at `version` malicious
+/// (`MAL-2025-0001`, affected).
+pub fn malicious_advisory(package: &str, version: &str) -> Predicate {
+    Predicate::Advisory(OpenVex {
+        context: "https://openvex.dev/ns/v0.2.0".into(),
+        id: format!("urn:test:{package}@{version}"),
+        author: "test".into(),
+        role: None,
+        timestamp: "2025-01-01T00:00:00Z".into(),
+        version: 1,
+        statements: vec![VexStatement {
+            vulnerability: VexVulnerability {
+                id: None,
+                name: "MAL-2025-0001".into(),
+                description: None,
+                aliases: vec![],
+            },
+            products: vec![VexProduct {
+                id: format!("{package}@{version}"),
+                identifiers: None,
+            }],
+            status: VexStatus::Affected,
+            justification: None,
+            impact_statement: None,
+            action_statement: Some("remove it".into()),
+            status_notes: None,
+        }],
+    })
 }
