@@ -9,6 +9,8 @@
 #   RUNS=5 REALDATA=/path/to/realdata scripts/bench-import.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/realdata-imports.sh
+. scripts/realdata-imports.sh
 real=${REALDATA:-../shared/realdata}
 runs=${RUNS:-3}
 target=${CARGO_TARGET_DIR:-target}
@@ -37,24 +39,7 @@ for run in $(seq 1 "$runs"); do
   done
   q() { local who=$1; shift; "$bin/quorum" --state-dir "$tmp/$who" --log "$url" import "$@" >>"$tmp/import.out" 2>&1; }
   start=$(date +%s.%N)
-  q google cargo-vet "$real/cargo-vet/google-rust-crate-audits.audits.toml" \
-    --source https://raw.githubusercontent.com/google/rust-crate-audits/main/audits.toml \
-    --revision 2d69ee5cfcc6e873923b9ed37539d66b8aa9b9c2
-  q mozilla cargo-vet "$real/cargo-vet/mozilla-supply-chain.audits.toml" \
-    --source https://raw.githubusercontent.com/mozilla/supply-chain/main/audits.toml \
-    --revision 66f70f10b567757caaf25a96d37cb782e6d0cf23
-  q wasmtime cargo-vet "$real/cargo-vet/wasmtime/audits.toml" \
-    --source https://raw.githubusercontent.com/bytecodealliance/wasmtime/main/supply-chain/audits.toml \
-    --revision e6b33de5139d915a48127fc78b790e2d306cf896
-  q wasmtime cargo-vet "$real/cargo-vet/wasmtime/imports.lock" \
-    --source https://raw.githubusercontent.com/bytecodealliance/wasmtime/main/supply-chain/imports.lock \
-    --revision e6b33de5139d915a48127fc78b790e2d306cf896
-  q rustsec rustsec "$real/rustsec-advisory-db" \
-    --source https://github.com/rustsec/advisory-db \
-    --revision bf5c0d245a92671908518d7e765914d437954ed6
-  q pypa osv "$real/pypa-advisory-database/vulns" \
-    --source https://github.com/pypa/advisory-database \
-    --revision 3ccb612573e2511ab5cad7dafecd838605c80cda
+  import_realdata "$real" q wasmtime
   end=$(date +%s.%N)
   size=$(curl -sf "$url/healthz" | python3 -c 'import json,sys; print(json.load(sys.stdin)["treeSize"])')
   # CPU seconds (user + system) of the log server and of the quorum processes, so a run on

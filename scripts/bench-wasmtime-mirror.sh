@@ -13,6 +13,8 @@
 #   RUNS=11 REALDATA=/path/to/realdata BIN=target/debug scripts/bench-wasmtime-mirror.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/realdata-imports.sh
+. scripts/realdata-imports.sh
 real=$(cd "${REALDATA:-../shared/realdata}" && pwd)
 runs=${RUNS:-7}
 if [ -z "${BIN:-}" ]; then
@@ -21,7 +23,6 @@ if [ -z "${BIN:-}" ]; then
 fi
 bin=$(cd "$BIN" && pwd)
 lock="$real/cargo-vet/wasmtime/Cargo.lock"
-rev=e6b33de5139d915a48127fc78b790e2d306cf896
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 url="http://127.0.0.1:$port"
@@ -48,24 +49,7 @@ for who in me google mozilla wasmtime wasmtime-imports rustsec pypa; do
 done
 q() { local who=$1; shift; "$bin/quorum" --state-dir "$tmp/$who" --log "$url" import "$@" >>"$tmp/import.out" 2>&1; }
 echo "importing all of $real ..."
-q google cargo-vet "$real/cargo-vet/google-rust-crate-audits.audits.toml" \
-  --source https://raw.githubusercontent.com/google/rust-crate-audits/main/audits.toml \
-  --revision 2d69ee5cfcc6e873923b9ed37539d66b8aa9b9c2
-q mozilla cargo-vet "$real/cargo-vet/mozilla-supply-chain.audits.toml" \
-  --source https://raw.githubusercontent.com/mozilla/supply-chain/main/audits.toml \
-  --revision 66f70f10b567757caaf25a96d37cb782e6d0cf23
-q wasmtime cargo-vet "$real/cargo-vet/wasmtime/audits.toml" \
-  --source "https://raw.githubusercontent.com/bytecodealliance/wasmtime/$rev/supply-chain/audits.toml" \
-  --revision "$rev"
-q wasmtime-imports cargo-vet "$real/cargo-vet/wasmtime/imports.lock" \
-  --source "https://raw.githubusercontent.com/bytecodealliance/wasmtime/$rev/supply-chain/imports.lock" \
-  --revision "$rev"
-q rustsec rustsec "$real/rustsec-advisory-db" \
-  --source https://github.com/rustsec/advisory-db \
-  --revision bf5c0d245a92671908518d7e765914d437954ed6
-q pypa osv "$real/pypa-advisory-database/vulns" \
-  --source https://github.com/pypa/advisory-database \
-  --revision 3ccb612573e2511ab5cad7dafecd838605c80cda
+import_realdata "$real" q wasmtime-imports
 size=$(curl -sf "$url/healthz" | python3 -c 'import json,sys; print(json.load(sys.stdin)["treeSize"])')
 for _ in $(seq 1 200); do
   [ "$(curl -sf "$url/checkpoint" | sed -n 2p)" -ge "$size" ] && break
