@@ -51,13 +51,7 @@ impl Ecosystem {
                         "only ASCII letters, digits, `-`, `_` and `.` are allowed",
                     ));
                 }
-                Ok(name
-                    .bytes()
-                    .map(|b| match b {
-                        b'_' => '-',
-                        other => char::from(other.to_ascii_lowercase()),
-                    })
-                    .collect())
+                Ok(self.fold(name))
             }
             Ecosystem::Npm => {
                 let (scope, bare) = match name.strip_prefix('@') {
@@ -84,7 +78,7 @@ impl Ecosystem {
                         "the scope and the name must be non-empty and URL-safe (no `/` inside)",
                     ));
                 }
-                Ok(name.to_ascii_lowercase())
+                Ok(self.fold(name))
             }
             Ecosystem::PyPi => {
                 let bytes = name.as_bytes();
@@ -98,20 +92,30 @@ impl Ecosystem {
                 {
                     return Err(bad("only letters, digits, `-`, `_` and `.` (PEP 508)"));
                 }
-                let mut out = String::with_capacity(name.len());
+                Ok(self.fold(name))
+            }
+        }
+    }
+
+    /// The ecosystem's folding of a name's spelling, without validation: ASCII lowercase;
+    /// Cargo: `_` → `-`; PyPI: each run of `-`, `_`, `.` → one `-`. Other characters (a
+    /// pattern's `*`) are kept.
+    fn fold(self, name: &str) -> String {
+        let lower = name.to_ascii_lowercase();
+        match self {
+            Ecosystem::Cargo => lower.replace('_', "-"),
+            Ecosystem::Npm => lower,
+            Ecosystem::PyPi => {
+                let mut out = String::with_capacity(lower.len());
                 let mut in_separator_run = false;
-                for b in bytes {
-                    if matches!(b, b'-' | b'_' | b'.') {
-                        if !in_separator_run {
-                            out.push('-');
-                        }
-                        in_separator_run = true;
-                    } else {
-                        out.push(char::from(b.to_ascii_lowercase()));
-                        in_separator_run = false;
+                for c in lower.chars() {
+                    let separator = matches!(c, '-' | '_' | '.');
+                    if !(separator && in_separator_run) {
+                        out.push(if separator { '-' } else { c });
                     }
+                    in_separator_run = separator;
                 }
-                Ok(out)
+                out
             }
         }
     }
@@ -195,25 +199,11 @@ pub fn canonical_package_pattern(pattern: &str) -> String {
     let Some(ecosystem) = Ecosystem::from_purl_type(purl_type) else {
         return pattern.to_owned();
     };
-    let lower = name.to_ascii_lowercase();
-    let folded = match ecosystem {
-        Ecosystem::Cargo => lower.replace('_', "-"),
-        Ecosystem::Npm => match lower.strip_prefix('@') {
-            Some(scoped) => format!("%40{scoped}"),
-            None => lower,
-        },
-        Ecosystem::PyPi => {
-            let mut out = String::with_capacity(lower.len());
-            let mut in_separator_run = false;
-            for c in lower.chars() {
-                let separator = matches!(c, '-' | '_' | '.');
-                if !(separator && in_separator_run) {
-                    out.push(if separator { '-' } else { c });
-                }
-                in_separator_run = separator;
-            }
-            out
-        }
+    let folded = ecosystem.fold(name);
+    // npm's scope is the purl's namespace, written `%40scope`.
+    let folded = match folded.strip_prefix('@') {
+        Some(scoped) if ecosystem == Ecosystem::Npm => format!("%40{scoped}"),
+        _ => folded,
     };
     format!("pkg:{}/{folded}", ecosystem.purl_type())
 }
