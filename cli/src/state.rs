@@ -69,6 +69,12 @@ impl State {
             .join(format!("{}.bin", log_slug(origin)))
     }
 
+    /// The leaf hashes of entries verified in full before (for every log: what verifying
+    /// an entry concludes depends on its bytes alone).
+    pub fn verified_entries_path(&self) -> PathBuf {
+        self.dir.join("verified-entries.bin")
+    }
+
     /// The mirror directory of a log.
     pub fn mirror_dir(&self, origin: &str) -> PathBuf {
         self.dir.join("mirror").join(log_slug(origin))

@@ -170,12 +170,14 @@ fn gather(
         ),
         Source::Log(client) => {
             let cache = state.trust_graph_path(trust.origin());
+            let verified_cache = state.verified_entries_path();
             Online {
                 fetcher: client,
                 trust: &trust,
                 memory: &memory,
                 policy,
                 cache: Some(&cache),
+                verified_cache: Some(&verified_cache),
                 now,
                 progress,
                 tuning: Tuning::default(),
@@ -535,6 +537,7 @@ pub fn fetch(global: &Global, args: &FetchArgs) -> anyhow::Result<u8> {
         memory: &memory,
         policy: &policy,
         cache: None,
+        verified_cache: None,
         now: unix_now(),
         progress: &progress,
         tuning: Tuning::default(),

@@ -86,6 +86,7 @@ pub fn verify_set<S: CheckpointStore>(
         checkpoint,
         trust,
         policy,
+        &mut super::verified_entries::VerifiedEntries::empty(),
         &super::online::Silent,
     )
 }

@@ -24,11 +24,10 @@ use super::checkpoint::{LogTrust, VerifiedCheckpoint};
 use super::memory::verify_proof;
 use super::online::Progress;
 use super::trust_graph::{TrustGraph, trust_seeds};
+use super::verified_entries::VerifiedEntries;
 use crate::decision::{ProvenStatement, Rejected, claims_from_statement};
 use crate::model::index::{TRUST_GRAPH_KEY, index_keys};
-use crate::model::log_entry::{
-    MAX_ENTRY_SIZE, VerifiedEntry, claimed_signer, verify_log_entries_batch,
-};
+use crate::model::log_entry::{DecodedEntry, MAX_ENTRY_SIZE, claimed_signer};
 use crate::policy::Policy;
 
 /// The most pages one run reads before giving up (a log that never finishes).
@@ -460,6 +459,7 @@ pub fn package_statements(
     collected: &Collected,
     dates: &[(u64, u64)],
     reached: &HashSet<[u8; 32]>,
+    verified: &mut VerifiedEntries,
 ) -> Result<PackageStatements, ClientError> {
     let mut listed_under: BTreeMap<u64, Vec<String>> = BTreeMap::new();
     for (key, ranges) in &collected.covered {
@@ -491,7 +491,7 @@ pub fn package_statements(
         }
     }
     let bytes: Vec<&[u8]> = items.iter().map(|(_, b)| *b).collect();
-    let results = verify_log_entries_batch(&bytes);
+    let results = verified.verify(&bytes);
     let mut statements = Vec::new();
     let mut keys_of = BTreeMap::new();
     for ((index, _), result) in items.iter().zip(results) {
@@ -539,7 +539,7 @@ pub struct PackageStatements {
 pub fn push_statements(
     out: &mut Vec<ProvenStatement>,
     index: u64,
-    entry: &VerifiedEntry,
+    entry: &DecodedEntry,
     first_cosigned_at: Option<u64>,
 ) {
     for claim in claims_from_statement(&entry.statement) {
@@ -585,6 +585,7 @@ pub fn assemble(
     checkpoint: VerifiedCheckpoint,
     trust: &LogTrust,
     policy: &Policy,
+    verified: &mut VerifiedEntries,
     progress: &dyn Progress,
 ) -> Result<VerifiedEvidence, ClientError> {
     progress.update("verifying the trust graph", 0, None);
@@ -610,7 +611,7 @@ pub fn assemble(
     let (mut statements, mut rejected) = (reach.statements, reach.rejected);
     progress.update("verifying package entries", 0, None);
     let (dates, warnings) = verify_history(&collected.history, trust, &checkpoint);
-    let package = package_statements(&collected, &dates, &reach.reached)?;
+    let package = package_statements(&collected, &dates, &reach.reached, verified)?;
     statements.extend(package.statements);
     rejected.extend(package.rejected);
     Ok(VerifiedEvidence {

@@ -30,8 +30,9 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
+use crate::client::evidence::{date_of, push_statements};
 use crate::client::trust_graph::{Check, TrustGraph};
-use crate::decision::{ProvenStatement, claims_from_statement};
+use crate::decision::ProvenStatement;
 use crate::model::log_entry::{
     DecodedEntry, LogEntryError, VerifiedEntry, claimed_signer, decode_verified_before,
     map_in_parallel, verify_log_entries_batch, verify_log_entry,
@@ -410,19 +411,7 @@ pub fn load_for_packages(
     for ((index, _, _), result) in to_check.iter().zip(checked) {
         match result {
             Ok(v) => {
-                let dated = dates
-                    .iter()
-                    .find(|(size, _)| *size > *index)
-                    .map(|(_, t)| *t);
-                for claim in claims_from_statement(&v.statement) {
-                    loaded.statements.push(ProvenStatement {
-                        index: *index,
-                        signer: v.signer,
-                        envelope_digest: v.envelope_digest,
-                        first_cosigned_at: dated,
-                        claim,
-                    });
-                }
+                push_statements(&mut loaded.statements, *index, &v, date_of(dates, *index));
             }
             Err(e) => loaded
                 .rejected

@@ -2,7 +2,7 @@
 //! read a log ([`fetch::LogFetcher`]), which checkpoints to believe ([`checkpoint`]), the
 //! one memory of the last checkpoint seen that refuses rollback and fork ([`memory`]),
 //! evidence that is complete for a question or no evidence at all ([`evidence`], [`online`],
-//! [`trust_graph`]), receipts ([`receipt`]), and the mirror ([`mirror`], [`mirror_store`]).
+//! [`trust_graph`], [`verified_entries`]), receipts ([`receipt`]), and the mirror ([`mirror`], [`mirror_store`]).
 //!
 //! Front ends keep arguments, output and exit codes; every check is here, once. Errors carry
 //! an [`ErrorClass`] that says which exit code a command-line front end gives them.
@@ -18,6 +18,7 @@ pub mod online;
 pub mod receipt;
 pub mod tiles;
 pub mod trust_graph;
+pub mod verified_entries;
 
 use thiserror::Error;
 

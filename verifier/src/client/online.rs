@@ -20,6 +20,7 @@ use super::fetch::LogFetcher;
 use super::memory::{Advance, CheckpointMemory, CheckpointStore, ConsistencySource};
 use super::tiles::TileProofs;
 use super::trust_graph::TrustGraph;
+use super::verified_entries::VerifiedEntries;
 use crate::model::index::TRUST_GRAPH_KEY;
 use crate::policy::Policy;
 
@@ -78,6 +79,8 @@ pub struct Online<'a, S> {
     pub policy: &'a Policy,
     /// The trust-graph cache file, if one is kept.
     pub cache: Option<&'a Path>,
+    /// The file of entries verified before ([`VerifiedEntries`]), if one is kept.
+    pub verified_cache: Option<&'a Path>,
     /// Now, by the client's clock (Unix seconds), for the maximum checkpoint age.
     pub now: u64,
     /// Where progress goes.
@@ -140,6 +143,7 @@ impl<S: CheckpointStore> Online<'_, S> {
         for chunk in packages.chunks(self.tuning.packages_per_stream.max(1)) {
             streams.push(chunk.iter().map(|p| Cursor::whole(p, size)).collect());
         }
+        self.progress.update("fetching evidence", 0, None);
         let (collected, _, failure) = self.fetch_streams(streams, &checkpoint, false);
         let mut wanted: Vec<(String, u64)> = vec![(TRUST_GRAPH_KEY.to_string(), from)];
         wanted.extend(packages.iter().map(|p| (p.clone(), 0)));
@@ -150,15 +154,30 @@ impl<S: CheckpointStore> Online<'_, S> {
             failure,
             "the log stopped answering early",
         )?;
+        let mut verified = match self.verified_cache.map(VerifiedEntries::load) {
+            None => VerifiedEntries::empty(),
+            Some(Ok(set)) => set,
+            Some(Err(e)) => {
+                warnings.push(format!("the cache of verified entries is ignored: {e}"));
+                VerifiedEntries::empty()
+            }
+        };
         let mut evidence = assemble(
             collected,
             &mut graph,
             checkpoint,
             self.trust,
             self.policy,
+            &mut verified,
             self.progress,
         )?;
         warnings.append(&mut evidence.warnings);
+        if let Some(path) = self.verified_cache
+            && verified.is_changed()
+            && let Err(e) = verified.save(path)
+        {
+            warnings.push(format!("the cache of verified entries was not saved: {e}"));
+        }
         self.progress.update("saving the trust graph", 0, None);
         if let Some(path) = self.cache
             && graph.is_changed()
