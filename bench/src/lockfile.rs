@@ -34,7 +34,7 @@ use quorum_c2sp::merkle::MemoryTree;
 use quorum_c2sp::note::Ed25519Signer;
 use quorum_log::storage::{NewEntry, Storage, StoredCheckpoint};
 use quorum_verifier::model::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE, SigningKey};
-use quorum_verifier::model::index::index_subjects;
+use quorum_verifier::model::index::log_index_subjects;
 use quorum_verifier::model::log_entry::LogEntry;
 use quorum_verifier::model::predicates::{
     Adoption, AdoptionStatus, Audit, Predicate, Trust, TrustLevel, Verdict, validate_statement,
@@ -210,7 +210,7 @@ fn sign_range(
                             envelope_digest,
                             signer: public,
                             received_ms: 1_700_000_000_000 + index as i64,
-                            subjects: index_subjects(&validated),
+                            subjects: log_index_subjects(&validated, &public),
                         });
                     }
                     Ok(out)

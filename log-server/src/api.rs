@@ -295,9 +295,9 @@ fn prepare_entry(
     received_ms: i64,
 ) -> Result<Verified, ApiError> {
     // The lookup index follows the one rule clients check answers against.
-    let subjects = quorum_verifier::model::index::index_subjects(validated);
-    let digest = envelope.digest();
     let signer = key.to_bytes();
+    let subjects = quorum_verifier::model::index::log_index_subjects(validated, &signer);
+    let digest = envelope.digest();
     let entry = LogEntry {
         receipt_time_millis: received_ms,
         envelope,
@@ -964,7 +964,7 @@ async fn evidence_page(
     st: &AppState,
     request: v1::EvidenceRequest,
 ) -> Result<v1::EvidencePage, ApiError> {
-    use quorum_verifier::model::index::{TRUST_GRAPH_KEY, is_valid_key};
+    use quorum_verifier::model::index::{TRUST_GRAPH_KEY, is_trust_graph_key, is_valid_key};
     let tree_size = st.log.tree.size();
     let size = if request.tree_size == 0 {
         st.log
@@ -991,7 +991,7 @@ async fn evidence_page(
         let until = if c.until == 0 { size } else { c.until };
         if !is_valid_key(&c.key) {
             return Err(ApiError::malformed(format!(
-                "{:?} is neither a purl without version nor {TRUST_GRAPH_KEY}",
+                "{:?} is neither a purl without version nor {TRUST_GRAPH_KEY} nor {TRUST_GRAPH_KEY}/<signer key in lowercase hex>",
                 c.key.chars().take(100).collect::<String>()
             )));
         }
@@ -1042,7 +1042,7 @@ async fn evidence_page(
             // Not even this cursor's first entry fits: the page ends before it.
             break;
         }
-        if c.key != TRUST_GRAPH_KEY {
+        if !is_trust_graph_key(&c.key) {
             dated.extend(&indices);
         }
         ranges.push(v1::KeyRange {

@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use quorum_verifier::client::mirror_store as store;
+use quorum_verifier::client::trust_graph::Seeds;
 use quorum_verifier::decision::{Evaluation, Verdict};
 use quorum_verifier::model::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE, SigningKey};
 use quorum_verifier::model::log_entry::LogEntry;
@@ -156,7 +157,7 @@ struct Mirror {
     lengths: store::Lengths,
     root: [u8; 32],
     policy: Policy,
-    seeds: Vec<[u8; 32]>,
+    seeds: Seeds,
     lockfile: Vec<(String, String)>,
 }
 
@@ -193,7 +194,7 @@ fn build_mirror(total: u64) -> Mirror {
     let lockfile = (0..LOCKFILE)
         .map(|i| (package(i * (PACKAGES / LOCKFILE)), version(i % VERSIONS)))
         .collect();
-    let seeds = quorum_verifier::client::trust_graph::trust_seeds(&policy).expect("seeds");
+    let seeds = Seeds::of(&policy).expect("seeds");
     Mirror {
         _dir: dir,
         path,

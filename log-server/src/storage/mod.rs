@@ -134,7 +134,8 @@ pub trait IndexStore: Send + Sync {
     async fn lookup_signer(&self, signer: &[u8; 32], after: i64, limit: u32) -> Result<Vec<u64>>;
 
     /// The evidence read side: the entries indexed under `key` (a package purl without
-    /// version, or `quorum_verifier::model::index::TRUST_GRAPH_KEY`) with index in
+    /// version, or `quorum_verifier::model::index::TRUST_GRAPH_KEY`, or one signer's
+    /// `trust_graph_key_of`: that signer's trust-graph entries) with index in
     /// `[start, until)`, ascending, at most `limit`, with their bytes. Every such entry, in
     /// that order: `GET/POST /v1/evidence` states that a page lists all of them.
     async fn evidence_range(

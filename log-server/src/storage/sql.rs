@@ -449,9 +449,10 @@ impl IndexStore for SqlStorage {
         until: u64,
         limit: u32,
     ) -> Result<Vec<(u64, Vec<u8>)>> {
-        // The trust graph has one version, "": naming it lets the (package, version, idx)
-        // primary key seek straight to `start`.
-        let sql = if key == quorum_verifier::model::index::TRUST_GRAPH_KEY {
+        use quorum_verifier::model::index::is_trust_graph_key;
+        // The trust graph (whole or one signer's) has one version, "": naming it lets the
+        // (package, version, idx) primary key seek straight to `start`.
+        let sql = if is_trust_graph_key(key) {
             "SELECT e.idx, e.entry FROM entries e WHERE e.idx IN (SELECT idx FROM subjects \
              WHERE package = $1 AND version = '' AND idx >= $2 AND idx < $3 ORDER BY idx LIMIT $4) \
              ORDER BY e.idx"

@@ -23,10 +23,10 @@ use super::ClientError;
 use super::checkpoint::{LogTrust, VerifiedCheckpoint};
 use super::memory::verify_proof;
 use super::online::Progress;
-use super::trust_graph::{TrustGraph, trust_seeds};
+use super::trust_graph::{Reach, TrustGraph, trust_hops, trust_seeds};
 use super::verified_entries::VerifiedEntries;
 use crate::decision::{ProvenStatement, Rejected, claims_from_statement};
-use crate::model::index::{TRUST_GRAPH_KEY, index_keys};
+use crate::model::index::{TRUST_GRAPH_KEY, index_keys, is_trust_graph_key, trust_graph_signer};
 use crate::model::log_entry::{DecodedEntry, MAX_ENTRY_SIZE, claimed_signer};
 use crate::policy::Policy;
 
@@ -92,7 +92,7 @@ impl VerifiedEvidence {
 /// What is still wanted for one key: entries with index in `[start, until)`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cursor {
-    /// A package purl without version, or [`TRUST_GRAPH_KEY`].
+    /// A package purl without version, [`TRUST_GRAPH_KEY`] or one signer's trust-graph key.
     pub key: String,
     /// The first index wanted.
     pub start: u64,
@@ -342,6 +342,31 @@ impl Collected {
         end
     }
 
+    /// The indices listed under package keys (every key but the trust graph's).
+    pub fn package_listed(&self) -> HashSet<u64> {
+        self.covered
+            .iter()
+            .filter(|(key, _)| !is_trust_graph_key(key))
+            .flat_map(|(_, ranges)| ranges.iter().flat_map(|r| r.indices.iter().copied()))
+            .collect()
+    }
+
+    /// The entries listed under the trust-graph key `key`, ascending. They move out of the
+    /// collection, except those also listed under a package key (`package_listed`), which
+    /// their content will contradict: those are copied, so both checks see them.
+    pub fn take_listed(&mut self, key: &str, package_listed: &HashSet<u64>) -> Vec<(u64, Vec<u8>)> {
+        let mut out = Vec::new();
+        for index in self.listed(key) {
+            let bytes = if package_listed.contains(&index) {
+                self.entries.get(&index).cloned()
+            } else {
+                self.entries.remove(&index)
+            };
+            out.extend(bytes.map(|b| (index, b)));
+        }
+        out
+    }
+
     /// The indices listed under `key`, ascending, without repeats.
     pub fn listed(&self, key: &str) -> BTreeSet<u64> {
         self.covered
@@ -463,7 +488,7 @@ pub fn package_statements(
 ) -> Result<PackageStatements, ClientError> {
     let mut listed_under: BTreeMap<u64, Vec<String>> = BTreeMap::new();
     for (key, ranges) in &collected.covered {
-        if key == TRUST_GRAPH_KEY {
+        if is_trust_graph_key(key) {
             continue;
         }
         for index in ranges.iter().flat_map(|r| r.indices.iter()) {
@@ -508,7 +533,7 @@ pub fn package_statements(
     }
     let mut view = Collected::default();
     for (key, ranges) in &collected.covered {
-        if key != TRUST_GRAPH_KEY {
+        if !is_trust_graph_key(key) {
             view.covered.insert(key.clone(), ranges.clone());
         }
     }
@@ -589,25 +614,30 @@ pub fn assemble(
     progress: &dyn Progress,
 ) -> Result<VerifiedEvidence, ClientError> {
     progress.update("verifying the trust graph", 0, None);
-    // Entries listed only under the trust graph move into it; one listed under a package
-    // key too (which its content will contradict) is copied, so both checks see it.
-    let package_listed: HashSet<u64> = collected
-        .covered
-        .iter()
-        .filter(|(key, _)| key.as_str() != TRUST_GRAPH_KEY)
-        .flat_map(|(_, ranges)| ranges.iter().flat_map(|r| r.indices.iter().copied()))
-        .collect();
-    let mut trust_entries = Vec::new();
-    for index in collected.listed(TRUST_GRAPH_KEY) {
-        let bytes = if package_listed.contains(&index) {
-            collected.entries.get(&index).cloned()
-        } else {
-            collected.entries.remove(&index)
-        };
-        trust_entries.extend(bytes.map(|b| (index, b)));
-    }
+    let package_listed = collected.package_listed();
+    let trust_entries = collected.take_listed(TRUST_GRAPH_KEY, &package_listed);
     graph.extend(checkpoint.size(), *checkpoint.root(), trust_entries)?;
-    let reach = graph.reach(&trust_seeds(policy)?)?;
+    let reach = graph.reach(&trust_seeds(policy)?, trust_hops(policy))?;
+    finish(collected, reach, checkpoint, trust, verified, progress)
+}
+
+/// The rest of [`assemble`], once the trust graph is reached in full (`reach.missing` is
+/// empty): the package entries of `collected` verified, dated and checked against their
+/// listings, beside the trust graph's statements.
+pub fn finish(
+    collected: Collected,
+    reach: Reach,
+    checkpoint: VerifiedCheckpoint,
+    trust: &LogTrust,
+    verified: &mut VerifiedEntries,
+    progress: &dyn Progress,
+) -> Result<VerifiedEvidence, ClientError> {
+    if !reach.missing.is_empty() {
+        return Err(ClientError::Local(format!(
+            "the trust graph lacks the entries of {} reached keys",
+            reach.missing.len()
+        )));
+    }
     let (mut statements, mut rejected) = (reach.statements, reach.rejected);
     progress.update("verifying package entries", 0, None);
     let (dates, warnings) = verify_history(&collected.history, trust, &checkpoint);
@@ -634,6 +664,8 @@ pub fn missing(collected: &Collected, wanted: &[(String, u64)], size: u64) -> Op
             (reached < size).then(|| {
                 let what = if key == TRUST_GRAPH_KEY {
                     "the trust graph".to_string()
+                } else if let Some(signer) = trust_graph_signer(key) {
+                    format!("the trust graph of {}", hex::encode(signer))
                 } else {
                     key.clone()
                 };

@@ -25,7 +25,7 @@ use super::memory::{
 };
 use super::mirror_store::{self as store, Lengths, MirrorFiles, MirrorWriter, Recheck, StoreError};
 use super::online::Progress;
-use super::trust_graph::trust_seeds;
+use super::trust_graph::Seeds;
 use crate::decision::Rejected;
 use crate::policy::Policy;
 
@@ -314,7 +314,7 @@ pub fn load<S: CheckpointStore>(
         packages,
         &progress.dates,
         recheck,
-        &trust_seeds(policy)?,
+        &Seeds::of(policy)?,
     )
     .map_err(|e| match e {
         StoreError::RootMismatch { .. } => ClientError::evidence(format!(

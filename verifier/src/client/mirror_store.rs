@@ -31,7 +31,7 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use crate::client::evidence::{date_of, push_statements};
-use crate::client::trust_graph::{Check, TrustGraph};
+use crate::client::trust_graph::{Check, Seeds, TrustGraph};
 use crate::decision::ProvenStatement;
 use crate::model::log_entry::{
     DecodedEntry, LogEntryError, VerifiedEntry, claimed_signer, decode_verified_before,
@@ -303,7 +303,7 @@ pub struct Loaded {
 /// of the checkpoints the mirror verified, ascending, used to date entries.
 ///
 /// Every selected entry is read and proven by its leaf hash. The trust graph is then
-/// checked outward from `seeds` (the policy's roots and named keys,
+/// checked outward from `seeds` (the policy's roots and named keys, up to `hops` vouches away,
 /// [`crate::client::trust_graph`]), and of the package entries only those whose signer it
 /// reaches are decoded; the others are listed as not counted (they cannot carry weight).
 /// Entries that failed verification at sync are verified again in full to say why.
@@ -314,7 +314,7 @@ pub fn load_for_packages(
     packages: &[String],
     dates: &[(u64, u64)],
     recheck: Recheck,
-    seeds: &[[u8; 32]],
+    seeds: &Seeds,
 ) -> Result<Loaded, StoreError> {
     let files = MirrorFiles {
         dir: dir.to_path_buf(),
@@ -364,7 +364,7 @@ pub fn load_for_packages(
     let mut graph = TrustGraph::empty("", "");
     let reach = graph
         .extend(lengths.size, *root, trust_entries)
-        .and_then(|()| graph.reach_with(seeds, check))
+        .and_then(|()| graph.reach_with(&seeds.keys, seeds.hops, check))
         .map_err(|e| files.damaged(e.to_string()))?;
     let mut loaded = Loaded {
         statements: reach.statements,
@@ -577,7 +577,10 @@ mod tests {
                 &["pkg:cargo/serde".to_string()],
                 &[],
                 recheck,
-                &[signer_key(1)],
+                &Seeds {
+                    keys: vec![signer_key(1)],
+                    hops: 6,
+                },
             )
             .expect("load");
             let indices: Vec<u64> = loaded.statements.iter().map(|s| s.index).collect();
@@ -600,7 +603,10 @@ mod tests {
                 &[],
                 &[],
                 Recheck::Statements,
-                &[]
+                &Seeds {
+                    keys: vec![],
+                    hops: 6
+                }
             ),
             Err(StoreError::RootMismatch { size: 4 })
         ));
@@ -618,7 +624,10 @@ mod tests {
                 &["pkg:cargo/serde".to_string()],
                 &[],
                 Recheck::Statements,
-                &[signer_key(1)],
+                &Seeds {
+                    keys: vec![signer_key(1)],
+                    hops: 6,
+                },
             ),
             Err(StoreError::Damaged { .. })
         ));

@@ -1,8 +1,9 @@
-//! Deciding online: one verified checkpoint, pinned; the trust graph fetched once (only what
-//! is new since the cached graph) and the packages' entries batched, in pages over a few
-//! parallel streams; complete for every key asked, or no evidence at all.
+//! Deciding online: one verified checkpoint, pinned; the trust graph fetched signer by signer
+//! outward from the policy's seeds (only what is new since the cached graph) and the
+//! packages' entries batched, in pages over a few parallel streams; complete for every key
+//! asked, or no evidence at all.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -13,19 +14,17 @@ use quorum_proto::v1;
 use super::ClientError;
 use super::checkpoint::{LogTrust, VerifiedCheckpoint};
 use super::evidence::{
-    Collected, Cursor, MAX_PAGES, VerifiedEvidence, assemble, check_page, decode_page,
-    encode_request, require_complete,
+    Collected, Cursor, MAX_PAGES, VerifiedEvidence, check_page, decode_page, encode_request,
+    finish, require_complete,
 };
 use super::fetch::LogFetcher;
 use super::memory::{Advance, CheckpointMemory, CheckpointStore, ConsistencySource};
 use super::tiles::TileProofs;
-use super::trust_graph::TrustGraph;
+use super::trust_graph::{Seeds, TrustGraph};
 use super::verified_entries::VerifiedEntries;
-use crate::model::index::TRUST_GRAPH_KEY;
+use crate::model::index::{TRUST_GRAPH_KEY, trust_graph_key_of};
+use crate::model::log_entry::claimed_signer;
 use crate::policy::Policy;
-
-/// Below this many log entries to scan, the trust graph is asked for in one stream.
-const TRUST_SPLIT_MIN: u64 = 1 << 16;
 
 /// Reports progress to a front end (which decides whether and how to show it).
 pub trait Progress: Sync {
@@ -104,8 +103,16 @@ impl<S: CheckpointStore> Online<'_, S> {
         Ok((checkpoint, advance))
     }
 
-    /// The evidence for `packages` (purls without version) and the whole trust graph under
-    /// the log's current checkpoint, complete, or an error that says what is missing.
+    /// The evidence for `packages` (purls without version) and the trust graph as far as the
+    /// policy's seeds reach under the log's current checkpoint, complete, or an error that
+    /// says what is missing.
+    ///
+    /// The trust graph is asked for signer by signer ([`trust_graph_key_of`]): first what is
+    /// new for the signers the cache holds and everything of the seeds it does not, with the
+    /// packages, in parallel streams; then, as long as verified vouches reach keys whose
+    /// entries are not held, everything of those keys (one round per hop at most). Entries of
+    /// keys no seed reaches are never fetched, so a flood of statements by unreached keys
+    /// costs a client nothing.
     pub fn evidence(&self, packages: &[String]) -> Result<VerifiedEvidence, ClientError> {
         self.progress.update("checkpoint", 0, None);
         let (checkpoint, _) = self.checkpoint()?;
@@ -114,46 +121,74 @@ impl<S: CheckpointStore> Online<'_, S> {
         self.progress.update("trust-graph cache", 0, None);
         let mut graph = self.cached_graph(&checkpoint, &mut warnings);
         let from = graph.size();
-
-        // The trust graph's index range is split over the workers: pages of one range
-        // follow each other, ranges go in parallel.
-        let mut streams: Vec<Vec<Cursor>> = Vec::new();
-        let parts = if size - from >= TRUST_SPLIT_MIN {
-            self.tuning.workers.max(1) as u64
-        } else {
-            1
-        };
-        let step = (size - from).div_ceil(parts);
-        let mut start = from;
-        while start < size {
-            let until = start.saturating_add(step).min(size);
-            streams.push(vec![Cursor {
-                key: TRUST_GRAPH_KEY.to_string(),
-                start,
-                until,
-            }]);
-            start = until;
-        }
+        let seeds = Seeds::of(self.policy)?;
+        let held: Vec<[u8; 32]> = graph
+            .held_signers()
+            .map(|h| h.iter().copied().collect())
+            .unwrap_or_default();
+        let fresh: Vec<[u8; 32]> = seeds
+            .keys
+            .iter()
+            .filter(|s| held.binary_search(s).is_err())
+            .copied()
+            .collect();
         let packages: Vec<String> = packages
             .iter()
             .cloned()
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        for chunk in packages.chunks(self.tuning.packages_per_stream.max(1)) {
-            streams.push(chunk.iter().map(|p| Cursor::whole(p, size)).collect());
+
+        let mut cursors: Vec<Cursor> = Vec::new();
+        if from < size {
+            cursors.extend(held.iter().map(|s| Cursor {
+                key: trust_graph_key_of(s),
+                start: from,
+                until: size,
+            }));
         }
+        cursors.extend(
+            fresh
+                .iter()
+                .map(|s| Cursor::whole(&trust_graph_key_of(s), size)),
+        );
+        cursors.extend(packages.iter().map(|p| Cursor::whole(p, size)));
         self.progress.update("fetching evidence", 0, None);
-        let (collected, _, failure) = self.fetch_streams(streams, &checkpoint, false);
-        let mut wanted: Vec<(String, u64)> = vec![(TRUST_GRAPH_KEY.to_string(), from)];
-        wanted.extend(packages.iter().map(|p| (p.clone(), 0)));
-        require_complete(
-            &collected,
-            &wanted,
-            size,
-            failure,
-            "the log stopped answering early",
-        )?;
+        let mut collected = self.fetch_all(&cursors, &checkpoint)?;
+        let package_listed = collected.package_listed();
+        let grown = if from < size {
+            take_signer_entries(&mut collected, &held, &package_listed)?
+        } else {
+            Vec::new()
+        };
+        graph.extend(size, *checkpoint.root(), grown)?;
+        let first = take_signer_entries(&mut collected, &fresh, &package_listed)?;
+        graph.add_signers(&fresh, first)?;
+
+        self.progress.update("verifying the trust graph", 0, None);
+        let mut rounds = 0u32;
+        let reach = loop {
+            let reach = graph.reach(&seeds.keys, seeds.hops)?;
+            if reach.missing.is_empty() {
+                break reach;
+            }
+            // Each round holds every key found missing, so the next can only miss keys
+            // farther out: at most one round per hop.
+            rounds += 1;
+            if rounds > seeds.hops.saturating_add(1) {
+                return Err(ClientError::Local(format!(
+                    "the trust graph was still growing after {rounds} rounds"
+                )));
+            }
+            let cursors: Vec<Cursor> = reach
+                .missing
+                .iter()
+                .map(|s| Cursor::whole(&trust_graph_key_of(s), size))
+                .collect();
+            let mut more = self.fetch_all(&cursors, &checkpoint)?;
+            let entries = take_signer_entries(&mut more, &reach.missing, &HashSet::new())?;
+            graph.add_signers(&reach.missing, entries)?;
+        };
         let mut verified = match self.verified_cache.map(VerifiedEntries::load) {
             None => VerifiedEntries::empty(),
             Some(Ok(set)) => set,
@@ -162,12 +197,11 @@ impl<S: CheckpointStore> Online<'_, S> {
                 VerifiedEntries::empty()
             }
         };
-        let mut evidence = assemble(
+        let mut evidence = finish(
             collected,
-            &mut graph,
+            reach,
             checkpoint,
             self.trust,
-            self.policy,
             &mut verified,
             self.progress,
         )?;
@@ -187,6 +221,29 @@ impl<S: CheckpointStore> Online<'_, S> {
         }
         evidence.warnings = warnings;
         Ok(evidence)
+    }
+
+    /// Every entry under `cursors`, in parallel streams, complete to each cursor's end or an
+    /// error that says what is missing.
+    fn fetch_all(
+        &self,
+        cursors: &[Cursor],
+        checkpoint: &VerifiedCheckpoint,
+    ) -> Result<Collected, ClientError> {
+        let streams: Vec<Vec<Cursor>> = cursors
+            .chunks(self.tuning.packages_per_stream.max(1))
+            .map(|chunk| chunk.to_vec())
+            .collect();
+        let (collected, _, failure) = self.fetch_streams(streams, checkpoint, false);
+        let wanted: Vec<(String, u64)> = cursors.iter().map(|c| (c.key.clone(), c.start)).collect();
+        require_complete(
+            &collected,
+            &wanted,
+            checkpoint.size(),
+            failure,
+            "the log stopped answering early",
+        )?;
+        Ok(collected)
     }
 
     /// An offline evidence set for `packages`: the log's checkpoint, a consistency proof
@@ -247,13 +304,14 @@ impl<S: CheckpointStore> Online<'_, S> {
     ) -> TrustGraph {
         let origin = self.trust.origin();
         let log_key = policy_log_key(self.policy);
-        let empty = || TrustGraph::empty(origin, &log_key);
+        let empty = || TrustGraph::by_signer(origin, &log_key);
         let Some(path) = self.cache else {
             return empty();
         };
         let graph = match TrustGraph::load(path, origin, &log_key) {
-            Ok(Some(graph)) => graph,
-            Ok(None) => return empty(),
+            // A graph held signer by signer: what this client writes.
+            Ok(Some(graph)) if graph.held_signers().is_some() => graph,
+            Ok(_) => return empty(),
             Err(e) => {
                 warnings.push(format!("the trust-graph cache is ignored: {e}"));
                 return empty();
@@ -361,4 +419,26 @@ impl<S: CheckpointStore> Online<'_, S> {
         let failure = failure.into_inner().unwrap_or(None);
         (merged, kept.into_inner().unwrap_or_default(), failure)
     }
+}
+
+/// The entries listed under the trust-graph keys of `signers` (moved out of `collected`, see
+/// [`Collected::take_listed`]), each checked to name the signer it was listed under.
+fn take_signer_entries(
+    collected: &mut Collected,
+    signers: &[[u8; 32]],
+    package_listed: &HashSet<u64>,
+) -> Result<Vec<(u64, Vec<u8>)>, ClientError> {
+    let mut out = Vec::new();
+    for signer in signers {
+        for (index, bytes) in collected.take_listed(&trust_graph_key_of(signer), package_listed) {
+            if claimed_signer(&bytes) != Some(*signer) {
+                return Err(ClientError::evidence(format!(
+                    "the log's evidence answer is wrong: entry {index} is listed under the trust graph of {} but names another signer",
+                    hex::encode(signer)
+                )));
+            }
+            out.push((index, bytes));
+        }
+    }
+    Ok(out)
 }

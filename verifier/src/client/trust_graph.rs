@@ -52,7 +52,34 @@ pub fn trust_seeds(policy: &Policy) -> Result<Vec<[u8; 32]>, ClientError> {
     Ok(seeds.into_iter().collect())
 }
 
-const MAGIC: &[u8; 8] = b"QTGRAPH1";
+/// The hops from the seeds over which the graph is verified: the policy's `max_depth`. Weight
+/// flows at most that many hops from a root (`trust::propagate`), so the statements of a key
+/// farther from every seed can neither give nor take weight.
+pub fn trust_hops(policy: &Policy) -> u32 {
+    policy.trust.max_depth
+}
+
+/// Where trust-graph verification starts ([`trust_seeds`]) and how far it goes
+/// ([`trust_hops`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seeds {
+    /// The keys verification starts from.
+    pub keys: Vec<[u8; 32]>,
+    /// How many verified vouches away from them it goes.
+    pub hops: u32,
+}
+
+impl Seeds {
+    /// A policy's seeds.
+    pub fn of(policy: &Policy) -> Result<Seeds, ClientError> {
+        Ok(Seeds {
+            keys: trust_seeds(policy)?,
+            hops: trust_hops(policy),
+        })
+    }
+}
+
+const MAGIC: &[u8; 8] = b"QTGRAPH2";
 /// The largest cache file read (100 million entries would not fit; 4 GiB is far beyond any
 /// trust graph a client fetches).
 const MAX_CACHE_BYTES: u64 = 4 << 30;
@@ -84,6 +111,16 @@ pub enum Check {
     VerifiedBefore,
 }
 
+/// Which trust-graph entries a graph holds, for its size.
+#[derive(Debug, Clone, PartialEq)]
+enum Scope {
+    /// Every trust-graph entry of the log (a mirror's, saved evidence's).
+    Whole,
+    /// Every trust-graph entry of these signers (fetched signer by signer, as the seeds
+    /// reach them).
+    Signers(BTreeSet<[u8; 32]>),
+}
+
 /// What the roots reach in a trust graph.
 #[derive(Debug, Clone)]
 pub struct Reach {
@@ -91,9 +128,13 @@ pub struct Reach {
     pub statements: Vec<ProvenStatement>,
     /// Entries of reached signers that failed verification.
     pub rejected: Vec<Rejected>,
-    /// Every key reached: the seeds and every key a verified vouch of a reached key names.
-    /// It holds every key that can have trust weight.
+    /// Every key reached: the seeds and every key a verified vouch of a reached key names,
+    /// within the hops asked. It holds every key that can have trust weight.
     pub reached: HashSet<[u8; 32]>,
+    /// Reached keys whose entries a graph held signer by signer does not hold: they must be
+    /// fetched and the reach run again before anything rests on it (always empty for a
+    /// whole graph).
+    pub missing: Vec<[u8; 32]>,
 }
 
 /// The trust graph of one log as of one checkpoint.
@@ -103,22 +144,78 @@ pub struct TrustGraph {
     log_key: String,
     size: u64,
     root: Hash,
+    scope: Scope,
     entries: BTreeMap<u64, Status>,
     /// Whether anything changed since it was loaded (or made).
     changed: bool,
 }
 
 impl TrustGraph {
-    /// An empty graph (size 0) of the log `origin` with key `log_key`.
+    /// An empty graph (size 0) of the log `origin` with key `log_key`, that will hold every
+    /// trust-graph entry.
     pub fn empty(origin: &str, log_key: &str) -> TrustGraph {
         TrustGraph {
             origin: origin.to_owned(),
             log_key: log_key.to_owned(),
             size: 0,
             root: quorum_c2sp::merkle::empty_root(),
+            scope: Scope::Whole,
             entries: BTreeMap::new(),
             changed: true,
         }
+    }
+
+    /// An empty graph that will hold the trust-graph entries of the signers added with
+    /// [`TrustGraph::add_signers`] only.
+    pub fn by_signer(origin: &str, log_key: &str) -> TrustGraph {
+        TrustGraph {
+            scope: Scope::Signers(BTreeSet::new()),
+            ..TrustGraph::empty(origin, log_key)
+        }
+    }
+
+    /// The signers whose entries a graph held signer by signer holds; `None` for a whole
+    /// graph.
+    pub fn held_signers(&self) -> Option<&BTreeSet<[u8; 32]>> {
+        match &self.scope {
+            Scope::Whole => None,
+            Scope::Signers(held) => Some(held),
+        }
+    }
+
+    /// Adds every trust-graph entry of `signers` in `[0, self.size())` (all of them, proven
+    /// under the graph's checkpoint) to a graph held signer by signer. Each entry must name
+    /// one of `signers` (the caller checks which of them it was listed under).
+    pub fn add_signers(
+        &mut self,
+        signers: &[[u8; 32]],
+        entries: impl IntoIterator<Item = (u64, Vec<u8>)>,
+    ) -> Result<(), ClientError> {
+        let Scope::Signers(held) = &mut self.scope else {
+            return Err(ClientError::Local(
+                "signers cannot be added to a graph that holds every entry".into(),
+            ));
+        };
+        held.extend(signers.iter().copied());
+        for (index, bytes) in entries {
+            if index >= self.size {
+                return Err(ClientError::Local(format!(
+                    "trust-graph entry {index} is beyond the graph's size {}",
+                    self.size
+                )));
+            }
+            let status = match claimed_signer(&bytes) {
+                Some(signer) if signers.contains(&signer) => Status::Unchecked { signer, bytes },
+                _ => {
+                    return Err(ClientError::evidence(format!(
+                        "the log's evidence answer is wrong: entry {index} is listed under a signer's trust graph but names another signer"
+                    )));
+                }
+            };
+            self.entries.insert(index, status);
+        }
+        self.changed = true;
+        Ok(())
     }
 
     /// Whether the graph changed since it was loaded: moved to another checkpoint or
@@ -186,24 +283,31 @@ impl TrustGraph {
         Ok(())
     }
 
-    /// Verifies every entry the `seeds` can reach and returns the statements of reached
-    /// signers (one per claim, undated: trust does not age) and their entries that failed.
-    /// An entry that verifies but is not a trust or revocation statement was listed under
-    /// the trust graph wrongly: an error.
+    /// Verifies every entry the `seeds` can reach (at any distance) and returns the
+    /// statements of reached signers (one per claim, undated: trust does not age) and their
+    /// entries that failed. An entry that verifies but is not a trust or revocation
+    /// statement was listed under the trust graph wrongly: an error.
     pub fn statements(
         &mut self,
         seeds: &[[u8; 32]],
     ) -> Result<(Vec<ProvenStatement>, Vec<Rejected>), ClientError> {
-        self.reach(seeds).map(|r| (r.statements, r.rejected))
+        self.reach(seeds, u32::MAX)
+            .map(|r| (r.statements, r.rejected))
     }
 
-    /// [`TrustGraph::statements`], with the set of keys the seeds reach.
-    pub fn reach(&mut self, seeds: &[[u8; 32]]) -> Result<Reach, ClientError> {
-        self.reach_with(seeds, Check::Signatures)
+    /// Verifies the entries of every key within `hops` verified vouches of the `seeds` and
+    /// returns their statements, their failed entries and the keys reached.
+    pub fn reach(&mut self, seeds: &[[u8; 32]], hops: u32) -> Result<Reach, ClientError> {
+        self.reach_with(seeds, hops, Check::Signatures)
     }
 
     /// [`TrustGraph::reach`], checking reached entries as `check` says.
-    pub fn reach_with(&mut self, seeds: &[[u8; 32]], check: Check) -> Result<Reach, ClientError> {
+    pub fn reach_with(
+        &mut self,
+        seeds: &[[u8; 32]],
+        hops: u32,
+        check: Check,
+    ) -> Result<Reach, ClientError> {
         let mut by_signer: HashMap<[u8; 32], Vec<u64>> = HashMap::new();
         for (index, status) in &self.entries {
             let signer = match status {
@@ -216,7 +320,12 @@ impl TrustGraph {
         let mut reached: HashSet<[u8; 32]> = seeds.iter().copied().collect();
         let mut frontier: Vec<[u8; 32]> = reached.iter().copied().collect();
         frontier.sort_unstable();
+        let mut missing = Vec::new();
+        let mut distance = 0u32;
         while !frontier.is_empty() {
+            if let Scope::Signers(held) = &self.scope {
+                missing.extend(frontier.iter().filter(|s| !held.contains(*s)));
+            }
             let layer: Vec<u64> = frontier
                 .iter()
                 .filter_map(|s| by_signer.get(s))
@@ -224,6 +333,11 @@ impl TrustGraph {
                 .copied()
                 .collect();
             self.verify_unchecked(&layer, check)?;
+            if distance >= hops {
+                // The keys this layer vouches for are farther than weight flows.
+                break;
+            }
+            distance += 1;
             let mut next = Vec::new();
             for index in &layer {
                 if let Some(Status::Verified {
@@ -270,6 +384,7 @@ impl TrustGraph {
             statements,
             rejected,
             reached,
+            missing,
         })
     }
 
@@ -359,6 +474,18 @@ impl TrustGraph {
         }
         let size = r.u64().ok_or_else(|| damaged("size"))?;
         let root: Hash = r.array().ok_or_else(|| damaged("root"))?;
+        let scope = match r.u8().ok_or_else(|| damaged("scope"))? {
+            0 => Scope::Whole,
+            1 => {
+                let n = r.u64().ok_or_else(|| damaged("signers"))?;
+                let mut held = BTreeSet::new();
+                for _ in 0..n {
+                    held.insert(r.array().ok_or_else(|| damaged("signers"))?);
+                }
+                Scope::Signers(held)
+            }
+            _ => return Err(damaged("scope")),
+        };
         let count = r.u64().ok_or_else(|| damaged("count"))?;
         let mut entries = BTreeMap::new();
         for _ in 0..count {
@@ -377,6 +504,7 @@ impl TrustGraph {
             log_key: log_key.to_owned(),
             size,
             root,
+            scope,
             entries,
             changed: false,
         }))
@@ -390,6 +518,16 @@ impl TrustGraph {
         put_text(&mut out, &self.log_key);
         out.extend_from_slice(&self.size.to_be_bytes());
         out.extend_from_slice(&self.root);
+        match &self.scope {
+            Scope::Whole => out.push(0),
+            Scope::Signers(held) => {
+                out.push(1);
+                out.extend_from_slice(&(held.len() as u64).to_be_bytes());
+                for signer in held {
+                    out.extend_from_slice(signer);
+                }
+            }
+        }
         out.extend_from_slice(&(self.entries.len() as u64).to_be_bytes());
         for (index, status) in &self.entries {
             out.extend_from_slice(&index.to_be_bytes());
@@ -591,7 +729,22 @@ mod tests {
     /// Root 1 vouches for 2, 2 for 3; 7 and 8 (unreached) vouch for each other; 3's second
     /// statement is forged (signed by 9); 2 revokes something.
     fn graph() -> TrustGraph {
-        let entries = vec![
+        let mut g = TrustGraph::empty("o", "k");
+        g.extend(
+            7,
+            [1; 32],
+            entries()
+                .into_iter()
+                .enumerate()
+                .map(|(i, e)| (i as u64, e)),
+        )
+        .expect("extend");
+        g
+    }
+
+    /// The entries of [`graph`], by index.
+    fn entries() -> Vec<Vec<u8>> {
+        vec![
             vouch(1, 2),
             vouch(2, 3),
             vouch(7, 8),
@@ -618,15 +771,72 @@ mod tests {
                 Subject::envelope(&[5; 32]),
             ),
             b"not an entry".to_vec(),
-        ];
-        let mut g = TrustGraph::empty("o", "k");
-        g.extend(
-            7,
-            [1; 32],
-            entries.into_iter().enumerate().map(|(i, e)| (i as u64, e)),
-        )
-        .expect("extend");
-        g
+        ]
+    }
+
+    #[test]
+    fn held_signer_by_signer_it_names_what_is_missing_and_stops_at_the_hops() {
+        let all = entries();
+        let of = |indices: &[usize]| -> Vec<(u64, Vec<u8>)> {
+            indices
+                .iter()
+                .map(|&i| (i as u64, all[i].clone()))
+                .collect()
+        };
+        let mut g = TrustGraph::by_signer("o", "k");
+        g.extend(7, [1; 32], []).expect("extend");
+        g.add_signers(&[public(1)], of(&[0])).expect("root");
+        let r = g.reach(&[public(1)], 6).expect("reach");
+        assert_eq!(
+            r.missing,
+            vec![public(2)],
+            "1 vouches for 2, whose entries are not held"
+        );
+        g.add_signers(&[public(2)], of(&[1, 5])).expect("2");
+        assert_eq!(
+            g.reach(&[public(1)], 6).expect("reach").missing,
+            vec![public(3)]
+        );
+        g.add_signers(&[public(3)], of(&[4])).expect("3");
+        let r = g.reach(&[public(1)], 6).expect("reach");
+        assert!(r.missing.is_empty());
+        let indices: Vec<u64> = r.statements.iter().map(|s| s.index).collect();
+        assert_eq!(
+            indices,
+            vec![0, 1, 5],
+            "the unreached ring was never fetched"
+        );
+        assert_eq!(r.rejected.len(), 1, "3's forged statement");
+
+        // One hop: 2 is reached, its vouch for 3 is farther than weight flows.
+        let r = g.reach(&[public(1)], 1).expect("reach");
+        assert!(r.reached.contains(&public(2)) && !r.reached.contains(&public(3)));
+        let indices: Vec<u64> = r.statements.iter().map(|s| s.index).collect();
+        assert_eq!(indices, vec![0, 1, 5]);
+
+        // An entry listed under a signer it does not name is a contradiction.
+        assert!(matches!(
+            g.add_signers(&[public(9)], of(&[2])),
+            Err(ClientError::Evidence(_))
+        ));
+        // A whole graph takes no signers.
+        assert!(graph().add_signers(&[public(1)], []).is_err());
+
+        // The cache keeps which signers are held.
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("graph.bin");
+        g.save(&path).expect("save");
+        let loaded = TrustGraph::load(&path, "o", "k")
+            .expect("load")
+            .expect("some");
+        assert_eq!(loaded.held_signers(), g.held_signers());
+        assert_eq!(loaded.entries, g.entries);
+        let whole = graph();
+        whole.save(&path).expect("save");
+        let loaded = TrustGraph::load(&path, "o", "k")
+            .expect("load")
+            .expect("some");
+        assert_eq!(loaded.held_signers(), None);
     }
 
     #[test]

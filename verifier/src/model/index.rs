@@ -15,6 +15,38 @@ use crate::model::predicates::{Predicate, ValidatedStatement};
 /// package key is a purl, which starts with `pkg:`.
 pub const TRUST_GRAPH_KEY: &str = "quorum:trust-graph";
 
+/// The separator between [`TRUST_GRAPH_KEY`] and a signer's key in the lookup key of one
+/// signer's trust and revocation statements ([`trust_graph_key_of`]).
+const SIGNER_SEPARATOR: char = '/';
+
+/// The lookup key of the trust and revocation statements one signer made:
+/// `quorum:trust-graph/<64 lowercase hex digits of the Ed25519 key>`. A client that verifies
+/// the trust graph outward from its roots asks for these, signer by signer, instead of the
+/// whole graph (`spec/log-server.md`, "Evidence"). Entries are not indexed under it: it
+/// selects the trust-graph entries whose log entry names that signer.
+pub fn trust_graph_key_of(signer: &[u8; 32]) -> String {
+    format!("{TRUST_GRAPH_KEY}{SIGNER_SEPARATOR}{}", hex::encode(signer))
+}
+
+/// The signer a [`trust_graph_key_of`] key names; `None` for any other key (including a
+/// key spelled with uppercase hex, which is not the one spelling).
+pub fn trust_graph_signer(key: &str) -> Option<[u8; 32]> {
+    let hex_part = key
+        .strip_prefix(TRUST_GRAPH_KEY)?
+        .strip_prefix(SIGNER_SEPARATOR)?;
+    if hex_part.len() != 64 || hex_part.bytes().any(|b| b.is_ascii_uppercase()) {
+        return None;
+    }
+    let mut signer = [0u8; 32];
+    hex::decode_to_slice(hex_part, &mut signer).ok()?;
+    Some(signer)
+}
+
+/// Whether a lookup key selects trust-graph entries: [`TRUST_GRAPH_KEY`] or one signer's.
+pub fn is_trust_graph_key(key: &str) -> bool {
+    key == TRUST_GRAPH_KEY || trust_graph_signer(key).is_some()
+}
+
 /// The longest index key accepted in a lookup (a purl without version, or
 /// [`TRUST_GRAPH_KEY`]).
 pub const MAX_KEY_LEN: usize = 2048;
@@ -30,6 +62,21 @@ pub fn index_subjects(validated: &ValidatedStatement) -> Vec<(String, String)> {
         subjects.insert((TRUST_GRAPH_KEY.to_owned(), String::new()));
     }
     subjects.into_iter().collect()
+}
+
+/// What a log indexes an entry under: [`index_subjects`], and for a trust-graph statement
+/// also its signer's [`trust_graph_key_of`] (version ""), so that one signer's trust
+/// statements are found without reading the signer's other entries.
+pub fn log_index_subjects(
+    validated: &ValidatedStatement,
+    signer: &[u8; 32],
+) -> Vec<(String, String)> {
+    let mut subjects = index_subjects(validated);
+    if is_trust_graph(validated) {
+        subjects.push((trust_graph_key_of(signer), String::new()));
+        subjects.sort();
+    }
+    subjects
 }
 
 /// The keys (without versions) a statement is indexed under, sorted and without repeats.
@@ -51,10 +98,11 @@ pub fn is_trust_graph(validated: &ValidatedStatement) -> bool {
     )
 }
 
-/// Whether a lookup key is well formed: [`TRUST_GRAPH_KEY`], or a purl without version in
+/// Whether a lookup key is well formed: [`TRUST_GRAPH_KEY`], one signer's
+/// ([`trust_graph_key_of`]), or a purl without version in
 /// the canonical form `parse_purl` gives.
 pub fn is_valid_key(key: &str) -> bool {
-    if key == TRUST_GRAPH_KEY {
+    if is_trust_graph_key(key) {
         return true;
     }
     key.len() <= MAX_KEY_LEN
@@ -117,11 +165,42 @@ mod tests {
         let statement = revocation.into_statement(vec![Subject::envelope(&[4; 32])]);
         let validated = validate_statement(&statement).expect("valid");
         assert_eq!(index_keys(&validated), vec![TRUST_GRAPH_KEY.to_string()]);
+        assert_eq!(
+            log_index_subjects(&validated, &[7; 32]),
+            vec![
+                (TRUST_GRAPH_KEY.to_string(), String::new()),
+                (trust_graph_key_of(&[7; 32]), String::new()),
+            ]
+        );
     }
 
     #[test]
     fn keys_are_canonical_purls_or_the_trust_graph() {
         assert!(is_valid_key(TRUST_GRAPH_KEY));
+        let signer = [0xab; 32];
+        let key = trust_graph_key_of(&signer);
+        assert!(is_valid_key(&key));
+        assert_eq!(trust_graph_signer(&key), Some(signer));
+        assert!(is_trust_graph_key(&key));
+        assert!(!is_valid_key(&key.to_uppercase()));
+        assert!(!is_valid_key(&format!(
+            "{TRUST_GRAPH_KEY}/{}",
+            "AB".repeat(32)
+        )));
+        assert!(!is_valid_key(&format!(
+            "{TRUST_GRAPH_KEY}/{}",
+            "ab".repeat(31)
+        )));
+        assert!(!is_valid_key(&format!(
+            "{TRUST_GRAPH_KEY}/{}",
+            "zz".repeat(32)
+        )));
+        assert!(!is_valid_key(&format!(
+            "{TRUST_GRAPH_KEY}:{}",
+            "ab".repeat(32)
+        )));
+        assert_eq!(trust_graph_signer(TRUST_GRAPH_KEY), None);
+        assert_eq!(trust_graph_signer("pkg:cargo/serde"), None);
         assert!(is_valid_key("pkg:cargo/serde"));
         assert!(!is_valid_key("pkg:cargo/serde@1.0.0"));
         assert!(!is_valid_key("quorum:other"));
