@@ -1061,6 +1061,14 @@ async fn evidence_page(
     dated.sort_unstable();
     dated.dedup();
     let history = entry_history(st, &dated, size).await?;
+    st.log
+        .metrics
+        .evidence_pages
+        .fetch_add(1, Ordering::Relaxed);
+    st.log
+        .metrics
+        .evidence_entries
+        .fetch_add(entries.len() as u64, Ordering::Relaxed);
     Ok(v1::EvidencePage {
         tree_size: size,
         ranges,

@@ -44,6 +44,10 @@ pub struct Metrics {
     pub tile_requests: AtomicU64,
     /// Tile requests answered from the tile cache.
     pub tile_cache_hits: AtomicU64,
+    /// Evidence pages served.
+    pub evidence_pages: AtomicU64,
+    /// Entries served in evidence pages (an entry in two pages counts twice).
+    pub evidence_entries: AtomicU64,
     /// Current tree size (sequenced).
     pub tree_size: AtomicU64,
     /// Size of the latest signed checkpoint.
@@ -87,7 +91,7 @@ impl Metrics {
     /// Renders the Prometheus text format.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        let rows: [(&str, &str, &str, &AtomicU64); 13] = [
+        let rows: [(&str, &str, &str, &AtomicU64); 15] = [
             (
                 "quorum_entries_sequenced_total",
                 "counter",
@@ -153,6 +157,18 @@ impl Metrics {
                 "counter",
                 "Tile requests answered from the in-memory cache of full tiles.",
                 &self.tile_cache_hits,
+            ),
+            (
+                "quorum_evidence_pages_total",
+                "counter",
+                "Evidence pages served.",
+                &self.evidence_pages,
+            ),
+            (
+                "quorum_evidence_entries_total",
+                "counter",
+                "Entries served in evidence pages.",
+                &self.evidence_entries,
             ),
             (
                 "quorum_tree_size",

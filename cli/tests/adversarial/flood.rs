@@ -1,7 +1,8 @@
 //! Withholding by flood (issue 12 item 1): a log answer that stops at its first thousand
 //! entries hid every advisory, revocation and distrust logged after a flood of cheap
 //! statements. A verdict must rest on evidence complete for its question: every entry about
-//! the package and the whole trust graph, under one checkpoint, paged to the end.
+//! the package and the trust graph as far as the roots reach, under one checkpoint, paged to
+//! the end; and what keys no root reaches have said is never downloaded at all.
 
 use quorum_verifier::model::dsse::SigningKey;
 use quorum_verifier::model::predicates::TrustLevel;
@@ -162,7 +163,11 @@ fn a_flood_before_an_advisory_a_revocation_and_a_distrust_never_yields_allow() {
         &["--json", "verify", "--bundle", &saved, "--lockfile", &lock],
     );
     check(&out, "saved evidence");
-    // A newcomer with no state and no cache decides the same.
+    // A newcomer with no state and no cache decides the same, and downloads none of the
+    // attacker's 10,000 vouches: the trust graph is fetched outward from the roots, signer
+    // by signer, and no root reaches the attacker. (The 10,000 adoptions of left-pad-rs are
+    // about a package of the lockfile, so they are served.)
+    let served_before = evidence_entries_served(&world);
     let newcomer = world.person("newcomer");
     let out = world.quorum(
         &newcomer,
@@ -170,4 +175,19 @@ fn a_flood_before_an_advisory_a_revocation_and_a_distrust_never_yields_allow() {
         &["--json", "verify", "--lockfile", &lock],
     );
     check(&out, "newcomer");
+    let served = evidence_entries_served(&world) - served_before;
+    assert!(
+        (FLOOD as u64..FLOOD as u64 + 20).contains(&served),
+        "the newcomer's run was served {served} entries: the flood's adoptions and the few honest statements, not its vouches"
+    );
+}
+
+/// The log's count of entries served in evidence pages.
+fn evidence_entries_served(world: &World) -> u64 {
+    let metrics = world.metrics();
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix("quorum_evidence_entries_total "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no quorum_evidence_entries_total in {metrics}"))
 }

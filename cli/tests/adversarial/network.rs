@@ -9,12 +9,16 @@ use crate::harness::{Meddle, Proxy, World, expect_exit, say, text};
 fn dropped_or_stalled_answers_give_no_verdict() {
     let world = World::start();
     let (me, alice, policy) = world.me_and_alice();
+    // Carol, whom only alice vouches for, is not one of the policy's keys: her part of the
+    // trust graph is asked for in a second request, once alice's vouch is verified.
+    let carol = world.person("carol");
     let demo = "pkg:cargo/demo@1.0.0";
     let indices = world.submit(&[
         me.says(say::trust(&alice.key_bytes(), TrustLevel::High)),
         alice.says(say::adopt(demo, [1; 32])),
+        alice.says(say::trust(&carol.key_bytes(), TrustLevel::High)),
     ]);
-    world.wait_for_size(indices[1] + 1);
+    world.wait_for_size(indices[2] + 1);
     let lock = world.path("Cargo.lock");
     std::fs::write(
         &lock,
