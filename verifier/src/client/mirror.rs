@@ -30,7 +30,8 @@ use crate::decision::Rejected;
 use crate::policy::Policy;
 
 /// The on-disk format this code writes; a mirror in another format is mirrored again.
-pub const FORMAT: u32 = 2;
+/// (3: trust-graph entries are also indexed under their signer's key.)
+pub const FORMAT: u32 = 3;
 
 /// Entry bundles fetched before their entries are verified and written together: larger
 /// batches keep every core busy verifying signatures.

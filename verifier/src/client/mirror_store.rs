@@ -33,6 +33,7 @@ use std::path::{Path, PathBuf};
 use crate::client::evidence::{date_of, push_statements};
 use crate::client::trust_graph::{Check, Seeds, TrustGraph};
 use crate::decision::ProvenStatement;
+use crate::model::index::{is_trust_graph, trust_graph_key_of};
 use crate::model::log_entry::{
     DecodedEntry, LogEntryError, VerifiedEntry, claimed_signer, decode_verified_before,
     map_in_parallel, verify_log_entries_batch, verify_log_entry,
@@ -96,12 +97,18 @@ pub fn key_hash(key: &str) -> u64 {
 }
 
 /// The index keys of a verified entry, hashed: those [`crate::model::index::index_keys`]
-/// gives, the rule the log's lookup index follows too.
+/// gives, the rule the log's lookup index follows too, and for a trust-graph entry its
+/// signer's [`trust_graph_key_of`] (so that a decision reads only the trust-graph entries
+/// of the keys its seeds reach).
 pub fn keys_of(entry: &VerifiedEntry) -> BTreeSet<u64> {
-    crate::model::index::index_keys(&entry.statement)
+    let mut keys: BTreeSet<u64> = crate::model::index::index_keys(&entry.statement)
         .iter()
         .map(|k| key_hash(k))
-        .collect()
+        .collect();
+    if is_trust_graph(&entry.statement) {
+        keys.insert(key_hash(&trust_graph_key_of(&entry.signer)));
+    }
+    keys
 }
 
 /// Verifies entries (decoding, envelope signature, statement) with the library's batch
@@ -327,30 +334,19 @@ pub fn load_for_packages(
     wanted.insert(unverified);
     let selected = scan_index(&files, lengths, &wanted)?;
 
-    // Read and prove the selected entries on every core.
-    let path = files.entries();
-    let file = File::open(&path).map_err(io("opening", &path))?;
-    let read = map_in_parallel(&selected, |(index, offset, len, _)| {
-        use std::os::unix::fs::FileExt;
-        let mut buf = vec![0u8; usize::from(*len)];
-        file.read_exact_at(&mut buf, offset + 2)
-            .map_err(io("reading", &path))?;
-        let at = (*index as usize) * 32;
-        if leaves.get(at..at + 32) != Some(&leaf_hash(&buf)[..]) {
-            return Err(files.damaged(format!("entry {index} does not match its leaf hash")));
-        }
-        Ok(buf)
-    });
-    let mut trust_entries = Vec::new();
+    // Read and prove the selected package entries on every core; trust-graph entries are
+    // read signer by signer below, as the seeds reach their signers.
+    let (trust_records, records): (Vec<Selected>, Vec<Selected>) = selected
+        .into_iter()
+        .partition(|(_, _, _, keys)| keys.contains(&trust_key) && !keys.contains(&unverified));
+    let read = read_records(&files, &leaves, &records)?;
     let mut package_entries = Vec::new();
     let mut failed = Vec::new();
     let mut entry_keys = std::collections::HashMap::new();
-    for ((index, _, _, keys), bytes) in selected.into_iter().zip(read) {
+    for ((index, _, _, keys), bytes) in records.into_iter().zip(read) {
         let bytes = bytes?;
         if keys.contains(&unverified) {
             failed.push((index, bytes));
-        } else if keys.contains(&trust_key) {
-            trust_entries.push((index, bytes));
         } else {
             package_entries.push((index, bytes));
         }
@@ -361,11 +357,50 @@ pub fn load_for_packages(
         Recheck::Statements => Check::VerifiedBefore,
         Recheck::Signatures => Check::Signatures,
     };
-    let mut graph = TrustGraph::empty("", "");
-    let reach = graph
-        .extend(lengths.size, *root, trust_entries)
-        .and_then(|()| graph.reach_with(&seeds.keys, seeds.hops, check))
+    let mut by_signer: std::collections::HashMap<u64, Vec<Selected>> =
+        std::collections::HashMap::new();
+    for record in trust_records {
+        let signer_keys: Vec<u64> = record
+            .3
+            .iter()
+            .copied()
+            .filter(|k| *k != trust_key)
+            .collect();
+        for key in signer_keys {
+            by_signer.entry(key).or_default().push(record.clone());
+        }
+    }
+    let mut graph = TrustGraph::by_signer("", "");
+    graph
+        .extend(lengths.size, *root, [])
         .map_err(|e| files.damaged(e.to_string()))?;
+    let reach = loop {
+        let reach = graph
+            .reach_with(&seeds.keys, seeds.hops, check)
+            .map_err(|e| files.damaged(e.to_string()))?;
+        if reach.missing.is_empty() {
+            break reach;
+        }
+        let wanted: Vec<Selected> = reach
+            .missing
+            .iter()
+            .flat_map(|s| by_signer.remove(&key_hash(&trust_graph_key_of(s))))
+            .flatten()
+            .collect();
+        let read = read_records(&files, &leaves, &wanted)?;
+        let mut entries = Vec::with_capacity(wanted.len());
+        for ((index, ..), bytes) in wanted.iter().zip(read) {
+            let bytes = bytes?;
+            // A 64-bit collision of signer keys only selects another signer's entry: it is
+            // read again under its own signer's key when that one is reached.
+            if claimed_signer(&bytes).is_some_and(|s| reach.missing.contains(&s)) {
+                entries.push((*index, bytes));
+            }
+        }
+        graph
+            .add_signers(&reach.missing, entries)
+            .map_err(|e| files.damaged(e.to_string()))?;
+    };
     let mut loaded = Loaded {
         statements: reach.statements,
         rejected: reach
@@ -433,6 +468,27 @@ pub fn load_for_packages(
 
 /// An entry the index selected: (index, offset in `entries.bin`, length, its keys).
 type Selected = (u64, u64, u16, Vec<u64>);
+
+/// Reads the `records` from `entries.bin` on every core, each proven by its leaf hash.
+fn read_records(
+    files: &MirrorFiles,
+    leaves: &[u8],
+    records: &[Selected],
+) -> Result<Vec<Result<Vec<u8>, StoreError>>, StoreError> {
+    let path = files.entries();
+    let file = File::open(&path).map_err(io("opening", &path))?;
+    Ok(map_in_parallel(records, |(index, offset, len, _)| {
+        use std::os::unix::fs::FileExt;
+        let mut buf = vec![0u8; usize::from(*len)];
+        file.read_exact_at(&mut buf, offset + 2)
+            .map_err(io("reading", &path))?;
+        let at = (*index as usize) * 32;
+        if leaves.get(at..at + 32) != Some(&leaf_hash(&buf)[..]) {
+            return Err(files.damaged(format!("entry {index} does not match its leaf hash")));
+        }
+        Ok(buf)
+    }))
+}
 
 /// Scans `index.bin` for entries with any of the `wanted` keys.
 fn scan_index(
