@@ -55,11 +55,12 @@ bin_dir=$target_dir/$(rustc -vV | sed -n 's/^host: //p')/$profile_dir
 log_dir=fuzz/target/smoke-logs
 mkdir -p "$log_dir"
 
-# The real lockfiles of public projects (../shared/realdata/lockfiles, read only) seed every
-# lockfile target besides its own small seeds: libFuzzer reads extra corpus directories and
-# writes only to the first. They are up to 830 KB; -max_len keeps their first 64 KiB, so
-# executions stay fast (without it libFuzzer sizes every input to the largest seed).
-real_lockfiles=${QUORUM_LOCKFILE_DATA:-../shared/realdata/lockfiles}
+# The real lockfiles of public projects ($QUORUM_LOCKFILE_DATA: scripts/test.sh fetches them
+# with scripts/real-lockfiles.sh; read only) seed every lockfile target besides its own small
+# seeds: libFuzzer reads extra corpus directories, recursively, and writes only to the first.
+# They are up to 860 KB; -max_len keeps their first 64 KiB, so executions stay fast (without it
+# libFuzzer sizes every input to the largest seed).
+real_lockfiles=${QUORUM_LOCKFILE_DATA:-${QUORUM_LOCKFILE_CACHE:-$HOME/.cache/quorum/real-lockfiles}}
 extra_seeds() {
     case $1 in
         lockfile_*) if [ -d "$real_lockfiles" ]; then echo "-max_len=65536 $real_lockfiles"; fi ;;

@@ -4,7 +4,7 @@
 # beside each the package manager's own listing of what it locked, which
 # verifier/tests/generated_lockfiles.rs compares Quorum's reading with. These files are in
 # the repository so that the test command covers every format on any machine; the real
-# lockfiles of public projects (../shared/realdata/lockfiles) are fetched data and are not.
+# lockfiles of public projects (scripts/real-lockfiles.sh) are fetched data and are not.
 #
 #   scripts/generate-lockfiles.sh
 #

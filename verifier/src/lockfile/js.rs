@@ -340,11 +340,11 @@ pub(super) fn parse_yarn(content: &str) -> Result<Vec<LockedPackage>, LockfileEr
                 (source, digests)
             };
             // An aliased entry (`alias@npm:real@^1`) is installed under the alias but is the
-            // real package: Berry's resolution names the real one.
+            // real package: Berry's resolution names the real one, v1's ranges do.
             let name = if berry {
                 berry_name(e.resolved).unwrap_or(e.name)
             } else {
-                e.name
+                yarn_v1_alias_target(&e.descriptors).unwrap_or(e.name)
             };
             locked(kind, name, e.version, source, digests)
         })
@@ -364,6 +364,22 @@ fn yarn_v1_source_without_resolved(descriptors: &[(&str, &str)]) -> Source {
         .map(|(_, range)| range.trim())
         .find(|range| NOT_REGISTRY.iter().any(|p| range.starts_with(p)))
         .map_or(Source::Registry, npm_source_of_url)
+}
+
+/// The real package of a yarn v1 alias entry, whose every range is `npm:real@range` (the
+/// Salesforce CLI's yarn.lock has `"string-width-cjs@npm:string-width@^4.2.0"`, resolved to
+/// string-width's tarball): installed under the alias, it is the real package's artifact.
+fn yarn_v1_alias_target<'a>(descriptors: &[(&'a str, &'a str)]) -> Option<&'a str> {
+    let mut target = None;
+    for (_, range) in descriptors {
+        let real = range.trim().strip_prefix("npm:")?;
+        let real = berry_name(real).unwrap_or(real);
+        if real.is_empty() || target.is_some_and(|t| t != real) {
+            return None;
+        }
+        target = Some(real);
+    }
+    target
 }
 
 /// The package name of a Berry resolution `name@protocol:…`.
