@@ -3,8 +3,10 @@
 //! prints and sets the exit code.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+use anyhow::Context as _;
 use base64::Engine as _;
 use quorum_proto::prost::Message;
 use quorum_proto::v1;
@@ -347,13 +349,23 @@ pub fn verify(global: &Global, args: &VerifyArgs) -> anyhow::Result<u8> {
                 .map(|p| json!({"purl": p.purl(), "source": p.source.describe()}))
                 .collect::<Vec<_>>(),
         });
-        println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+        // Written as it is serialized: a lockfile's report can be megabytes.
+        let mut stdout = std::io::stdout().lock();
+        serde_json::to_writer_pretty(&mut stdout, &out)
+            .map_err(std::io::Error::from)
+            .and_then(|()| writeln!(stdout))
+            .context("writing the report")?;
+        // The process ends now: freeing the evidence and the report piece by piece (hundreds
+        // of thousands of small allocations for a large lockfile) would only delay the exit.
+        std::mem::forget(out);
     } else {
         crate::output::print_table(&shown.iter().map(|(t, d)| (t.purl(), d)).collect::<Vec<_>>());
         println!("{}", checkpoint_line(&evidence));
         println!("policy sha256 {policy_sha}");
         println!("{}", summary.line());
     }
+    std::mem::forget(decisions);
+    std::mem::forget(evidence);
     Ok(code)
 }
 
