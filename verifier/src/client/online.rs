@@ -20,7 +20,7 @@ use super::evidence::{
 use super::fetch::LogFetcher;
 use super::memory::{Advance, CheckpointMemory, CheckpointStore, ConsistencySource};
 use super::tiles::TileProofs;
-use super::trust_graph::{Seeds, TrustGraph};
+use super::trust_graph::{Reach, Seeds, TrustGraph};
 use super::verified_entries::VerifiedEntries;
 use crate::model::index::{TRUST_GRAPH_KEY, trust_graph_key_of};
 use crate::model::log_entry::claimed_signer;
@@ -88,7 +88,7 @@ pub struct Online<'a, S> {
     pub tuning: Tuning,
 }
 
-impl<S: CheckpointStore> Online<'_, S> {
+impl<S: CheckpointStore + Sync> Online<'_, S> {
     /// Fetches, verifies and records the log's checkpoint: policy, age, and the memory
     /// (consistency with the stored checkpoint, from the log's tiles).
     pub fn checkpoint(&self) -> Result<(VerifiedCheckpoint, Advance), ClientError> {
@@ -120,75 +120,28 @@ impl<S: CheckpointStore> Online<'_, S> {
         let mut warnings = Vec::new();
         self.progress.update("trust-graph cache", 0, None);
         let mut graph = self.cached_graph(&checkpoint, &mut warnings);
-        let from = graph.size();
         let seeds = Seeds::of(self.policy)?;
-        let held: Vec<[u8; 32]> = graph
-            .held_signers()
-            .map(|h| h.iter().copied().collect())
-            .unwrap_or_default();
-        let fresh: Vec<[u8; 32]> = seeds
-            .keys
+        let packages: Vec<Cursor> = packages
             .iter()
-            .filter(|s| held.binary_search(s).is_err())
-            .copied()
-            .collect();
-        let packages: Vec<String> = packages
-            .iter()
-            .cloned()
             .collect::<BTreeSet<_>>()
             .into_iter()
+            .map(|p| Cursor::whole(p, size))
             .collect();
-
-        let mut cursors: Vec<Cursor> = Vec::new();
-        if from < size {
-            cursors.extend(held.iter().map(|s| Cursor {
-                key: trust_graph_key_of(s),
-                start: from,
-                until: size,
-            }));
-        }
-        cursors.extend(
-            fresh
-                .iter()
-                .map(|s| Cursor::whole(&trust_graph_key_of(s), size)),
-        );
-        cursors.extend(packages.iter().map(|p| Cursor::whole(p, size)));
         self.progress.update("fetching evidence", 0, None);
-        let mut collected = self.fetch_all(&cursors, &checkpoint)?;
-        let package_listed = collected.package_listed();
-        let grown = if from < size {
-            take_signer_entries(&mut collected, &held, &package_listed)?
-        } else {
-            Vec::new()
-        };
-        graph.extend(size, *checkpoint.root(), grown)?;
-        let first = take_signer_entries(&mut collected, &fresh, &package_listed)?;
-        graph.add_signers(&fresh, first)?;
-
-        self.progress.update("verifying the trust graph", 0, None);
-        let mut rounds = 0u32;
-        let reach = loop {
-            let reach = graph.reach(&seeds.keys, seeds.hops)?;
-            if reach.missing.is_empty() {
-                break reach;
-            }
-            // Each round holds every key found missing, so the next can only miss keys
-            // farther out: at most one round per hop.
-            rounds += 1;
-            if rounds > seeds.hops.saturating_add(1) {
-                return Err(ClientError::Local(format!(
-                    "the trust graph was still growing after {rounds} rounds"
-                )));
-            }
-            let cursors: Vec<Cursor> = reach
-                .missing
-                .iter()
-                .map(|s| Cursor::whole(&trust_graph_key_of(s), size))
-                .collect();
-            let mut more = self.fetch_all(&cursors, &checkpoint)?;
-            let entries = take_signer_entries(&mut more, &reach.missing, &HashSet::new())?;
-            graph.add_signers(&reach.missing, entries)?;
-        };
+        // The packages' entries stream in while the trust graph is reached round by round:
+        // nothing joins them before the package entries are verified.
+        let (collected, reach) = std::thread::scope(|scope| {
+            let fetching = scope.spawn(|| self.fetch_all(&packages, &checkpoint));
+            let reach = self.reach_graph(&mut graph, &seeds, &checkpoint);
+            let collected = fetching.join().unwrap_or_else(|_| {
+                Err(ClientError::Local(
+                    "fetching the packages' evidence stopped unexpectedly".into(),
+                ))
+            });
+            (collected, reach)
+        });
+        let reach = reach?;
+        let collected = collected?;
         let mut verified = match self.verified_cache.map(VerifiedEntries::load) {
             None => VerifiedEntries::empty(),
             Some(Ok(set)) => set,
@@ -221,6 +174,72 @@ impl<S: CheckpointStore> Online<'_, S> {
         }
         evidence.warnings = warnings;
         Ok(evidence)
+    }
+
+    /// Brings `graph` to `checkpoint` and reaches it from `seeds`: what is new for the
+    /// signers it holds and everything of the seeds it does not hold, then, round by round,
+    /// everything of each reached key it does not hold yet.
+    fn reach_graph(
+        &self,
+        graph: &mut TrustGraph,
+        seeds: &Seeds,
+        checkpoint: &VerifiedCheckpoint,
+    ) -> Result<Reach, ClientError> {
+        let size = checkpoint.size();
+        let from = graph.size();
+        let held: Vec<[u8; 32]> = graph
+            .held_signers()
+            .map(|h| h.iter().copied().collect())
+            .unwrap_or_default();
+        let fresh: Vec<[u8; 32]> = seeds
+            .keys
+            .iter()
+            .filter(|s| held.binary_search(s).is_err())
+            .copied()
+            .collect();
+        let mut cursors: Vec<Cursor> = Vec::new();
+        if from < size {
+            cursors.extend(held.iter().map(|s| Cursor {
+                key: trust_graph_key_of(s),
+                start: from,
+                until: size,
+            }));
+        }
+        cursors.extend(
+            fresh
+                .iter()
+                .map(|s| Cursor::whole(&trust_graph_key_of(s), size)),
+        );
+        let mut collected = self.fetch_all(&cursors, checkpoint)?;
+        let grown = take_signer_entries(&mut collected, &held)?;
+        graph.extend(size, *checkpoint.root(), grown)?;
+        let first = take_signer_entries(&mut collected, &fresh)?;
+        graph.add_signers(&fresh, first)?;
+
+        self.progress.update("verifying the trust graph", 0, None);
+        let mut rounds = 0u32;
+        loop {
+            let reach = graph.reach(&seeds.keys, seeds.hops)?;
+            if reach.missing.is_empty() {
+                return Ok(reach);
+            }
+            // Each round holds every key found missing, so the next can only miss keys
+            // farther out: at most one round per hop.
+            rounds += 1;
+            if rounds > seeds.hops.saturating_add(1) {
+                return Err(ClientError::Local(format!(
+                    "the trust graph was still growing after {rounds} rounds"
+                )));
+            }
+            let cursors: Vec<Cursor> = reach
+                .missing
+                .iter()
+                .map(|s| Cursor::whole(&trust_graph_key_of(s), size))
+                .collect();
+            let mut more = self.fetch_all(&cursors, checkpoint)?;
+            let entries = take_signer_entries(&mut more, &reach.missing)?;
+            graph.add_signers(&reach.missing, entries)?;
+        }
     }
 
     /// Every entry under `cursors`, in parallel streams, complete to each cursor's end or an
@@ -421,16 +440,16 @@ impl<S: CheckpointStore> Online<'_, S> {
     }
 }
 
-/// The entries listed under the trust-graph keys of `signers` (moved out of `collected`, see
-/// [`Collected::take_listed`]), each checked to name the signer it was listed under.
+/// The entries listed under the trust-graph keys of `signers` (moved out of `collected`, which
+/// holds trust-graph keys only), each checked to name the signer it was listed under.
 fn take_signer_entries(
     collected: &mut Collected,
     signers: &[[u8; 32]],
-    package_listed: &HashSet<u64>,
 ) -> Result<Vec<(u64, Vec<u8>)>, ClientError> {
     let mut out = Vec::new();
+    let no_package_keys = HashSet::new();
     for signer in signers {
-        for (index, bytes) in collected.take_listed(&trust_graph_key_of(signer), package_listed) {
+        for (index, bytes) in collected.take_listed(&trust_graph_key_of(signer), &no_package_keys) {
             if claimed_signer(&bytes) != Some(*signer) {
                 return Err(ClientError::evidence(format!(
                     "the log's evidence answer is wrong: entry {index} is listed under the trust graph of {} but names another signer",
