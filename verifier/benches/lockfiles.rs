@@ -24,15 +24,13 @@ const FILES: [&str; 10] = [
     "flask-3.1.1/examples/celery/requirements.txt",
 ];
 
+// `present` is for tests; the benchmark reads only where the files are.
+#[allow(dead_code)]
+#[path = "../tests/common/real_lockfiles.rs"]
+mod real_lockfiles;
+
 fn data_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("QUORUM_LOCKFILE_DATA") {
-        return PathBuf::from(dir);
-    }
-    if let Some(dir) = std::env::var_os("QUORUM_LOCKFILE_CACHE") {
-        return PathBuf::from(dir);
-    }
-    let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("."), PathBuf::from);
-    home.join(".cache/quorum/real-lockfiles")
+    real_lockfiles::dir()
 }
 
 fn lockfiles(c: &mut Criterion) {

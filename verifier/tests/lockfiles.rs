@@ -23,36 +23,15 @@ use quorum_verifier::lockfile::{
 };
 use quorum_verifier::model::statement::{Subject, parse_purl};
 
+#[path = "common/real_lockfiles.rs"]
+mod real_lockfiles;
+
 fn data_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("QUORUM_LOCKFILE_DATA") {
-        return PathBuf::from(dir);
-    }
-    if let Some(dir) = std::env::var_os("QUORUM_LOCKFILE_CACHE") {
-        return PathBuf::from(dir);
-    }
-    let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("."), PathBuf::from);
-    home.join(".cache/quorum/real-lockfiles")
+    real_lockfiles::dir()
 }
 
-/// Whether the real lockfiles are on this machine: `scripts/real-lockfiles.sh` writes their
-/// `SOURCES.md` last. Without them a test says so on stderr and returns, or fails under CI,
-/// where `scripts/test.sh` always fetches them.
 fn present(test: &str) -> bool {
-    let dir = data_dir();
-    if dir.join("SOURCES.md").is_file() {
-        return true;
-    }
-    let how = format!(
-        "the real lockfiles are not at {}: run `scripts/real-lockfiles.sh {}` (or point \
-         QUORUM_LOCKFILE_DATA at a folder it wrote)",
-        dir.display(),
-        dir.display()
-    );
-    if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) {
-        panic!("{test}: {how}; under CI they must be there (scripts/test.sh fetches them)");
-    }
-    eprintln!("{test}: SKIPPED: {how}");
-    false
+    real_lockfiles::present(test)
 }
 
 fn text(relative: &str) -> String {

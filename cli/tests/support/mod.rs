@@ -95,42 +95,18 @@ pub fn wait_http(url: &str) {
     panic!("{url} did not answer in time");
 }
 
-/// Where the real lockfiles of public projects are: `$QUORUM_LOCKFILE_DATA`, else the cache
-/// `scripts/test.sh` fills (`$QUORUM_LOCKFILE_CACHE`, by default
-/// `~/.cache/quorum/real-lockfiles`).
+#[path = "../../../verifier/tests/common/real_lockfiles.rs"]
+mod real_lockfiles;
+
 fn real_lockfiles_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("QUORUM_LOCKFILE_DATA") {
-        return PathBuf::from(dir);
-    }
-    if let Some(dir) = std::env::var_os("QUORUM_LOCKFILE_CACHE") {
-        return PathBuf::from(dir);
-    }
-    let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("."), PathBuf::from);
-    home.join(".cache/quorum/real-lockfiles")
+    real_lockfiles::dir()
 }
 
-/// Whether the real lockfiles of public projects are on this machine. They are the
-/// lockfiles public projects ship inside their registry packages, which
-/// `scripts/real-lockfiles.sh DIR` downloads, checks and extracts (its `SOURCES.md`, written
-/// last, names each one's package, path and license); fetched data, never committed here.
-/// Where they are missing a test says SKIPPED on stderr and returns, except under CI (`CI`
-/// set), where `scripts/test.sh` always fetches them and their absence fails the test.
+/// Whether the real lockfiles of public projects are on this machine
+/// (`verifier/tests/common/real_lockfiles.rs` says where they come from); without them a test
+/// says SKIPPED and returns, or fails under CI.
 pub fn real_lockfiles_present(test: &str) -> bool {
-    let dir = real_lockfiles_dir();
-    if dir.join("SOURCES.md").is_file() {
-        return true;
-    }
-    let how = format!(
-        "the real lockfiles are not at {}: run `scripts/real-lockfiles.sh {}` (or point \
-         QUORUM_LOCKFILE_DATA at a folder it wrote)",
-        dir.display(),
-        dir.display()
-    );
-    if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) {
-        panic!("{test}: {how}; under CI they must be there (scripts/test.sh fetches them)");
-    }
-    eprintln!("{test}: SKIPPED: {how}");
-    false
+    real_lockfiles::present(test)
 }
 
 /// A real lockfile of a public project, `relative` to the folder `scripts/real-lockfiles.sh`
