@@ -23,7 +23,7 @@ use super::ClientError;
 use super::checkpoint::{LogTrust, VerifiedCheckpoint};
 use super::memory::verify_proof;
 use super::online::Progress;
-use super::trust_graph::{Reach, TrustGraph, trust_hops, trust_seeds};
+use super::trust_graph::{Reach, Seeds, TrustGraph};
 use super::verified_entries::VerifiedEntries;
 use crate::decision::{ProvenStatement, Rejected, claims_from_statement};
 use crate::model::index::{TRUST_GRAPH_KEY, index_keys, is_trust_graph_key, trust_graph_signer};
@@ -617,7 +617,8 @@ pub fn assemble(
     let package_listed = collected.package_listed();
     let trust_entries = collected.take_listed(TRUST_GRAPH_KEY, &package_listed);
     graph.extend(checkpoint.size(), *checkpoint.root(), trust_entries)?;
-    let reach = graph.reach(&trust_seeds(policy)?, trust_hops(policy))?;
+    let seeds = Seeds::of(policy)?;
+    let reach = graph.reach(&seeds.keys, seeds.hops)?;
     finish(collected, reach, checkpoint, trust, verified, progress)
 }
 

@@ -41,40 +41,30 @@ use crate::model::log_entry::{
 use crate::policy::Policy;
 use crate::trust::{TrustLevel, TrustStance};
 
-/// The keys a policy names (its roots and aliases): where trust-graph verification starts.
-pub fn trust_seeds(policy: &Policy) -> Result<Vec<[u8; 32]>, ClientError> {
-    let mut seeds: BTreeSet<[u8; 32]> = policy
-        .root_keys()
-        .map_err(|e| ClientError::Local(format!("policy: {e}")))?
-        .into_iter()
-        .collect();
-    seeds.extend(policy.aliases.values().copied());
-    Ok(seeds.into_iter().collect())
-}
-
-/// The hops from the seeds over which the graph is verified: the policy's `max_depth`. Weight
-/// flows at most that many hops from a root (`trust::propagate`), so the statements of a key
-/// farther from every seed can neither give nor take weight.
-pub fn trust_hops(policy: &Policy) -> u32 {
-    policy.trust.max_depth
-}
-
-/// Where trust-graph verification starts ([`trust_seeds`]) and how far it goes
-/// ([`trust_hops`]).
+/// Where trust-graph verification starts and how far it goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Seeds {
-    /// The keys verification starts from.
+    /// The keys verification starts from: the keys the policy names (its roots and
+    /// aliases), a superset of where weight enters that is always safe.
     pub keys: Vec<[u8; 32]>,
-    /// How many verified vouches away from them it goes.
+    /// How many verified vouches away from them it goes: the policy's `max_depth`. Weight
+    /// flows at most that many hops from a root (`trust::propagate`), so the statements of a
+    /// key farther from every seed can neither give nor take weight.
     pub hops: u32,
 }
 
 impl Seeds {
     /// A policy's seeds.
     pub fn of(policy: &Policy) -> Result<Seeds, ClientError> {
+        let mut keys: BTreeSet<[u8; 32]> = policy
+            .root_keys()
+            .map_err(|e| ClientError::Local(format!("policy: {e}")))?
+            .into_iter()
+            .collect();
+        keys.extend(policy.aliases.values().copied());
         Ok(Seeds {
-            keys: trust_seeds(policy)?,
-            hops: trust_hops(policy),
+            keys: keys.into_iter().collect(),
+            hops: policy.trust.max_depth,
         })
     }
 }
