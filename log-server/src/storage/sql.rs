@@ -9,6 +9,12 @@
 //! compare-and-swap), `cosignatures` (each witness's first cosignature per checkpoint),
 //! `latest_cosignatures` (its freshest) and `witness_state`.
 //!
+//! A row limit that is a bound parameter is written `LIMIT CAST($N AS BIGINT)`, never
+//! `LIMIT $N`: SQLite (3.47 and later) reads a bare parameter's value while planning, marks
+//! the statement as depending on it, and so throws the cached statement away and parses and
+//! plans it again every time the limit is bound. That was a quarter of the log server's CPU
+//! time while serving evidence (thousands of one-key queries per client run).
+//!
 //! One `Any` type rather than one type per database: the SQL is the same for both, and a
 //! second type would repeat every query; the dialects differ only in placeholders (and the
 //! migrations' column types).
@@ -406,7 +412,7 @@ impl IndexStore for SqlStorage {
     ) -> Result<Vec<u64>> {
         let rows = match version {
             Some(v) => {
-                sqlx::query("SELECT idx FROM subjects WHERE package = $1 AND version = $2 AND idx > $3 ORDER BY idx LIMIT $4")
+                sqlx::query("SELECT idx FROM subjects WHERE package = $1 AND version = $2 AND idx > $3 ORDER BY idx LIMIT CAST($4 AS BIGINT)")
                     .bind(package.to_owned())
                     .bind(v.to_owned())
                     .bind(after)
@@ -415,7 +421,7 @@ impl IndexStore for SqlStorage {
                     .await?
             }
             None => {
-                sqlx::query("SELECT DISTINCT idx FROM subjects WHERE package = $1 AND idx > $2 ORDER BY idx LIMIT $3")
+                sqlx::query("SELECT DISTINCT idx FROM subjects WHERE package = $1 AND idx > $2 ORDER BY idx LIMIT CAST($3 AS BIGINT)")
                     .bind(package.to_owned())
                     .bind(after)
                     .bind(i64::from(limit))
@@ -430,7 +436,7 @@ impl IndexStore for SqlStorage {
 
     async fn lookup_signer(&self, signer: &[u8; 32], after: i64, limit: u32) -> Result<Vec<u64>> {
         let rows = sqlx::query(
-            "SELECT idx FROM entries WHERE signer = $1 AND idx > $2 ORDER BY idx LIMIT $3",
+            "SELECT idx FROM entries WHERE signer = $1 AND idx > $2 ORDER BY idx LIMIT CAST($3 AS BIGINT)",
         )
         .bind(signer.to_vec())
         .bind(after)
@@ -454,11 +460,11 @@ impl IndexStore for SqlStorage {
         // (package, version, idx) primary key seek straight to `start`.
         let sql = if is_trust_graph_key(key) {
             "SELECT e.idx, e.entry FROM entries e WHERE e.idx IN (SELECT idx FROM subjects \
-             WHERE package = $1 AND version = '' AND idx >= $2 AND idx < $3 ORDER BY idx LIMIT $4) \
+             WHERE package = $1 AND version = '' AND idx >= $2 AND idx < $3 ORDER BY idx LIMIT CAST($4 AS BIGINT)) \
              ORDER BY e.idx"
         } else {
             "SELECT e.idx, e.entry FROM entries e WHERE e.idx IN (SELECT DISTINCT idx FROM subjects \
-             WHERE package = $1 AND idx >= $2 AND idx < $3 ORDER BY idx LIMIT $4) ORDER BY e.idx"
+             WHERE package = $1 AND idx >= $2 AND idx < $3 ORDER BY idx LIMIT CAST($4 AS BIGINT)) ORDER BY e.idx"
         };
         let rows = sqlx::query(sql)
             .bind(key.to_owned())
