@@ -176,6 +176,13 @@ impl SqlStorage {
                                 // the dedup index takes random inserts, and with a small cache
                                 // each one reads its B-tree pages back from the OS.
                                 conn.execute("PRAGMA cache_size = -65536").await?;
+                                // Reads map the database file (up to 1 GiB of it) instead of
+                                // copying each page into every connection's cache with a
+                                // system call: an evidence answer reads thousands of entries
+                                // spread over the whole file, and the readers share the OS's
+                                // copy. (An I/O error on a mapped page is a signal rather
+                                // than an error code; the log survives being killed.)
+                                conn.execute("PRAGMA mmap_size = 1073741824").await?;
                                 // Multi-row INSERTs keep a statement journal; in memory it
                                 // costs no system calls.
                                 conn.execute("PRAGMA temp_store = MEMORY").await?;
