@@ -349,11 +349,15 @@ pub fn verify(global: &Global, args: &VerifyArgs) -> anyhow::Result<u8> {
                 .map(|p| json!({"purl": p.purl(), "source": p.source.describe()}))
                 .collect::<Vec<_>>(),
         });
-        // Written as it is serialized: a lockfile's report can be megabytes.
-        let mut stdout = std::io::stdout().lock();
+        // Written as it is serialized: a lockfile's report can be megabytes. Through a
+        // buffer, because standard output flushes at every newline, and a pretty report has
+        // a line per value: one system call (and, into a pipe, one wake-up of the reader) per
+        // line.
+        let mut stdout = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
         serde_json::to_writer_pretty(&mut stdout, &out)
             .map_err(std::io::Error::from)
             .and_then(|()| writeln!(stdout))
+            .and_then(|()| stdout.flush())
             .context("writing the report")?;
         // The process ends now: freeing the evidence and the report piece by piece (hundreds
         // of thousands of small allocations for a large lockfile) would only delay the exit.
