@@ -167,16 +167,11 @@ impl MirrorFiles {
         let want = size
             .checked_mul(32)
             .ok_or_else(|| self.damaged("tree size out of range"))?;
-        let mut buf = Vec::new();
-        match File::open(&path) {
-            Ok(f) => {
-                f.take(want)
-                    .read_to_end(&mut buf)
-                    .map_err(io("reading", &path))?;
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && size == 0 => {}
+        let buf = match File::open(&path) {
+            Ok(f) => read_prefix(f, want).map_err(io("reading", &path))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && size == 0 => Vec::new(),
             Err(e) => return Err(io("opening", &path)(e)),
-        }
+        };
         if buf.len() as u64 != want {
             return Err(self.damaged(format!(
                 "leaves.bin holds {} hashes, the progress record says {size}",
@@ -326,13 +321,21 @@ pub fn load_for_packages(
     let files = MirrorFiles {
         dir: dir.to_path_buf(),
     };
-    let leaves = files.check_root(lengths.size, root)?;
-
     let mut wanted: HashSet<u64> = packages.iter().map(|p| key_hash(p)).collect();
     let (trust_key, unverified) = (key_hash(TRUST_GRAPH_KEY), key_hash(UNVERIFIED_KEY));
     wanted.insert(trust_key);
     wanted.insert(unverified);
-    let selected = scan_index(&files, lengths, &wanted)?;
+    // The root is recomputed from every leaf while the index is scanned: neither needs the
+    // other, and nothing read is used before both are done.
+    let (leaves, selected) = std::thread::scope(|scope| {
+        let rooting = scope.spawn(|| files.check_root(lengths.size, root));
+        let selected = scan_index(&files, lengths, &wanted);
+        let leaves = rooting
+            .join()
+            .unwrap_or_else(|_| Err(files.damaged("checking the root stopped unexpectedly")));
+        (leaves, selected)
+    });
+    let (leaves, selected) = (leaves?, selected?);
 
     // Read and prove the selected package entries on every core; trust-graph entries are
     // read signer by signer below, as the seeds reach their signers.
@@ -490,6 +493,16 @@ fn read_records(
     }))
 }
 
+/// The first `want` bytes of `file` (fewer if it is shorter), read into a buffer of the
+/// right size at once: tens of megabytes grown by doubling would be copied and faulted in
+/// again at every step.
+fn read_prefix(file: File, want: u64) -> std::io::Result<Vec<u8>> {
+    let len = file.metadata()?.len().min(want);
+    let mut buf = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    file.take(want).read_to_end(&mut buf)?;
+    Ok(buf)
+}
+
 /// Scans `index.bin` for entries with any of the `wanted` keys.
 fn scan_index(
     files: &MirrorFiles,
@@ -497,12 +510,11 @@ fn scan_index(
     wanted: &HashSet<u64>,
 ) -> Result<Vec<Selected>, StoreError> {
     let path = files.index();
-    let mut data = Vec::new();
-    File::open(&path)
-        .map_err(io("opening", &path))?
-        .take(lengths.index_bytes)
-        .read_to_end(&mut data)
-        .map_err(io("reading", &path))?;
+    let data = read_prefix(
+        File::open(&path).map_err(io("opening", &path))?,
+        lengths.index_bytes,
+    )
+    .map_err(io("reading", &path))?;
     let mut rest = data.as_slice();
     let mut selected = Vec::new();
     let mut expected_offset = 0u64;
