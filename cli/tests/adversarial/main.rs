@@ -19,6 +19,7 @@ mod import;
 mod lockfiles;
 mod servers;
 mod trust_and_powers;
+mod verified_cache;
 
 mod flood;
 mod fork;
