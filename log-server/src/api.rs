@@ -861,6 +861,8 @@ async fn get_statements(
 
 /// The most cursors (keys) one evidence request may carry.
 pub const MAX_EVIDENCE_CURSORS: usize = 10_000;
+/// Trust-graph cursors checked for entries by one query.
+const EXISTENCE_BATCH: usize = 500;
 /// The most entries one evidence page holds.
 pub const MAX_PAGE_ENTRIES: usize = 8192;
 /// The most entry bytes one evidence page holds (a page always holds at least one entry
@@ -1010,18 +1012,47 @@ async fn evidence_page(
     let mut ranges = Vec::new();
     let mut dated: Vec<u64> = Vec::new();
     let mut bytes = 0usize;
-    for c in &request.cursors {
+    // Trust-graph cursors are checked for having any entry at all in batches, ahead of the
+    // loop (one query for up to EXISTENCE_BATCH keys): most keys a client reaches make no
+    // trust statement, and one query per key was most of the answer's time.
+    let mut with_entries = std::collections::HashSet::new();
+    let mut checked_below = 0usize;
+    for (position, c) in request.cursors.iter().enumerate() {
         let until = if c.until == 0 { size } else { c.until };
         let room = MAX_PAGE_ENTRIES.saturating_sub(entries.len());
         if room == 0 || bytes >= MAX_PAGE_ENTRY_BYTES {
             break;
         }
-        let found = st
-            .log
-            .storage
-            .evidence_range(&c.key, c.start, until, room as u32 + 1)
-            .await
-            .map_err(ApiError::internal)?;
+        let trust_graph = is_trust_graph_key(&c.key);
+        if trust_graph && position >= checked_below {
+            let mut batch = Vec::new();
+            checked_below = position;
+            for later in &request.cursors[position..] {
+                if batch.len() == EXISTENCE_BATCH {
+                    break;
+                }
+                checked_below += 1;
+                if is_trust_graph_key(&later.key) {
+                    let until = if later.until == 0 { size } else { later.until };
+                    batch.push((later.key.clone(), later.start, until));
+                }
+            }
+            with_entries = st
+                .log
+                .storage
+                .trust_graph_keys_with_entries(&batch)
+                .await
+                .map_err(ApiError::internal)?;
+        }
+        let found = if trust_graph && !with_entries.contains(&c.key) {
+            Vec::new()
+        } else {
+            st.log
+                .storage
+                .evidence_range(&c.key, c.start, until, room as u32 + 1)
+                .await
+                .map_err(ApiError::internal)?
+        };
         let mut end = until;
         let mut indices = Vec::with_capacity(found.len().min(room));
         for (position, (index, entry)) in found.into_iter().enumerate() {

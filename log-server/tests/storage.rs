@@ -127,6 +127,57 @@ async fn conformance(storage: Storage) {
         vec![2]
     );
 
+    // Which trust-graph keys have an entry in their range (one query for many keys): exactly
+    // those `evidence_range` returns something for, chunk after chunk of keys.
+    let signer_key = |n: u8| format!("quorum:trust-graph/{}", hex::encode([n; 32]));
+    let vouches: Vec<NewEntry> = [3u64, 4, 5]
+        .iter()
+        .map(|&i| NewEntry {
+            subjects: vec![(signer_key(if i == 5 { 2 } else { 1 }), String::new())],
+            ..entry(i, 60 + i as u8)
+        })
+        .collect();
+    storage
+        .append(&vouches, 4, &[[6; 32], [7; 32], [8; 32], [9; 32]])
+        .await
+        .expect("append vouches");
+    let mut ranges: Vec<(String, u64, u64)> = (10..=250u8).map(|n| (signer_key(n), 0, 6)).collect();
+    ranges.extend([
+        (signer_key(1), 4, 6),
+        (signer_key(2), 0, 5),
+        ("quorum:trust-graph".to_string(), 0, 6),
+    ]);
+    ranges.extend((0..400u32).map(|n| (format!("quorum:trust-graph/{n:064x}"), 0, 6)));
+    ranges.push((signer_key(2), 5, 6));
+    for (key, start, until) in &ranges {
+        let found = storage
+            .evidence_range(key, *start, *until, 10)
+            .await
+            .expect("evidence range");
+        let expected = key == &signer_key(1) || (key == &signer_key(2) && *start == 5);
+        assert_eq!(!found.is_empty(), expected, "{key} [{start}, {until})");
+    }
+    // Every key once (as in one evidence request): signer 2 only with the range holding its
+    // entry, signer 1 only with a range holding one of its two.
+    ranges.retain(|(key, start, _)| !(key == &signer_key(2) && *start == 0));
+    assert_eq!(
+        storage
+            .trust_graph_keys_with_entries(&ranges)
+            .await
+            .expect("existence"),
+        [signer_key(1), signer_key(2)].into_iter().collect(),
+        "over {} keys",
+        ranges.len()
+    );
+    assert!(
+        storage
+            .trust_graph_keys_with_entries(&[(signer_key(1), 0, 3), (signer_key(2), 0, 5)])
+            .await
+            .expect("existence")
+            .is_empty(),
+        "entries outside the ranges do not count"
+    );
+
     // Checkpoints: compare-and-swap, one checkpoint per size.
     assert_eq!(storage.latest_checkpoint().await.expect("latest"), None);
     assert!(

@@ -145,6 +145,16 @@ pub trait IndexStore: Send + Sync {
         until: u64,
         limit: u32,
     ) -> Result<Vec<(u64, Vec<u8>)>>;
+
+    /// Of the trust-graph `ranges` (a trust-graph key, as [`IndexStore::evidence_range`]
+    /// takes it, and its `[start, until)`), the keys that have at least one entry in their
+    /// range: exactly those for which `evidence_range` would return something. One query for
+    /// many keys, where `evidence_range` takes one per key: a client reaching thousands of
+    /// keys asks for each one's statements, and most keys make none.
+    async fn trust_graph_keys_with_entries(
+        &self,
+        ranges: &[(String, u64, u64)],
+    ) -> Result<std::collections::HashSet<String>>;
 }
 
 /// Signed checkpoints.

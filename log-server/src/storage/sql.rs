@@ -124,6 +124,18 @@ pub fn duplicate_check_sql(dialect: Dialect, n: usize) -> String {
     )
 }
 
+/// Which of `n` trust-graph keys, bound as (key, start, until) triples in order, have an entry
+/// in their range: the keys joined as a `VALUES` list against the `subjects` primary key
+/// (package, version, idx), one seek per key, as [`duplicate_check_sql`] does for its keys.
+fn trust_graph_existence_sql(dialect: Dialect, n: usize) -> String {
+    format!(
+        "WITH k(p, a, b) AS (VALUES {}) SELECT k.p FROM k WHERE EXISTS \
+         (SELECT 1 FROM subjects s WHERE s.package = k.p AND s.version = '' \
+         AND s.idx >= k.a AND s.idx < k.b)",
+        placeholders(dialect, n, 3)
+    )
+}
+
 /// A comma-separated list of `n` placeholders, for `IN (…)`.
 fn in_list(backend: Dialect, n: usize) -> String {
     let mut s = String::with_capacity(n * 6);
@@ -488,6 +500,27 @@ impl IndexStore for SqlStorage {
                 ))
             })
             .collect()
+    }
+
+    async fn trust_graph_keys_with_entries(
+        &self,
+        ranges: &[(String, u64, u64)],
+    ) -> Result<std::collections::HashSet<String>> {
+        let mut out = std::collections::HashSet::new();
+        for chunk in ranges.chunks(LOOKUP_CHUNK) {
+            let sql = trust_graph_existence_sql(self.backend, chunk.len());
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (key, start, until) in chunk {
+                q = q
+                    .bind(key.clone())
+                    .bind(to_i64(*start)?)
+                    .bind(to_i64(*until)?);
+            }
+            for row in q.fetch_all(&self.pool).await? {
+                out.insert(row.try_get::<String, _>(0)?);
+            }
+        }
+        Ok(out)
     }
 }
 
