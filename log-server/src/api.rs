@@ -1012,22 +1012,23 @@ async fn evidence_page(
     let mut ranges = Vec::new();
     let mut dated: Vec<u64> = Vec::new();
     let mut bytes = 0usize;
-    // Trust-graph cursors are checked for having any entry at all in batches, ahead of the
-    // loop (one query for up to EXISTENCE_BATCH keys): most keys a client reaches make no
-    // trust statement, and one query per key was most of the answer's time.
+    // Trust-graph cursors are checked for having any entry at all in batches (one query for
+    // the next EXISTENCE_BATCH of them, when the loop reaches the first unchecked one), and
+    // only those that have one are read: most keys a client reaches make no trust
+    // statement, and one query per key was most of the answer's time.
     let mut with_entries = std::collections::HashSet::new();
     let mut checked_below = 0usize;
-    for (position, c) in request.cursors.iter().enumerate() {
+    for (cursor_at, c) in request.cursors.iter().enumerate() {
         let until = if c.until == 0 { size } else { c.until };
         let room = MAX_PAGE_ENTRIES.saturating_sub(entries.len());
         if room == 0 || bytes >= MAX_PAGE_ENTRY_BYTES {
             break;
         }
         let trust_graph = is_trust_graph_key(&c.key);
-        if trust_graph && position >= checked_below {
+        if trust_graph && cursor_at >= checked_below {
             let mut batch = Vec::new();
-            checked_below = position;
-            for later in &request.cursors[position..] {
+            checked_below = cursor_at;
+            for later in &request.cursors[cursor_at..] {
                 if batch.len() == EXISTENCE_BATCH {
                     break;
                 }

@@ -330,9 +330,10 @@ pub fn load_for_packages(
     let (leaves, selected) = std::thread::scope(|scope| {
         let rooting = scope.spawn(|| files.check_root(lengths.size, root));
         let selected = scan_index(&files, lengths, &wanted);
+        // A panic there is re-raised here, as it would be on one thread.
         let leaves = rooting
             .join()
-            .unwrap_or_else(|_| Err(files.damaged("checking the root stopped unexpectedly")));
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         (leaves, selected)
     });
     let (leaves, selected) = (leaves?, selected?);
