@@ -988,9 +988,11 @@ async fn evidence_page(
             "give 1 to {MAX_EVIDENCE_CURSORS} cursors"
         )));
     }
+    // A cursor's end: `until`, where 0 means the requested tree size.
+    let until_of = |c: &v1::KeyCursor| if c.until == 0 { size } else { c.until };
     let mut keys = std::collections::HashSet::new();
     for c in &request.cursors {
-        let until = if c.until == 0 { size } else { c.until };
+        let until = until_of(c);
         if !is_valid_key(&c.key) {
             return Err(ApiError::malformed(format!(
                 "{:?} is neither a purl without version nor {TRUST_GRAPH_KEY} nor {TRUST_GRAPH_KEY}/<signer key in lowercase hex>",
@@ -1019,7 +1021,7 @@ async fn evidence_page(
     let mut with_entries = std::collections::HashSet::new();
     let mut checked_below = 0usize;
     for (cursor_at, c) in request.cursors.iter().enumerate() {
-        let until = if c.until == 0 { size } else { c.until };
+        let until = until_of(c);
         let room = MAX_PAGE_ENTRIES.saturating_sub(entries.len());
         if room == 0 || bytes >= MAX_PAGE_ENTRY_BYTES {
             break;
@@ -1034,8 +1036,7 @@ async fn evidence_page(
                 }
                 checked_below += 1;
                 if is_trust_graph_key(&later.key) {
-                    let until = if later.until == 0 { size } else { later.until };
-                    batch.push((later.key.clone(), later.start, until));
+                    batch.push((later.key.clone(), later.start, until_of(later)));
                 }
             }
             with_entries = st
@@ -1074,7 +1075,7 @@ async fn evidence_page(
             // Not even this cursor's first entry fits: the page ends before it.
             break;
         }
-        if !is_trust_graph_key(&c.key) {
+        if !trust_graph {
             dated.extend(&indices);
         }
         ranges.push(v1::KeyRange {
